@@ -1,0 +1,84 @@
+// A request from the host: `{"id":N,"method":"...","internal":{...},"data":{...}}`.
+// Handlers answer it once, with accept() or with an error; a handler that
+// throws sfu::TypeError / sfu::Error is answered by the channel.
+#pragma once
+
+#include "channel/Method.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace sfu::channel {
+
+using json = nlohmann::json;
+
+// Where a request's answer goes (the channel or the payload channel).
+class Responder {
+public:
+    virtual ~Responder() = default;
+    virtual void sendResponse(const json& response) = 0;
+};
+
+// A message that cannot be a request at all (not JSON, no valid id): it is
+// logged and dropped, since there is no id to answer.
+class MalformedRequest : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Request {
+public:
+    // Parses a request; throws MalformedRequest when it has no usable id or
+    // method. An unknown method parses (method() is empty) so that it can be
+    // answered with an error.
+    static Request parse(const uint8_t* data, size_t length, Responder* responder);
+    static Request fromJson(json&& message, Responder* responder);
+
+    uint32_t id() const { return id_; }
+    const std::string& methodName() const { return methodName_; }
+    std::optional<Method> method() const { return method_; }
+    const json& internal() const { return internal_; }
+    const json& data() const { return data_; }
+
+    // A string field of `internal` (e.g. "routerId"); throws sfu::Error
+    // naming it when absent or not a string.
+    const std::string& internalId(const char* key) const;
+
+    // Raw bytes that came with a payload-channel request.
+    const uint8_t* payload() const { return payload_; }
+    size_t payloadLength() const { return payloadLength_; }
+    void setPayload(const uint8_t* data, size_t length) {
+        payload_ = data;
+        payloadLength_ = length;
+    }
+
+    bool replied() const { return replied_; }
+    void accept();
+    void accept(json data);
+    void typeError(const std::string& reason) { reject("TypeError", reason); }
+    void error(const std::string& reason) { reject("Error", reason); }
+
+private:
+    Request() = default;
+    void reject(const char* kind, const std::string& reason);
+
+    uint32_t id_ = 0;
+    std::string methodName_;
+    std::optional<Method> method_;
+    json internal_;
+    json data_;
+    Responder* responder_ = nullptr;
+    const uint8_t* payload_ = nullptr;
+    size_t payloadLength_ = 0;
+    bool replied_ = false;
+};
+
+// Runs a request handler and turns what it throws into the response:
+// sfu::TypeError and JSON type errors become "TypeError", anything else "Error".
+void runRequest(Request& request, const std::function<void(Request&)>& handler);
+
+} // namespace sfu::channel

@@ -1,0 +1,172 @@
+#include "channel/ChannelSocket.hpp"
+
+#include "Logger.hpp"
+
+namespace sfu::channel {
+
+NetstringSocket::NetstringSocket(uv_loop_t* loop, int readFd, int writeFd, const char* name)
+    : name_(name), decoder_(*this), reader_(loop, readFd, this), writer_(loop, writeFd, nullptr) {}
+
+NetstringSocket::~NetstringSocket() {
+    close();
+}
+
+void NetstringSocket::send(std::string_view part) {
+    char header[16];
+    uv_buf_t bufs[3] = {
+        uv_buf_init(header, static_cast<unsigned>(writeNetstringHeader(part.size(), header))),
+        uv_buf_init(const_cast<char*>(part.data()), static_cast<unsigned>(part.size())),
+        uv_buf_init(const_cast<char*>(","), 1)};
+    writer_.write(bufs, 3);
+}
+
+void NetstringSocket::send(std::string_view part1, std::string_view part2) {
+    char header1[16];
+    char header2[16];
+    uv_buf_t bufs[6] = {
+        uv_buf_init(header1, static_cast<unsigned>(writeNetstringHeader(part1.size(), header1))),
+        uv_buf_init(const_cast<char*>(part1.data()), static_cast<unsigned>(part1.size())),
+        uv_buf_init(const_cast<char*>(","), 1),
+        uv_buf_init(header2, static_cast<unsigned>(writeNetstringHeader(part2.size(), header2))),
+        uv_buf_init(const_cast<char*>(part2.data()), static_cast<unsigned>(part2.size())),
+        uv_buf_init(const_cast<char*>(","), 1)};
+    writer_.write(bufs, 6);
+}
+
+void NetstringSocket::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    reader_.close();
+    writer_.close();
+}
+
+void NetstringSocket::onPipeData(const uint8_t* data, size_t length) {
+    if (!closed_) {
+        decoder_.feed(data, length);
+    }
+}
+
+void NetstringSocket::onPipeEnd() {
+    if (!closed_) {
+        onEnd();
+    }
+}
+
+void NetstringSocket::onNetstring(const uint8_t* data, size_t length) {
+    // A message that closes the socket ends the processing of the rest.
+    if (!closed_) {
+        onMessage(data, length);
+    }
+}
+
+void NetstringSocket::onNetstringError(const char* reason) {
+    SFU_ERROR("%s: invalid netstring, buffered data dropped: %s", name_, reason);
+}
+
+ChannelSocket::ChannelSocket(uv_loop_t* loop, int readFd, int writeFd, Listener& listener)
+    : NetstringSocket(loop, readFd, writeFd, "channel"), listener_(listener) {}
+
+void ChannelSocket::notify(const std::string& targetId, std::string_view event) {
+    send(json{{"targetId", targetId}, {"event", event}}.dump());
+}
+
+void ChannelSocket::notify(const std::string& targetId, std::string_view event, const json& data) {
+    send(json{{"targetId", targetId}, {"event", event}, {"data", data}}.dump());
+}
+
+void ChannelSocket::sendResponse(const json& response) {
+    const std::string text = response.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (text.size() > kMaxNetstringPayload) {
+        SFU_ERROR("channel: response too large (%zu bytes), answering with an error", text.size());
+        send(json{
+            {"id", response.value("id", 0u)}, {"error", "Error"}, {"reason", "response too large"}}
+                 .dump());
+        return;
+    }
+    send(text);
+}
+
+void ChannelSocket::writeLogLine(std::string_view line) {
+    send(line);
+}
+
+void ChannelSocket::onMessage(const uint8_t* data, size_t length) {
+    if (length == 0) {
+        SFU_WARN("channel: empty message ignored");
+        return;
+    }
+    try {
+        Request request = Request::parse(data, length, this);
+        SFU_DEBUG(Info, "request [id:%u, method:%s]", request.id(), request.methodName().c_str());
+        listener_.onChannelRequest(request);
+    } catch (const MalformedRequest& e) {
+        SFU_ERROR("channel: discarding wrong request: %s", e.what());
+    }
+}
+
+void ChannelSocket::onEnd() {
+    listener_.onChannelEnd();
+}
+
+PayloadChannelSocket::PayloadChannelSocket(uv_loop_t* loop, int readFd, int writeFd,
+                                           Listener& listener)
+    : NetstringSocket(loop, readFd, writeFd, "payload channel"), listener_(listener) {}
+
+void PayloadChannelSocket::notify(const std::string& targetId, std::string_view event,
+                                  const json* data, const uint8_t* payload, size_t payloadLength) {
+    json message{{"targetId", targetId}, {"event", event}};
+    if (data != nullptr) {
+        message["data"] = *data;
+    }
+    send(message.dump(), std::string_view(reinterpret_cast<const char*>(payload), payloadLength));
+}
+
+void PayloadChannelSocket::sendResponse(const json& response) {
+    send(response.dump());
+}
+
+void PayloadChannelSocket::onMessage(const uint8_t* data, size_t length) {
+    if (!havePendingJson_) {
+        pendingJson_.assign(reinterpret_cast<const char*>(data), length);
+        havePendingJson_ = true;
+        return;
+    }
+    havePendingJson_ = false;
+    dispatch(data, length);
+}
+
+void PayloadChannelSocket::dispatch(const uint8_t* payload, size_t length) {
+    json message = json::parse(pendingJson_, nullptr, false);
+    if (message.is_discarded() || !message.is_object()) {
+        SFU_ERROR("payload channel: discarding message that is not a JSON object");
+        return;
+    }
+    if (message.contains("id")) {
+        try {
+            Request request = Request::fromJson(std::move(message), this);
+            request.setPayload(payload, length);
+            listener_.onPayloadRequest(request);
+        } catch (const MalformedRequest& e) {
+            SFU_ERROR("payload channel: discarding wrong request: %s", e.what());
+        }
+        return;
+    }
+    const auto event = message.find("event");
+    const auto kind = event != message.end() && event->is_string()
+                          ? payloadEventFromName(event->get_ref<const std::string&>())
+                          : std::nullopt;
+    if (!kind) {
+        SFU_ERROR("payload channel: discarding notification with unknown event");
+        return;
+    }
+    static const json kEmpty = json::object();
+    const auto internal = message.find("internal");
+    const auto data = message.find("data");
+    listener_.onPayloadNotification(PayloadNotification{
+        *kind, internal != message.end() && internal->is_object() ? *internal : kEmpty,
+        data != message.end() && data->is_object() ? *data : kEmpty, payload, length});
+}
+
+} // namespace sfu::channel
