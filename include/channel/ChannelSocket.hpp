@@ -11,6 +11,7 @@
 #include "channel/Request.hpp"
 #include "deps/UvPipe.hpp"
 
+#include <optional>
 #include <string>
 
 namespace sfu::channel {
@@ -30,6 +31,8 @@ public:
 protected:
     virtual void onMessage(const uint8_t* data, size_t length) = 0;
     virtual void onEnd() = 0;
+    // The stream was garbage and has been dropped; forget partial state.
+    virtual void onStreamReset() {}
     const char* name() const { return name_; }
 
 private:
@@ -97,12 +100,12 @@ public:
 private:
     void onMessage(const uint8_t* data, size_t length) override;
     void onEnd() override {}
-    void dispatch(const uint8_t* payload, size_t length);
+    void onStreamReset() override { pendingMessage_.reset(); }
+    void dispatch(json message, const uint8_t* payload, size_t length);
 
     Listener& listener_;
     // The JSON half of a pair, waiting for its payload.
-    std::string pendingJson_;
-    bool havePendingJson_ = false;
+    std::optional<json> pendingMessage_;
 };
 
 } // namespace sfu::channel

@@ -63,6 +63,7 @@ void NetstringSocket::onNetstring(const uint8_t* data, size_t length) {
 
 void NetstringSocket::onNetstringError(const char* reason) {
     SFU_ERROR("%s: invalid netstring, buffered data dropped: %s", name_, reason);
+    onStreamReset();
 }
 
 ChannelSocket::ChannelSocket(uv_loop_t* loop, int readFd, int writeFd, Listener& listener)
@@ -128,21 +129,23 @@ void PayloadChannelSocket::sendResponse(const json& response) {
 }
 
 void PayloadChannelSocket::onMessage(const uint8_t* data, size_t length) {
-    if (!havePendingJson_) {
-        pendingJson_.assign(reinterpret_cast<const char*>(data), length);
-        havePendingJson_ = true;
+    if (!pendingMessage_) {
+        // The JSON half. A broken one is dropped at once; its payload, if
+        // any, then fails as JSON too and is dropped the same way.
+        json message = json::parse(data, data + length, nullptr, false);
+        if (message.is_discarded() || !message.is_object()) {
+            SFU_ERROR("payload channel: discarding message that is not a JSON object");
+            return;
+        }
+        pendingMessage_ = std::move(message);
         return;
     }
-    havePendingJson_ = false;
-    dispatch(data, length);
+    json message = std::move(*pendingMessage_);
+    pendingMessage_.reset();
+    dispatch(std::move(message), data, length);
 }
 
-void PayloadChannelSocket::dispatch(const uint8_t* payload, size_t length) {
-    json message = json::parse(pendingJson_, nullptr, false);
-    if (message.is_discarded() || !message.is_object()) {
-        SFU_ERROR("payload channel: discarding message that is not a JSON object");
-        return;
-    }
+void PayloadChannelSocket::dispatch(json message, const uint8_t* payload, size_t length) {
     if (message.contains("id")) {
         try {
             Request request = Request::fromJson(std::move(message), this);
