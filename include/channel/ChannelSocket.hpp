@@ -100,12 +100,20 @@ public:
 private:
     void onMessage(const uint8_t* data, size_t length) override;
     void onEnd() override {}
-    void onStreamReset() override { pendingMessage_.reset(); }
-    void dispatch(json message, const uint8_t* payload, size_t length);
+    void onStreamReset() override {
+        pendingRequest_.reset();
+        pendingNotification_.reset();
+    }
+
+    struct PendingNotification {
+        PayloadEvent event;
+        json message;
+    };
 
     Listener& listener_;
     // The JSON half of a pair, waiting for its payload.
-    std::optional<json> pendingMessage_;
+    std::optional<Request> pendingRequest_;
+    std::optional<PendingNotification> pendingNotification_;
 };
 
 } // namespace sfu::channel

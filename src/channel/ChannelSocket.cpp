@@ -129,28 +129,36 @@ void PayloadChannelSocket::sendResponse(const json& response) {
 }
 
 void PayloadChannelSocket::onMessage(const uint8_t* data, size_t length) {
-    if (!pendingMessage_) {
-        // The JSON half. A broken one is dropped at once; its payload, if
-        // any, then fails as JSON too and is dropped the same way.
-        json message = json::parse(data, data + length, nullptr, false);
-        if (message.is_discarded() || !message.is_object()) {
-            SFU_ERROR("payload channel: discarding message that is not a JSON object");
-            return;
-        }
-        pendingMessage_ = std::move(message);
+    if (pendingRequest_) {
+        Request request = std::move(*pendingRequest_);
+        pendingRequest_.reset();
+        request.setPayload(data, length);
+        listener_.onPayloadRequest(request);
         return;
     }
-    json message = std::move(*pendingMessage_);
-    pendingMessage_.reset();
-    dispatch(std::move(message), data, length);
-}
-
-void PayloadChannelSocket::dispatch(json message, const uint8_t* payload, size_t length) {
+    if (pendingNotification_) {
+        const PendingNotification pending = std::move(*pendingNotification_);
+        pendingNotification_.reset();
+        static const json kEmpty = json::object();
+        const auto objectOrEmpty = [&](const char* key) -> const json& {
+            const auto it = pending.message.find(key);
+            return it != pending.message.end() && it->is_object() ? *it : kEmpty;
+        };
+        listener_.onPayloadNotification(PayloadNotification{
+            pending.event, objectOrEmpty("internal"), objectOrEmpty("data"), data, length});
+        return;
+    }
+    // The JSON half. It is checked at once, so that a broken one does not
+    // swallow the next message as its payload; the payload of a dropped
+    // one then fails as JSON and is dropped as well.
+    json message = json::parse(data, data + length, nullptr, false);
+    if (message.is_discarded() || !message.is_object()) {
+        SFU_ERROR("payload channel: discarding message that is not a JSON object");
+        return;
+    }
     if (message.contains("id")) {
         try {
-            Request request = Request::fromJson(std::move(message), this);
-            request.setPayload(payload, length);
-            listener_.onPayloadRequest(request);
+            pendingRequest_.emplace(Request::fromJson(std::move(message), this));
         } catch (const MalformedRequest& e) {
             SFU_ERROR("payload channel: discarding wrong request: %s", e.what());
         }
@@ -161,15 +169,10 @@ void PayloadChannelSocket::dispatch(json message, const uint8_t* payload, size_t
                           ? payloadEventFromName(event->get_ref<const std::string&>())
                           : std::nullopt;
     if (!kind) {
-        SFU_ERROR("payload channel: discarding notification with unknown event");
+        SFU_ERROR("payload channel: discarding message with no id and no known event");
         return;
     }
-    static const json kEmpty = json::object();
-    const auto internal = message.find("internal");
-    const auto data = message.find("data");
-    listener_.onPayloadNotification(PayloadNotification{
-        *kind, internal != message.end() && internal->is_object() ? *internal : kEmpty,
-        data != message.end() && data->is_object() ? *data : kEmpty, payload, length});
+    pendingNotification_.emplace(PendingNotification{*kind, std::move(message)});
 }
 
 } // namespace sfu::channel
