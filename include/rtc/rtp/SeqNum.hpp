@@ -34,4 +34,29 @@ constexpr int64_t tsDiff(uint32_t a, uint32_t b) {
     return static_cast<int32_t>(static_cast<uint32_t>(a - b));
 }
 
+// The same comparisons for counters narrower than their storage: VP8's 15-bit
+// picture id, 8-bit TL0PICIDX... Bits counts the significant low bits.
+template <unsigned Bits>
+constexpr uint32_t kSeqMask = Bits >= 32 ? ~uint32_t{0} : (uint32_t{1} << (Bits % 32)) - 1;
+
+template <unsigned Bits>
+constexpr bool isNewerBits(uint32_t a, uint32_t b) {
+    static_assert(Bits >= 1 && Bits <= 32);
+    constexpr uint32_t mask = kSeqMask<Bits>;
+    constexpr uint32_t half = (mask >> 1) + 1;
+    a &= mask;
+    b &= mask;
+    if (a == b) {
+        return false;
+    }
+    const uint32_t forward = (a - b) & mask;
+    return forward == half ? a > b : forward < half;
+}
+
+// Forward distance from b to a, modulo 2^Bits.
+template <unsigned Bits>
+constexpr uint32_t forwardDistance(uint32_t a, uint32_t b) {
+    return (a - b) & kSeqMask<Bits>;
+}
+
 } // namespace sfu::rtp
