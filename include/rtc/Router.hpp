@@ -1,20 +1,27 @@
 // A Router: the room in which producers are forwarded to consumers. It owns
-// its transports and RTP observers and routes the requests addressed to them.
+// its transports, knows which consumer follows which producer, fans every
+// producer packet out to that producer's consumers and routes the requests
+// addressed to its entities.
 #pragma once
 
 #include "channel/ChannelSocket.hpp"
 #include "channel/Request.hpp"
 #include "rtc/Shared.hpp"
+#include "rtc/Transport.hpp"
 
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace sfu::rtc {
 
-class Router {
+class Router final : public Transport::Listener {
 public:
     Router(std::string id, Shared& shared);
-    ~Router();
+    ~Router() override;
     Router(const Router&) = delete;
     Router& operator=(const Router&) = delete;
 
@@ -27,8 +34,40 @@ public:
     nlohmann::json dump() const;
 
 private:
+    // Transport::Listener
+    void onTransportNewProducer(Transport& transport, Producer& producer) override;
+    void onTransportProducerClosed(Transport& transport, Producer& producer) override;
+    void onTransportProducerPaused(Transport& transport, Producer& producer) override;
+    void onTransportProducerResumed(Transport& transport, Producer& producer) override;
+    void onTransportProducerScore(Transport& transport, Producer& producer) override;
+    void onTransportProducerRtpPacket(Transport& transport, Producer& producer,
+                                      rtp::RtpPacket& packet, const RtpForwardInfo& info) override;
+    Producer& producerById(const std::string& producerId) override;
+    void onTransportNewConsumer(Transport& transport, Consumer& consumer,
+                                Producer& producer) override;
+    void onTransportConsumerClosed(Transport& transport, Consumer& consumer) override;
+    void onTransportConsumerKeyFrameRequested(Transport& transport, Consumer& consumer,
+                                              uint32_t mappedSsrc) override;
+
+    template <typename T>
+    void createTransport(channel::Request& request);
+    Transport& transportOf(const channel::Request& request);
+    void closeTransport(const std::string& transportId);
+
+    struct ConsumerLink {
+        Producer* producer;
+        Transport* transport;
+    };
+
     std::string id_;
-    [[maybe_unused]] Shared& shared_;
+    Shared& shared_;
+    std::map<std::string, std::unique_ptr<Transport>> transports_;
+    std::unordered_map<std::string, Producer*> producers_;
+    std::unordered_map<Producer*, std::vector<Consumer*>> producerConsumers_;
+    std::unordered_map<Consumer*, ConsumerLink> consumerLinks_;
+    // While the router itself closes, its entities close silently: the host
+    // closes their objects on its side.
+    bool closing_ = false;
 };
 
 } // namespace sfu::rtc

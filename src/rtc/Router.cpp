@@ -1,7 +1,10 @@
 #include "rtc/Router.hpp"
 
 #include "Logger.hpp"
+#include "rtc/DirectTransport.hpp"
 #include "utils/Errors.hpp"
+
+#include <algorithm>
 
 namespace sfu::rtc {
 
@@ -18,17 +21,54 @@ namespace {
 
 Router::Router(std::string id, Shared& shared) : id_(std::move(id)), shared_(shared) {}
 
-Router::~Router() = default;
+Router::~Router() {
+    closing_ = true;
+    while (!transports_.empty()) {
+        closeTransport(transports_.begin()->first);
+    }
+}
 
 json Router::dump() const {
+    json transportIds = json::array();
+    for (const auto& [id, transport] : transports_) {
+        transportIds.push_back(id);
+    }
+    json producerConsumers = json::object();
+    for (const auto& [producer, consumers] : producerConsumers_) {
+        json ids = json::array();
+        for (const Consumer* consumer : consumers) {
+            ids.push_back(consumer->id());
+        }
+        producerConsumers[producer->id()] = std::move(ids);
+    }
+    json consumerProducer = json::object();
+    for (const auto& [consumer, link] : consumerLinks_) {
+        consumerProducer[consumer->id()] = link.producer->id();
+    }
+    json producerObservers = json::object();
+    for (const auto& [id, producer] : producers_) {
+        producerObservers[id] = json::array();
+    }
     return json{{"id", id_},
-                {"transportIds", json::array()},
+                {"transportIds", std::move(transportIds)},
                 {"rtpObserverIds", json::array()},
-                {"mapProducerIdConsumerIds", json::object()},
-                {"mapConsumerIdProducerId", json::object()},
-                {"mapProducerIdObserverIds", json::object()},
+                {"mapProducerIdConsumerIds", std::move(producerConsumers)},
+                {"mapConsumerIdProducerId", std::move(consumerProducer)},
+                {"mapProducerIdObserverIds", std::move(producerObservers)},
                 {"mapDataProducerIdDataConsumerIds", json::object()},
                 {"mapDataConsumerIdDataProducerId", json::object()}};
+}
+
+template <typename T>
+void Router::createTransport(channel::Request& request) {
+    const std::string& id = request.internalId("transportId");
+    if (transports_.count(id) != 0) {
+        throw Error("a transport with id '" + id + "' already exists");
+    }
+    auto transport = std::make_unique<T>(id, shared_, *this, request.data());
+    const json answer = transport->dump();
+    transports_.emplace(id, std::move(transport));
+    request.accept(answer);
 }
 
 void Router::handleRequest(channel::Request& request) {
@@ -36,10 +76,12 @@ void Router::handleRequest(channel::Request& request) {
     case Method::RouterDump:
         request.accept(dump());
         return;
+    case Method::RouterCreateDirectTransport:
+        createTransport<DirectTransport>(request);
+        return;
     case Method::RouterCreateWebRtcTransport:
     case Method::RouterCreatePlainTransport:
     case Method::RouterCreatePipeTransport:
-    case Method::RouterCreateDirectTransport:
     case Method::RouterCreateActiveSpeakerObserver:
     case Method::RouterCreateAudioLevelObserver:
         notImplemented(request);
@@ -50,22 +92,146 @@ void Router::handleRequest(channel::Request& request) {
     case Method::RtpObserverRemoveProducer:
         throw Error("rtp observer not found [rtpObserverId:" + request.internalId("rtpObserverId") +
                     "]");
+    case Method::TransportClose:
+        closeTransport(transportOf(request).id());
+        request.accept();
+        return;
     default:
         // Every other method is addressed to a transport or to an entity
         // under one.
-        throw Error("transport not found [transportId:" + request.internalId("transportId") + "]");
+        transportOf(request).handleRequest(request);
     }
+}
+
+Transport& Router::transportOf(const channel::Request& request) {
+    const std::string& id = request.internalId("transportId");
+    const auto it = transports_.find(id);
+    if (it == transports_.end()) {
+        throw Error("transport not found [transportId:" + id + "]");
+    }
+    return *it->second;
+}
+
+void Router::closeTransport(const std::string& transportId) {
+    auto node = transports_.extract(transportId);
+    if (node.empty()) {
+        return;
+    }
+    // Producers and consumers tell this router as they close, while the
+    // transport is no longer in the map.
+    node.mapped()->close();
 }
 
 void Router::handlePayloadNotification(const channel::PayloadNotification& notification) {
     const auto transportId = notification.internal.find("transportId");
-    SFU_WARN("payload channel: no transport %s in router %s, message dropped",
-             transportId != notification.internal.end() ? transportId->dump().c_str() : "(none)",
-             id_.c_str());
+    const auto it = transportId != notification.internal.end() && transportId->is_string()
+                        ? transports_.find(transportId->get<std::string>())
+                        : transports_.end();
+    if (it == transports_.end()) {
+        SFU_WARN("payload channel: no such transport in router %s, message dropped", id_.c_str());
+        return;
+    }
+    it->second->handlePayloadNotification(notification);
 }
 
 void Router::handlePayloadRequest(channel::Request& request) {
-    throw Error("transport not found [transportId:" + request.internalId("transportId") + "]");
+    transportOf(request).handleRequest(request);
+}
+
+// ---- Transport::Listener --------------------------------------------------
+
+void Router::onTransportNewProducer(Transport& transport, Producer& producer) {
+    (void)transport;
+    if (producers_.count(producer.id()) != 0) {
+        throw Error("a producer with id '" + producer.id() + "' already exists");
+    }
+    producers_.emplace(producer.id(), &producer);
+    producerConsumers_[&producer];
+}
+
+void Router::onTransportProducerClosed(Transport& transport, Producer& producer) {
+    (void)transport;
+    const auto consumers = producerConsumers_.extract(&producer);
+    if (!consumers.empty()) {
+        for (Consumer* consumer : consumers.mapped()) {
+            Transport* consumerTransport = consumerLinks_.at(consumer).transport;
+            consumerLinks_.erase(consumer);
+            if (!closing_) {
+                consumer->producerClosed();
+            }
+            consumerTransport->destroyConsumer(*consumer);
+        }
+    }
+    producers_.erase(producer.id());
+}
+
+void Router::onTransportProducerPaused(Transport& transport, Producer& producer) {
+    (void)transport;
+    for (Consumer* consumer : producerConsumers_[&producer]) {
+        consumer->setProducerPaused(true);
+    }
+}
+
+void Router::onTransportProducerResumed(Transport& transport, Producer& producer) {
+    (void)transport;
+    for (Consumer* consumer : producerConsumers_[&producer]) {
+        consumer->setProducerPaused(false);
+    }
+}
+
+void Router::onTransportProducerScore(Transport& transport, Producer& producer) {
+    (void)transport;
+    const auto scores = producer.encodingScores();
+    for (Consumer* consumer : producerConsumers_[&producer]) {
+        consumer->producerScoresChanged(scores);
+    }
+}
+
+void Router::onTransportProducerRtpPacket(Transport& transport, Producer& producer,
+                                          rtp::RtpPacket& packet, const RtpForwardInfo& info) {
+    (void)transport;
+    const auto it = producerConsumers_.find(&producer);
+    if (it == producerConsumers_.end()) {
+        return;
+    }
+    for (Consumer* consumer : it->second) {
+        consumer->sendRtpPacket(packet, info);
+    }
+}
+
+Producer& Router::producerById(const std::string& producerId) {
+    const auto it = producers_.find(producerId);
+    if (it == producers_.end()) {
+        throw Error("producer not found [producerId:" + producerId + "]");
+    }
+    return *it->second;
+}
+
+void Router::onTransportNewConsumer(Transport& transport, Consumer& consumer, Producer& producer) {
+    producerConsumers_[&producer].push_back(&consumer);
+    consumerLinks_[&consumer] = ConsumerLink{&producer, &transport};
+    consumer.setProducerPaused(producer.paused());
+    consumer.producerScoresChanged(producer.encodingScores());
+}
+
+void Router::onTransportConsumerClosed(Transport& transport, Consumer& consumer) {
+    (void)transport;
+    const auto link = consumerLinks_.find(&consumer);
+    if (link == consumerLinks_.end()) {
+        return;
+    }
+    auto& consumers = producerConsumers_[link->second.producer];
+    consumers.erase(std::remove(consumers.begin(), consumers.end(), &consumer), consumers.end());
+    consumerLinks_.erase(link);
+}
+
+void Router::onTransportConsumerKeyFrameRequested(Transport& transport, Consumer& consumer,
+                                                  uint32_t mappedSsrc) {
+    (void)transport;
+    const auto link = consumerLinks_.find(&consumer);
+    if (link != consumerLinks_.end()) {
+        link->second.producer->requestKeyFrame(mappedSsrc, uv_now(shared_.loop));
+    }
 }
 
 } // namespace sfu::rtc

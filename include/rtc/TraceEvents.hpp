@@ -1,0 +1,33 @@
+// The set of trace event types an entity emits, as set by the host's
+// enableTraceEvent requests and shown in dumps ("rtp,pli").
+#pragma once
+
+#include "rtc/RtpForward.hpp"
+
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace sfu::rtc {
+
+class TraceEvents {
+public:
+    // Which types this entity supports; others in a request are ignored.
+    explicit TraceEvents(std::initializer_list<TraceEventType> supported);
+
+    // data.types: array of strings. Throws sfu::TypeError when it is not one.
+    void set(const nlohmann::json& data);
+    bool enabled(TraceEventType type) const { return (enabled_ & bit(type)) != 0; }
+    // "rtp,pli" in the order the types are declared.
+    std::string toString() const;
+
+private:
+    static uint32_t bit(TraceEventType type) { return 1u << static_cast<uint32_t>(type); }
+    uint32_t supported_ = 0;
+    uint32_t enabled_ = 0;
+};
+
+const char* traceEventName(TraceEventType type);
+
+} // namespace sfu::rtc

@@ -1,0 +1,149 @@
+// The base of every transport: owns its producers and consumers, routes the
+// requests addressed to them, demultiplexes incoming RTP to producers (by
+// SSRC, then MID, then RID) and incoming RTCP to producers and consumers,
+// and runs the RTCP schedule. Subclasses move the bytes (UDP, the payload
+// channel, later ICE/DTLS) and say when they are connected.
+#pragma once
+
+#include "channel/ChannelSocket.hpp"
+#include "channel/Request.hpp"
+#include "deps/UvHandles.hpp"
+#include "rtc/Consumer.hpp"
+#include "rtc/Producer.hpp"
+#include "rtc/RtpForward.hpp"
+#include "rtc/Shared.hpp"
+#include "rtc/TraceEvents.hpp"
+#include "rtc/rtp/RateCalculator.hpp"
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+
+namespace sfu::rtc {
+
+class Transport : public Producer::Listener, public Consumer::Listener {
+public:
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        // Throws sfu::Error when the id is taken in the router.
+        virtual void onTransportNewProducer(Transport& transport, Producer& producer) = 0;
+        virtual void onTransportProducerClosed(Transport& transport, Producer& producer) = 0;
+        virtual void onTransportProducerPaused(Transport& transport, Producer& producer) = 0;
+        virtual void onTransportProducerResumed(Transport& transport, Producer& producer) = 0;
+        virtual void onTransportProducerScore(Transport& transport, Producer& producer) = 0;
+        virtual void onTransportProducerRtpPacket(Transport& transport, Producer& producer,
+                                                  rtp::RtpPacket& packet,
+                                                  const RtpForwardInfo& info) = 0;
+        // Throws sfu::Error when the producer does not exist.
+        virtual Producer& producerById(const std::string& producerId) = 0;
+        virtual void onTransportNewConsumer(Transport& transport, Consumer& consumer,
+                                            Producer& producer) = 0;
+        virtual void onTransportConsumerClosed(Transport& transport, Consumer& consumer) = 0;
+        virtual void onTransportConsumerKeyFrameRequested(Transport& transport, Consumer& consumer,
+                                                          uint32_t mappedSsrc) = 0;
+    };
+
+    Transport(std::string id, Shared& shared, Listener& listener, const nlohmann::json& data);
+    ~Transport() override;
+    Transport(const Transport&) = delete;
+    Transport& operator=(const Transport&) = delete;
+
+    const std::string& id() const { return id_; }
+
+    // Closes every producer and consumer, telling the router. Called once
+    // before destruction by whoever owns the transport.
+    void close();
+    // Removes a consumer without telling the router (the router is the
+    // caller: its producer closed).
+    void destroyConsumer(Consumer& consumer);
+
+    void handleRequest(channel::Request& request);
+    virtual void handlePayloadNotification(const channel::PayloadNotification& notification);
+    nlohmann::json dump() const;
+
+protected:
+    // The subclass's own part of requests and answers.
+    virtual void connect(channel::Request& request);
+    virtual void fillDump(nlohmann::json& out) const = 0;
+    virtual void fillStats(nlohmann::json& out) const = 0;
+    virtual const char* statsType() const = 0;
+    virtual bool isConnected() const = 0;
+    // A consumer's packet, ready to go (the subclass may encrypt in place:
+    // the packet's buffer has room past its end).
+    virtual void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) = 0;
+    virtual void sendRtcpPacket(const uint8_t* data, size_t length) = 0;
+
+    // Entry points for the subclasses' received bytes. The RTP buffer is
+    // rewritten in place and may grow up to `capacity`.
+    void receiveRtpPacket(uint8_t* data, size_t length, size_t capacity);
+    void receiveRtcpPacket(const uint8_t* data, size_t length);
+    // RTP known to belong to a producer (the host's producer.send).
+    void receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length, size_t capacity);
+    Producer* findProducer(const std::string& producerId);
+    // Counts bytes that were not RTP nor RTCP (or could not be decrypted).
+    void countReceivedBytes(size_t length);
+    void countSentBytes(size_t length);
+    // The subclass tells when media can flow (consumers start then).
+    void connectionChanged();
+
+    uint64_t nowMs() const { return uv_now(shared_.loop); }
+
+    std::string id_;
+    Shared& shared_;
+    Listener& listener_;
+    TraceEvents traceEvents_{TraceEventType::Probation, TraceEventType::Bwe};
+    uint64_t packetsDiscarded_ = 0;
+    uint32_t maxMessageSize_ = 262144;
+
+private:
+    // Producer::Listener
+    void onProducerPaused(Producer& producer) override;
+    void onProducerResumed(Producer& producer) override;
+    void onProducerScore(Producer& producer) override;
+    void onProducerSendRtcp(Producer& producer, const uint8_t* data, size_t length) override;
+    // Consumer::Listener
+    void onConsumerSendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
+    void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) override;
+
+    void produce(channel::Request& request);
+    void consume(channel::Request& request);
+    void closeProducer(Producer& producer);
+    void closeConsumer(Consumer& consumer);
+    Producer& producerOf(const channel::Request& request);
+    Consumer& consumerOf(const channel::Request& request);
+    Producer* producerForPacket(const rtp::RtpPacket& packet);
+    void deliverToProducer(Producer& producer, rtp::RtpPacket& packet, uint64_t now);
+    void scheduleRtcp();
+    void sendRtcpReports();
+    nlohmann::json stats();
+
+    std::map<std::string, std::unique_ptr<Producer>> producers_;
+    std::map<std::string, std::unique_ptr<Consumer>> consumers_;
+    // RTP listener: where incoming RTP goes.
+    std::unordered_map<uint32_t, Producer*> ssrcTable_;
+    std::unordered_map<std::string, Producer*> midTable_;
+    std::unordered_map<std::string, Producer*> ridTable_;
+    rtp::ExtensionIds recvExtensionIds_;
+    // Where incoming RTCP about our sent streams goes.
+    std::unordered_map<uint32_t, Consumer*> consumerBySsrc_;
+
+    bool sctpEnabled_ = false;
+    nlohmann::json sctpParameters_;
+    uint32_t maxIncomingBitrate_ = 0;
+    uint32_t maxOutgoingBitrate_ = 0;
+    bool closed_ = false;
+    // SSRC of our receiver reports (a transport that only receives has no
+    // sending SSRC of its own).
+    uint32_t rtcpSsrc_;
+    std::string rtcpCname_;
+    deps::UvTimer rtcpTimer_;
+    rtp::BasicRateCalculator<100> recvRate_;
+    rtp::BasicRateCalculator<100> sendRate_;
+    rtp::BasicRateCalculator<100> rtpRecvRate_;
+    rtp::BasicRateCalculator<100> rtpSendRate_;
+};
+
+} // namespace sfu::rtc

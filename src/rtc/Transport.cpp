@@ -1,0 +1,654 @@
+#include "rtc/Transport.hpp"
+
+#include "Logger.hpp"
+#include "rtc/rtcp/Compound.hpp"
+#include "rtc/rtcp/Feedback.hpp"
+#include "rtc/rtcp/Packet.hpp"
+#include "rtc/rtcp/Reports.hpp"
+#include "rtc/rtcp/Sdes.hpp"
+#include "rtc/rtp/Extensions.hpp"
+#include "utils/Errors.hpp"
+
+#include <algorithm>
+#include <openssl/rand.h>
+#include <random>
+
+namespace sfu::rtc {
+
+using channel::Method;
+using nlohmann::json;
+
+namespace {
+
+// RTCP compounds stay under a typical path MTU.
+constexpr size_t kMaxRtcpCompoundSize = 1200;
+// RFC 3550 6.2: the minimum interval, and the "reduced minimum" of 360 s
+// divided by the session bandwidth in kbit/s; video is reported at least
+// every second so that loss and RTT stay fresh.
+constexpr uint64_t kMaxRtcpIntervalMs = 5000;
+constexpr uint64_t kMaxVideoRtcpIntervalMs = 1000;
+constexpr uint64_t kMinRtcpIntervalMs = 100;
+
+uint32_t randomUint32() {
+    uint32_t value = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value)) != 1) {
+        value = std::random_device{}();
+    }
+    return value;
+}
+
+std::mt19937& rng() {
+    static std::mt19937 engine(std::random_device{}());
+    return engine;
+}
+
+// The request's id for a new entity, checked for duplicates by the caller.
+const std::string& newId(const channel::Request& request, const char* key) {
+    return request.internalId(key);
+}
+
+} // namespace
+
+Transport::Transport(std::string id, Shared& shared, Listener& listener, const json& data)
+    : id_(std::move(id)), shared_(shared), listener_(listener), rtcpSsrc_(randomUint32()),
+      rtcpTimer_(shared.loop, [this] { sendRtcpReports(); }) {
+    rtcpCname_ = id_.substr(0, 8);
+    if (const auto enable = data.find("enableSctp"); enable != data.end() && enable->is_boolean()) {
+        sctpEnabled_ = enable->get<bool>();
+    }
+    if (sctpEnabled_) {
+        uint32_t os = 1024;
+        uint32_t mis = 1024;
+        if (const auto streams = data.find("numSctpStreams");
+            streams != data.end() && streams->is_object()) {
+            os = streams->value("OS", os);
+            mis = streams->value("MIS", mis);
+        }
+        const uint32_t maxMessage = data.value("maxSctpMessageSize", 262144u);
+        sctpParameters_ = json{{"port", 5000},
+                               {"OS", os},
+                               {"MIS", mis},
+                               {"maxMessageSize", maxMessage},
+                               {"sendBufferSize", data.value("sctpSendBufferSize", 262144u)},
+                               {"sctpBufferedAmount", 0},
+                               {"isDataChannel", data.value("isDataChannel", false)}};
+    }
+    if (const auto size = data.find("maxMessageSize"); size != data.end()) {
+        if (!size->is_number_unsigned()) {
+            throw TypeError("wrong maxMessageSize (not a number)");
+        }
+        maxMessageSize_ = size->get<uint32_t>();
+    }
+    scheduleRtcp();
+}
+
+Transport::~Transport() = default;
+
+void Transport::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    rtcpTimer_.stop();
+    while (!producers_.empty()) {
+        closeProducer(*producers_.begin()->second);
+    }
+    while (!consumers_.empty()) {
+        closeConsumer(*consumers_.begin()->second);
+    }
+}
+
+void Transport::closeProducer(Producer& producer) {
+    listener_.onTransportProducerClosed(*this, producer);
+    std::erase_if(ssrcTable_, [&](const auto& entry) { return entry.second == &producer; });
+    std::erase_if(midTable_, [&](const auto& entry) { return entry.second == &producer; });
+    std::erase_if(ridTable_, [&](const auto& entry) { return entry.second == &producer; });
+    producers_.erase(producer.id());
+}
+
+void Transport::closeConsumer(Consumer& consumer) {
+    listener_.onTransportConsumerClosed(*this, consumer);
+    destroyConsumer(consumer);
+}
+
+void Transport::destroyConsumer(Consumer& consumer) {
+    std::erase_if(consumerBySsrc_, [&](const auto& entry) { return entry.second == &consumer; });
+    consumers_.erase(consumer.id());
+}
+
+// ---- requests -------------------------------------------------------------
+
+void Transport::handleRequest(channel::Request& request) {
+    switch (*request.method()) {
+    case Method::TransportDump:
+        request.accept(dump());
+        return;
+    case Method::TransportGetStats:
+        request.accept(json::array({stats()}));
+        return;
+    case Method::TransportConnect:
+        connect(request);
+        return;
+    case Method::TransportSetMaxIncomingBitrate:
+    case Method::TransportSetMaxOutgoingBitrate: {
+        const auto bitrate = request.data().find("bitrate");
+        if (bitrate == request.data().end() || !bitrate->is_number_unsigned()) {
+            throw TypeError("missing or invalid bitrate");
+        }
+        (request.method() == Method::TransportSetMaxIncomingBitrate ? maxIncomingBitrate_
+                                                                    : maxOutgoingBitrate_) =
+            bitrate->get<uint32_t>();
+        request.accept();
+        return;
+    }
+    case Method::TransportRestartIce:
+        throw Error("transport.restartIce is only for WebRTC transports");
+    case Method::TransportProduce:
+        produce(request);
+        return;
+    case Method::TransportConsume:
+        consume(request);
+        return;
+    case Method::TransportProduceData:
+    case Method::TransportConsumeData:
+        throw Error("not implemented: " + request.methodName());
+    case Method::TransportEnableTraceEvent:
+        traceEvents_.set(request.data());
+        request.accept();
+        return;
+    case Method::ProducerClose:
+        closeProducer(producerOf(request));
+        request.accept();
+        return;
+    case Method::ProducerDump:
+    case Method::ProducerGetStats:
+    case Method::ProducerPause:
+    case Method::ProducerResume:
+    case Method::ProducerEnableTraceEvent:
+        producerOf(request).handleRequest(request);
+        return;
+    case Method::ConsumerClose:
+        closeConsumer(consumerOf(request));
+        request.accept();
+        return;
+    case Method::ConsumerDump:
+    case Method::ConsumerGetStats:
+    case Method::ConsumerPause:
+    case Method::ConsumerResume:
+    case Method::ConsumerSetPreferredLayers:
+    case Method::ConsumerSetPriority:
+    case Method::ConsumerRequestKeyFrame:
+    case Method::ConsumerEnableTraceEvent:
+        consumerOf(request).handleRequest(request);
+        return;
+    case Method::DataProducerClose:
+    case Method::DataProducerDump:
+    case Method::DataProducerGetStats:
+        throw Error("data producer not found [dataProducerId:" +
+                    request.internalId("dataProducerId") + "]");
+    case Method::DataConsumerClose:
+    case Method::DataConsumerDump:
+    case Method::DataConsumerGetStats:
+    case Method::DataConsumerGetBufferedAmount:
+    case Method::DataConsumerSetBufferedAmountLowThreshold:
+    case Method::DataConsumerSend:
+        throw Error("data consumer not found [dataConsumerId:" +
+                    request.internalId("dataConsumerId") + "]");
+    default:
+        throw Error("unknown method '" + request.methodName() + "'");
+    }
+}
+
+void Transport::connect(channel::Request& request) {
+    throw Error("transport.connect is not supported by this transport (" + request.methodName() +
+                ")");
+}
+
+void Transport::handlePayloadNotification(const channel::PayloadNotification& notification) {
+    (void)notification;
+    SFU_WARN("transport %s: payload channel messages are only for direct transports, dropped",
+             id_.c_str());
+}
+
+Producer& Transport::producerOf(const channel::Request& request) {
+    const std::string& id = request.internalId("producerId");
+    const auto it = producers_.find(id);
+    if (it == producers_.end()) {
+        throw Error("producer not found [producerId:" + id + "]");
+    }
+    return *it->second;
+}
+
+Consumer& Transport::consumerOf(const channel::Request& request) {
+    const std::string& id = request.internalId("consumerId");
+    const auto it = consumers_.find(id);
+    if (it == consumers_.end()) {
+        throw Error("consumer not found [consumerId:" + id + "]");
+    }
+    return *it->second;
+}
+
+void Transport::produce(channel::Request& request) {
+    const std::string& id = newId(request, "producerId");
+    if (producers_.count(id) != 0) {
+        throw Error("a producer with id '" + id + "' already exists");
+    }
+    auto producer = std::make_unique<Producer>(id, shared_, *this, request.data());
+    const auto& parameters = producer->rtpParameters();
+
+    // Check the RTP listener before anything is registered.
+    for (const auto& encoding : parameters.encodings) {
+        for (const auto ssrc :
+             {encoding.ssrc, encoding.rtx ? std::optional(encoding.rtx->ssrc) : std::nullopt}) {
+            if (ssrc && ssrcTable_.count(*ssrc) != 0) {
+                throw Error("ssrc already exists in RTP listener [ssrc:" + std::to_string(*ssrc) +
+                            "]");
+            }
+        }
+    }
+    if (parameters.mid && midTable_.count(*parameters.mid) != 0) {
+        throw Error("MID already exists in RTP listener [mid:" + *parameters.mid + "]");
+    }
+    listener_.onTransportNewProducer(*this, *producer);
+
+    Producer* p = producer.get();
+    for (const auto& encoding : parameters.encodings) {
+        if (encoding.ssrc) {
+            ssrcTable_[*encoding.ssrc] = p;
+        }
+        if (encoding.rtx) {
+            ssrcTable_[encoding.rtx->ssrc] = p;
+        }
+        if (encoding.rid && ridTable_.count(*encoding.rid) == 0) {
+            ridTable_[*encoding.rid] = p;
+        }
+    }
+    if (parameters.mid) {
+        midTable_[*parameters.mid] = p;
+    }
+    for (const auto type :
+         {rtp::ExtensionType::Mid, rtp::ExtensionType::RtpStreamId,
+          rtp::ExtensionType::RepairedRtpStreamId, rtp::ExtensionType::AbsSendTime,
+          rtp::ExtensionType::TransportWideCc01}) {
+        if (const uint8_t extId = p->extensionIds().get(type); extId != 0) {
+            recvExtensionIds_.set(type, extId);
+        }
+    }
+    producers_.emplace(id, std::move(producer));
+    request.accept(json{{"type", params::toString(p->type())}});
+    scheduleRtcp();
+}
+
+void Transport::consume(channel::Request& request) {
+    const std::string& id = newId(request, "consumerId");
+    if (consumers_.count(id) != 0) {
+        throw Error("a consumer with id '" + id + "' already exists");
+    }
+    const std::string& producerId = request.internalId("producerId");
+    Producer& producer = listener_.producerById(producerId);
+    auto consumer = Consumer::create(id, producerId, shared_, *this, request.data());
+    for (const uint32_t ssrc : consumer->ssrcs()) {
+        if (consumerBySsrc_.count(ssrc) != 0) {
+            throw Error("ssrc already used by a consumer [ssrc:" + std::to_string(ssrc) + "]");
+        }
+    }
+    Consumer* c = consumer.get();
+    consumers_.emplace(id, std::move(consumer));
+    for (const uint32_t ssrc : c->ssrcs()) {
+        consumerBySsrc_[ssrc] = c;
+    }
+    listener_.onTransportNewConsumer(*this, *c, producer);
+    c->setTransportConnected(isConnected());
+    request.accept(json{{"paused", c->paused()},
+                        {"producerPaused", c->producerPaused()},
+                        {"score", c->scoreJson()}});
+    scheduleRtcp();
+}
+
+// ---- media in -------------------------------------------------------------
+
+Producer* Transport::producerForPacket(const rtp::RtpPacket& packet) {
+    if (const auto it = ssrcTable_.find(packet.ssrc()); it != ssrcTable_.end()) {
+        return it->second;
+    }
+    // Unknown SSRC: the MID, then the RID tells whose it is, and the SSRC is
+    // learnt for the next packets.
+    Producer* producer = nullptr;
+    if (const uint8_t midId = recvExtensionIds_.get(rtp::ExtensionType::Mid); midId != 0) {
+        if (const auto mid = rtp::readSdes(packet.extension(midId))) {
+            if (const auto it = midTable_.find(std::string(*mid)); it != midTable_.end()) {
+                producer = it->second;
+            }
+        }
+    }
+    if (producer == nullptr) {
+        if (const uint8_t ridId = recvExtensionIds_.get(rtp::ExtensionType::RtpStreamId);
+            ridId != 0) {
+            if (const auto rid = rtp::readSdes(packet.extension(ridId))) {
+                if (const auto it = ridTable_.find(std::string(*rid)); it != ridTable_.end()) {
+                    producer = it->second;
+                }
+            }
+        }
+    }
+    if (producer == nullptr && producers_.size() == 1 && midTable_.empty() && ssrcTable_.empty()) {
+        // One producer announced by nothing the packet carries: it is its.
+        producer = producers_.begin()->second.get();
+    }
+    if (producer != nullptr) {
+        ssrcTable_[packet.ssrc()] = producer;
+    }
+    return producer;
+}
+
+void Transport::receiveRtpPacket(uint8_t* data, size_t length, size_t capacity) {
+    const uint64_t now = nowMs();
+    recvRate_.update(length, now);
+    auto packet = rtp::RtpPacket::parse(data, length, capacity);
+    if (!packet) {
+        ++packetsDiscarded_;
+        SFU_DEBUG(Rtp, "transport %s: invalid RTP packet discarded", id_.c_str());
+        return;
+    }
+    rtpRecvRate_.update(length, now);
+    Producer* producer = producerForPacket(*packet);
+    if (producer == nullptr) {
+        ++packetsDiscarded_;
+        SFU_DEBUG(Rtp, "transport %s: no producer for RTP packet [ssrc:%u, pt:%u], discarded",
+                  id_.c_str(), packet->ssrc(), packet->payloadType());
+        return;
+    }
+    deliverToProducer(*producer, *packet, now);
+}
+
+void Transport::receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length,
+                                    size_t capacity) {
+    const uint64_t now = nowMs();
+    recvRate_.update(length, now);
+    auto packet = rtp::RtpPacket::parse(data, length, capacity);
+    if (!packet) {
+        ++packetsDiscarded_;
+        return;
+    }
+    rtpRecvRate_.update(length, now);
+    deliverToProducer(producer, *packet, now);
+}
+
+void Transport::deliverToProducer(Producer& producer, rtp::RtpPacket& packet, uint64_t now) {
+    RtpForwardInfo info;
+    if (producer.receiveRtpPacket(packet, now, info) == Producer::ReceiveResult::Forward) {
+        listener_.onTransportProducerRtpPacket(*this, producer, packet, info);
+    }
+}
+
+Producer* Transport::findProducer(const std::string& producerId) {
+    const auto it = producers_.find(producerId);
+    return it == producers_.end() ? nullptr : it->second.get();
+}
+
+void Transport::receiveRtcpPacket(const uint8_t* data, size_t length) {
+    const uint64_t now = nowMs();
+    recvRate_.update(length, now);
+    const rtcp::CompoundView compound(data, length);
+    if (!compound.valid()) {
+        ++packetsDiscarded_;
+        SFU_DEBUG(Rtcp, "transport %s: invalid RTCP compound discarded", id_.c_str());
+        return;
+    }
+    auto reportBlocks = [&](const auto& blocks) {
+        for (const rtcp::ReportBlock block : blocks) {
+            if (const auto it = consumerBySsrc_.find(block.ssrc); it != consumerBySsrc_.end()) {
+                it->second->receiveReportBlock(block);
+            }
+        }
+    };
+    for (const rtcp::PacketView pkt : compound) {
+        switch (static_cast<rtcp::PacketType>(pkt.type())) {
+        case rtcp::PacketType::SR:
+            if (const auto sr = rtcp::SenderReportView::parse(pkt)) {
+                if (const auto it = ssrcTable_.find(sr->ssrc()); it != ssrcTable_.end()) {
+                    it->second->receiveSenderReport(sr->ssrc(), sr->senderInfo(), now);
+                }
+                reportBlocks(sr->reportBlocks());
+            }
+            break;
+        case rtcp::PacketType::RR:
+            if (const auto rr = rtcp::ReceiverReportView::parse(pkt)) {
+                reportBlocks(rr->reportBlocks());
+            }
+            break;
+        case rtcp::PacketType::PSFB:
+            if (const auto pli = rtcp::PliView::parse(pkt)) {
+                if (const auto it = consumerBySsrc_.find(pli->mediaSsrc());
+                    it != consumerBySsrc_.end()) {
+                    it->second->receiveKeyFrameRequest(false, now);
+                }
+            } else if (const auto fir = rtcp::FirView::parse(pkt)) {
+                for (const rtcp::FirItem item : fir->items()) {
+                    if (const auto it = consumerBySsrc_.find(item.ssrc);
+                        it != consumerBySsrc_.end()) {
+                        it->second->receiveKeyFrameRequest(true, now);
+                    }
+                }
+            }
+            break;
+        default:
+            // SDES, BYE, APP, XR, NACK and congestion feedback: nothing to
+            // act on here yet.
+            break;
+        }
+    }
+}
+
+void Transport::countReceivedBytes(size_t length) {
+    recvRate_.update(length, nowMs());
+}
+
+void Transport::countSentBytes(size_t length) {
+    sendRate_.update(length, nowMs());
+}
+
+void Transport::connectionChanged() {
+    const bool connected = isConnected();
+    for (auto& [id, consumer] : consumers_) {
+        consumer->setTransportConnected(connected);
+    }
+}
+
+// ---- media out ------------------------------------------------------------
+
+void Transport::onConsumerSendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
+    const uint64_t now = nowMs();
+    rtpSendRate_.update(packet.size(), now);
+    sendRate_.update(packet.size(), now);
+    sendRtpPacket(consumer, packet);
+}
+
+void Transport::onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) {
+    listener_.onTransportConsumerKeyFrameRequested(*this, consumer, mappedSsrc);
+}
+
+void Transport::onProducerPaused(Producer& producer) {
+    listener_.onTransportProducerPaused(*this, producer);
+}
+
+void Transport::onProducerResumed(Producer& producer) {
+    listener_.onTransportProducerResumed(*this, producer);
+}
+
+void Transport::onProducerScore(Producer& producer) {
+    listener_.onTransportProducerScore(*this, producer);
+}
+
+void Transport::onProducerSendRtcp(Producer& producer, const uint8_t* data, size_t length) {
+    (void)producer;
+    if (isConnected()) {
+        sendRate_.update(length, nowMs());
+        sendRtcpPacket(data, length);
+    }
+}
+
+// ---- RTCP schedule --------------------------------------------------------
+
+void Transport::scheduleRtcp() {
+    if (closed_ || (producers_.empty() && consumers_.empty())) {
+        rtcpTimer_.stop();
+        return;
+    }
+    bool video = false;
+    for (const auto& [id, p] : producers_) {
+        video = video || p->kind() == params::MediaKind::Video;
+    }
+    for (const auto& [id, c] : consumers_) {
+        video = video || c->kind() == params::MediaKind::Video;
+    }
+    const uint64_t now = nowMs();
+    const uint64_t kbps = (recvRate_.rate(now) + sendRate_.rate(now)) / 1000;
+    uint64_t interval = kbps > 0 ? 360000 / kbps : kMaxRtcpIntervalMs;
+    interval = std::clamp(interval, kMinRtcpIntervalMs,
+                          video ? kMaxVideoRtcpIntervalMs : kMaxRtcpIntervalMs);
+    // RFC 3550 6.3.1: randomised over [0.5, 1.5] times the interval and
+    // divided by e - 3/2 to compensate the timer reconsideration we skip.
+    std::uniform_real_distribution<double> spread(0.5, 1.5);
+    const auto ms = static_cast<uint64_t>(static_cast<double>(interval) * spread(rng()) / 1.21828);
+    rtcpTimer_.start(std::max<uint64_t>(ms, 1));
+}
+
+void Transport::sendRtcpReports() {
+    if (isConnected()) {
+        const uint64_t now = nowMs();
+        uint8_t buffer[kMaxRtcpCompoundSize];
+        // Sender reports of what we send, each with its CNAME.
+        std::vector<std::pair<uint32_t, rtcp::SenderInfo>> reports;
+        for (auto& [id, consumer] : consumers_) {
+            reports.clear();
+            consumer->collectSenderReports(reports, now);
+            for (const auto& [ssrc, info] : reports) {
+                rtcp::CompoundWriter writer(buffer, sizeof(buffer));
+                writer.advance(
+                    rtcp::writeSenderReport(ssrc, info, {}, writer.cursor(), writer.room()));
+                writer.advance(
+                    rtcp::writeSdesCname(ssrc, consumer->cname(), writer.cursor(), writer.room()));
+                if (writer.size() > 0) {
+                    sendRate_.update(writer.size(), now);
+                    sendRtcpPacket(buffer, writer.size());
+                }
+            }
+        }
+        // Receiver reports of what we receive, at most 31 blocks each.
+        std::vector<rtcp::ReportBlock> blocks;
+        for (auto& [id, producer] : producers_) {
+            producer->collectReportBlocks(blocks, now);
+        }
+        for (size_t offset = 0; offset < blocks.size(); offset += rtcp::kMaxCount) {
+            const size_t count = std::min(rtcp::kMaxCount, blocks.size() - offset);
+            rtcp::CompoundWriter writer(buffer, sizeof(buffer));
+            writer.advance(rtcp::writeReceiverReport(rtcpSsrc_,
+                                                     std::span(blocks).subspan(offset, count),
+                                                     writer.cursor(), writer.room()));
+            writer.advance(
+                rtcp::writeSdesCname(rtcpSsrc_, rtcpCname_, writer.cursor(), writer.room()));
+            if (writer.size() > 0) {
+                sendRate_.update(writer.size(), now);
+                sendRtcpPacket(buffer, writer.size());
+            }
+        }
+    }
+    scheduleRtcp();
+}
+
+// ---- dump and stats -------------------------------------------------------
+
+json Transport::dump() const {
+    json producerIds = json::array();
+    for (const auto& [id, p] : producers_) {
+        producerIds.push_back(id);
+    }
+    json consumerIds = json::array();
+    json mapSsrcConsumerId = json::object();
+    json mapRtxSsrcConsumerId = json::object();
+    for (const auto& [id, c] : consumers_) {
+        consumerIds.push_back(id);
+        const auto ssrcs = c->ssrcs();
+        for (size_t i = 0; i < ssrcs.size(); ++i) {
+            (i == 0 ? mapSsrcConsumerId : mapRtxSsrcConsumerId)[std::to_string(ssrcs[i])] = id;
+        }
+    }
+    json ssrcTable = json::object();
+    for (const auto& [ssrc, p] : ssrcTable_) {
+        ssrcTable[std::to_string(ssrc)] = p->id();
+    }
+    json midTable = json::object();
+    for (const auto& [mid, p] : midTable_) {
+        midTable[mid] = p->id();
+    }
+    json ridTable = json::object();
+    for (const auto& [rid, p] : ridTable_) {
+        ridTable[rid] = p->id();
+    }
+    json recvExtensions = json::object();
+    const std::pair<const char*, rtp::ExtensionType> names[] = {
+        {"mid", rtp::ExtensionType::Mid},
+        {"rid", rtp::ExtensionType::RtpStreamId},
+        {"rrid", rtp::ExtensionType::RepairedRtpStreamId},
+        {"absSendTime", rtp::ExtensionType::AbsSendTime},
+        {"transportWideCc01", rtp::ExtensionType::TransportWideCc01}};
+    for (const auto& [name, type] : names) {
+        if (const uint8_t extId = recvExtensionIds_.get(type); extId != 0) {
+            recvExtensions[name] = extId;
+        }
+    }
+    json out{{"id", id_},
+             {"direct", false},
+             {"producerIds", std::move(producerIds)},
+             {"consumerIds", std::move(consumerIds)},
+             {"mapSsrcConsumerId", std::move(mapSsrcConsumerId)},
+             {"mapRtxSsrcConsumerId", std::move(mapRtxSsrcConsumerId)},
+             {"dataProducerIds", json::array()},
+             {"dataConsumerIds", json::array()},
+             {"recvRtpHeaderExtensions", std::move(recvExtensions)},
+             {"rtpListener",
+              {{"ssrcTable", std::move(ssrcTable)},
+               {"midTable", std::move(midTable)},
+               {"ridTable", std::move(ridTable)}}},
+             {"maxMessageSize", maxMessageSize_},
+             {"traceEventTypes", traceEvents_.toString()}};
+    if (sctpEnabled_) {
+        out["sctpParameters"] = sctpParameters_;
+        // No association is ever started: data channels are not built yet.
+        out["sctpState"] = "new";
+    }
+    fillDump(out);
+    return out;
+}
+
+json Transport::stats() {
+    const uint64_t now = nowMs();
+    json out{{"type", statsType()},
+             {"transportId", id_},
+             {"timestamp", now},
+             {"bytesReceived", recvRate_.totalBytes()},
+             {"recvBitrate", recvRate_.rate(now)},
+             {"bytesSent", sendRate_.totalBytes()},
+             {"sendBitrate", sendRate_.rate(now)},
+             {"rtpBytesReceived", rtpRecvRate_.totalBytes()},
+             {"rtpRecvBitrate", rtpRecvRate_.rate(now)},
+             {"rtpBytesSent", rtpSendRate_.totalBytes()},
+             {"rtpSendBitrate", rtpSendRate_.rate(now)},
+             {"rtxBytesReceived", 0},
+             {"rtxRecvBitrate", 0},
+             {"rtxBytesSent", 0},
+             {"rtxSendBitrate", 0},
+             {"probationBytesSent", 0},
+             {"probationSendBitrate", 0}};
+    if (sctpEnabled_) {
+        out["sctpState"] = "new";
+    }
+    if (maxIncomingBitrate_ != 0) {
+        out["maxIncomingBitrate"] = maxIncomingBitrate_;
+    }
+    fillStats(out);
+    return out;
+}
+
+} // namespace sfu::rtc

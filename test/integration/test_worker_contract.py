@@ -1,0 +1,635 @@
+"""End-to-end checks of the worker's process contract and channel framing
+(PROTOCOL.md), driving the real binary through harness.WorkerProcess.
+
+Run: python3 -m unittest discover -s test/integration -p 'test_*.py' -v
+"""
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import (  # noqa: E402
+    MAX_PAYLOAD_LEN,
+    WorkerProcess,
+    make_cert_pair,
+    ns_encode,
+    valgrind_enabled_by_env,
+    valgrind_leaks,
+)
+
+RESOURCE_USAGE_KEYS = (
+    "ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss",
+    "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd",
+    "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw",
+)
+
+# Malformed input that must be logged and dropped without killing the worker.
+GARBAGE = (
+    ("non-digit length", b"abc:xyz,"),
+    ("bad length digits", b"12x:abcdefghijkl,"),
+    ("huge length", b"99999999999999:"),
+    ("oversized length", b"%d:" % (MAX_PAYLOAD_LEN + 1)),
+    ("not JSON", b"5:hello,"),
+    ("JSON without id", b"2:{},"),
+    ("JSON array", b"7:[1,2,3],"),
+    ("missing comma", b"3:abcX"),
+)
+
+# Time given to the worker to digest garbage before the next write.
+SETTLE = 0.2
+
+
+class WorkerTestCase(unittest.TestCase):
+    """Spawns workers that are always cleaned up, with assertion helpers."""
+
+    def spawn(self, *args, **kwargs):
+        worker = WorkerProcess(list(args), **kwargs)
+        self.addCleanup(worker.terminate)
+        return worker
+
+    def start(self, *args, **kwargs):
+        """Spawns a worker and waits for its 'running' notification."""
+        worker = self.spawn(*args, **kwargs)
+        worker.wait_running()
+        return worker
+
+    def assert_exit_code(self, worker, expected, timeout=5):
+        code = worker.wait_exit(timeout)
+        self.assertEqual(code, expected, "exit code %s, expected %s; stderr: %r"
+                         % (code, expected, worker.stderr[-1000:]))
+
+    def assert_answers(self, worker, timeout=5):
+        """worker.dump succeeds and names the worker's pid."""
+        data = worker.request_ok("worker.dump", timeout=timeout)
+        self.assertEqual(data.get("pid"), worker.pid)
+        return data
+
+    def assert_rejected(self, response, kinds=("Error",)):
+        self.assertFalse(response.get("accepted"), "unexpectedly accepted: %r" % response)
+        self.assertIn(response.get("error"), kinds, "wrong error kind: %r" % response)
+        self.assertIsInstance(response.get("reason"), str, response)
+
+    def assert_no_protocol_errors(self, worker):
+        self.assertEqual(worker.protocol_errors, [], "malformed output from the worker")
+
+    def assert_logged_problem(self, worker, since, what):
+        """An 'E' or 'W' log line arrived at or after log index `since`."""
+        try:
+            worker.wait_log("EW", since=since, timeout=1)
+        except Exception as exc:  # harness raises WorkerError on timeout
+            self.fail("no E/W log line for %s (%s); logs: %r"
+                      % (what, exc, worker.logs[since:][-5:]))
+
+
+# --------------------------------------------------------------------------
+# Start-up and settings
+# --------------------------------------------------------------------------
+
+class StartupTest(WorkerTestCase):
+
+    def test_running_notification_names_pid(self):
+        worker = self.spawn()
+        note = worker.wait_running()
+        self.assertEqual(note.get("targetId"), str(worker.pid))
+        self.assertEqual(note.get("event"), "running")
+        self.assert_answers(worker)
+        self.assertEqual(worker.close(), 0)
+        self.assert_no_protocol_errors(worker)
+
+    def test_without_mediasoup_version_exits_1(self):
+        worker = self.spawn(env_extra={"MEDIASOUP_VERSION": None})
+        self.assert_exit_code(worker, 1)
+        self.assertTrue(worker.stderr.strip(), "no message on stderr")
+        self.assertEqual(worker.all_notifications, [], "sent notifications anyway")
+
+    def test_valid_settings_start(self):
+        worker = self.start("--logLevel=debug", "--logTag=info", "--logTag=ice",
+                            "--rtcMinPort=10000", "--rtcMaxPort=10100")
+        self.assert_answers(worker)
+        self.assertEqual(worker.close(), 0)
+
+    def test_every_log_tag_is_accepted(self):
+        tags = ("info ice dtls rtp srtp rtcp rtx bwe score simulcast svc sctp message"
+                .split())
+        worker = self.start("--logLevel=warn", *["--logTag=" + t for t in tags])
+        self.assertEqual(worker.close(), 0)
+
+    def test_invalid_settings_exit_42(self):
+        cases = (
+            ["--foo=1"],
+            ["--logLevel=chicken"],
+            ["--logTag=chicken"],
+            ["--rtcMinPort=abc"],
+            ["--rtcMinPort=70000"],
+            ["--rtcMaxPort=-1"],
+            ["--rtcMinPort=5000", "--rtcMaxPort=4000"],
+        )
+        for args in cases:
+            with self.subTest(args=args):
+                worker = self.spawn(*args)
+                self.assert_exit_code(worker, 42)
+                self.assertTrue(worker.stderr.strip(), "no message on stderr")
+
+
+@unittest.skipUnless(shutil.which("openssl"), "needs the openssl CLI")
+class CertificateSettingsTest(WorkerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = tempfile.TemporaryDirectory(prefix="sfu-certs-")
+        d = cls._tmp.name
+        cls.cert, cls.key = make_cert_pair(d, "a")
+        cls.other_cert, cls.other_key = make_cert_pair(d, "b")
+        cls.garbage = os.path.join(d, "garbage.pem")
+        with open(cls.garbage, "wb") as f:
+            f.write(b"-----BEGIN NONSENSE-----\n\x00\x01chicken soup\n")
+        cls.empty = os.path.join(d, "empty.pem")
+        open(cls.empty, "wb").close()
+        cls.missing = os.path.join(d, "does-not-exist.pem")
+        cls.directory = os.path.join(d, "a-directory.pem")
+        os.mkdir(cls.directory)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._tmp.cleanup()
+
+    @staticmethod
+    def _args(cert=None, key=None):
+        args = []
+        if cert is not None:
+            args.append("--dtlsCertificateFile=" + cert)
+        if key is not None:
+            args.append("--dtlsPrivateKeyFile=" + key)
+        return args
+
+    def test_valid_pair_is_accepted(self):
+        worker = self.start(*self._args(self.cert, self.key))
+        self.assert_answers(worker)
+        self.assertEqual(worker.close(), 0)
+
+    def test_invalid_files_exit_42(self):
+        cases = {
+            "cert without key": (self.cert, None),
+            "key without cert": (None, self.key),
+            "missing cert": (self.missing, self.key),
+            "missing key": (self.cert, self.missing),
+            "garbage cert": (self.garbage, self.key),
+            "garbage key": (self.cert, self.garbage),
+            "empty cert": (self.empty, self.key),
+            "empty key": (self.cert, self.empty),
+            "unreadable cert (directory)": (self.directory, self.key),
+            "unreadable key (directory)": (self.cert, self.directory),
+            "key as cert": (self.key, self.key),
+            "cert and key that do not match": (self.cert, self.other_key),
+        }
+        for name, (cert, key) in cases.items():
+            with self.subTest(case=name):
+                worker = self.spawn(*self._args(cert, key))
+                self.assert_exit_code(worker, 42)
+                self.assertTrue(worker.stderr.strip(), "no message on stderr")
+
+    @unittest.skipIf(os.geteuid() == 0, "root can read mode 000 files")
+    def test_unreadable_mode_000_exits_42(self):
+        path = os.path.join(self._tmp.name, "locked-key.pem")
+        shutil.copy(self.key, path)
+        os.chmod(path, 0)
+        worker = self.spawn(*self._args(self.cert, path))
+        self.assert_exit_code(worker, 42)
+
+
+class FdTest(WorkerTestCase):
+
+    def test_missing_payload_fds_exit_1(self):
+        for fd in (5, 6):
+            with self.subTest(missing_fd=fd):
+                worker = self.spawn(missing_fds=(fd,))
+                self.assert_exit_code(worker, 1)
+                self.assertTrue(worker.stderr.strip(), "no message on stderr")
+
+    def test_missing_channel_fd_exits_1(self):
+        worker = self.spawn(missing_fds=(3,))
+        self.assert_exit_code(worker, 1)
+        self.assertTrue(worker.stderr.strip(), "no message on stderr")
+
+
+# --------------------------------------------------------------------------
+# Worker and router requests
+# --------------------------------------------------------------------------
+
+class WorkerRequestTest(WorkerTestCase):
+
+    def setUp(self):
+        self.worker = self.start("--logLevel=warn")
+
+    def test_dump_of_fresh_worker(self):
+        data = self.worker.request_ok("worker.dump")
+        self.assertEqual(data, {"pid": self.worker.pid, "routerIds": []})
+
+    def test_create_router(self):
+        w = self.worker
+        self.assertTrue(w.request("worker.createRouter", {"routerId": "r1"})["accepted"])
+        self.assertEqual(w.request_ok("worker.dump"), {"pid": w.pid, "routerIds": ["r1"]})
+        w.request_ok("worker.createRouter", {"routerId": "r2"})
+        self.assertEqual(sorted(w.request_ok("worker.dump")["routerIds"]), ["r1", "r2"])
+
+    def test_duplicate_router_id_is_error(self):
+        w = self.worker
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        self.assert_rejected(w.request("worker.createRouter", {"routerId": "r1"}))
+        self.assertEqual(w.request_ok("worker.dump")["routerIds"], ["r1"])
+
+    def test_create_router_without_id_is_rejected(self):
+        w = self.worker
+        for internal in ({}, None, {"routerId": 5}):
+            with self.subTest(internal=internal):
+                self.assert_rejected(w.request("worker.createRouter", internal),
+                                     ("Error", "TypeError"))
+        self.assertEqual(w.request_ok("worker.dump")["routerIds"], [])
+
+    def test_get_resource_usage(self):
+        data = self.worker.request_ok("worker.getResourceUsage")
+        self.assertEqual(set(data), set(RESOURCE_USAGE_KEYS))
+        for key in RESOURCE_USAGE_KEYS:
+            value = data[key]
+            self.assertTrue(isinstance(value, (int, float)) and not isinstance(value, bool),
+                            "%s is %r" % (key, value))
+            self.assertGreaterEqual(value, 0, key)
+
+    def test_update_settings(self):
+        w = self.worker
+        w.request_ok("worker.updateSettings", data={"logLevel": "debug", "logTags": ["ice"]})
+        w.request_ok("worker.updateSettings", data={"logLevel": "warn"})
+        self.assert_rejected(w.request("worker.updateSettings", data={"logLevel": "chicken"}),
+                             ("TypeError",))
+        self.assert_rejected(w.request("worker.updateSettings", data={"logTags": "ice"}),
+                             ("TypeError",))
+        self.assert_answers(w)
+
+    def test_unknown_method(self):
+        response = self.worker.request("chicken.soup")
+        self.assert_rejected(response)
+        self.assertIn("chicken.soup", response["reason"])
+
+    def test_router_dump(self):
+        w = self.worker
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        dump = w.request_ok("router.dump", {"routerId": "r1"})
+        self.assertEqual(dump.get("id"), "r1")
+        expected = {
+            "transportIds": [], "rtpObserverIds": [],
+            "mapProducerIdConsumerIds": {}, "mapConsumerIdProducerId": {},
+            "mapProducerIdObserverIds": {}, "mapDataProducerIdDataConsumerIds": {},
+            "mapDataConsumerIdDataProducerId": {},
+        }
+        for key, value in expected.items():
+            self.assertIn(key, dump)
+            self.assertEqual(dump[key], value, key)
+
+    def test_router_close(self):
+        w = self.worker
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        self.assertTrue(w.request("router.close", {"routerId": "r1"})["accepted"])
+        self.assert_rejected(w.request("router.dump", {"routerId": "r1"}))
+        self.assertEqual(w.request_ok("worker.dump")["routerIds"], [])
+        # The id is free again.
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+
+    def test_unknown_router_is_error(self):
+        w = self.worker
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        internal = {"routerId": "nope", "transportId": "t1"}
+        self.assert_rejected(w.request("transport.dump", internal))
+        self.assert_rejected(w.request("router.dump", {"routerId": "nope"}))
+        self.assert_rejected(w.request("router.close", {"routerId": "nope"}))
+
+    def test_no_malformed_output(self):
+        w = self.worker
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        w.request("chicken.soup")
+        w.request_ok("router.dump", {"routerId": "r1"})
+        self.assertEqual(w.close(), 0)
+        self.assert_no_protocol_errors(w)
+
+
+# --------------------------------------------------------------------------
+# Framing on the channel (fd 3)
+# --------------------------------------------------------------------------
+
+def padded_dump_request(worker, payload_len):
+    """A worker.dump request whose JSON is exactly payload_len bytes."""
+    rid = worker.next_id()
+
+    def encode(pad):
+        req = {"id": rid, "method": "worker.dump", "data": {"pad": "x" * pad}}
+        return json.dumps(req, separators=(",", ":")).encode()
+
+    base = len(encode(0))
+    body = encode(payload_len - base)
+    assert len(body) == payload_len
+    return rid, ns_encode(body)
+
+
+class ChannelFramingTest(WorkerTestCase):
+
+    def setUp(self):
+        self.worker = self.start("--logLevel=warn")
+
+    def test_garbage_is_dropped_and_logged(self):
+        w = self.worker
+        for name, garbage in GARBAGE:
+            with self.subTest(garbage=name):
+                since = w.log_count()
+                w.send_raw(garbage)
+                time.sleep(SETTLE)
+                self.assert_answers(w)
+                self.assert_logged_problem(w, since, name)
+        self.assert_no_protocol_errors(w)
+
+    def test_truncated_netstring_then_more_requests(self):
+        w = self.worker
+        partial = b'{"id":77,"method":"worker.'
+        w.send_raw(b"%d:%s" % (len(partial) + 10, partial))
+        time.sleep(SETTLE)
+        # The first request may be swallowed by the truncated one; the
+        # worker must be answering again right after.
+        first = w.send_request("worker.dump")
+        try:
+            w.wait_response(first, timeout=1)
+        except Exception:
+            time.sleep(SETTLE)
+            self.assert_answers(w)
+        self.assertFalse(w.has_response(77), "answered the truncated request")
+
+    def test_truncated_netstring_then_eof_exits_0(self):
+        w = self.worker
+        w.send_raw(b'40:{"id":3,"method":"worker.d')
+        time.sleep(SETTLE)
+        w.close_fd(3)
+        self.assert_exit_code(w, 0, timeout=2)
+
+    def test_largest_message_is_answered(self):
+        w = self.worker
+        rid, raw = padded_dump_request(w, MAX_PAYLOAD_LEN)
+        w.send_raw(raw)
+        response = w.wait_response(rid, timeout=20)
+        self.assertTrue(response.get("accepted"), response)
+
+    def test_oversized_message_is_dropped(self):
+        w = self.worker
+        since = w.log_count()
+        rid, raw = padded_dump_request(w, MAX_PAYLOAD_LEN + 1)
+        w.send_raw(raw)
+        time.sleep(1.0)
+        self.assert_answers(w, timeout=10)
+        self.assertFalse(w.has_response(rid), "answered an oversized request")
+        self.assert_logged_problem(w, since, "oversized message")
+
+    def test_burst_of_10000_requests(self):
+        w = self.worker
+        count = 10000
+        ids, chunks = [], []
+        for _ in range(count):
+            rid, raw = w.encode_request("worker.dump")
+            ids.append(rid)
+            chunks.append(raw)
+        start = len(w.response_ids)
+        w.send_raw(b"".join(chunks))
+        for rid in ids:
+            self.assertTrue(w.wait_response(rid, timeout=30).get("accepted"))
+        self.assertEqual(w.response_ids[start:], ids, "responses out of order")
+
+    def test_request_written_byte_by_byte(self):
+        w = self.worker
+        rid, raw = w.encode_request("worker.dump")
+        for i in range(len(raw)):
+            w.send_raw(raw[i:i + 1])
+            time.sleep(0.002)
+        self.assertEqual(w.wait_response(rid)["data"]["pid"], w.pid)
+
+    def test_three_requests_in_one_write(self):
+        w = self.worker
+        encoded = [w.encode_request("worker.dump") for _ in range(3)]
+        w.send_raw(b"".join(raw for _, raw in encoded))
+        for rid, _ in encoded:
+            self.assertTrue(w.wait_response(rid).get("accepted"))
+
+
+# --------------------------------------------------------------------------
+# Payload channel (fds 5/6)
+# --------------------------------------------------------------------------
+
+NO_DATA_CONSUMER = {"routerId": "r1", "transportId": "t", "dataProducerId": "dp",
+                    "dataConsumerId": "nope"}
+
+
+class PayloadChannelTest(WorkerTestCase):
+
+    def setUp(self):
+        self.worker = self.start("--logLevel=warn")
+        self.worker.request_ok("worker.createRouter", {"routerId": "r1"})
+
+    def assert_payload_channel_answers(self, worker=None):
+        """dataConsumer.send for a missing dataConsumer is answered on fd 6."""
+        response = (worker or self.worker).payload_request(
+            "dataConsumer.send", NO_DATA_CONSUMER, {"ppid": 51}, b"hello")
+        self.assert_rejected(response, ("Error", "TypeError"))
+        return response
+
+    def test_data_consumer_send_to_missing_target(self):
+        w = self.worker
+        response = self.assert_payload_channel_answers()
+        self.assertFalse(w.has_response(response["id"]), "response also sent on fd 4")
+        self.assert_answers(w)
+
+    def test_producer_send_to_missing_target_is_dropped(self):
+        w = self.worker
+        since = w.log_count()
+        internal = {"routerId": "r1", "transportId": "t", "producerId": "nope"}
+        rtp = bytes([0x80, 0x60, 0x00, 0x01]) + bytes(8) + b"payload"
+        w.payload_notify("producer.send", internal, {}, rtp)
+        self.assert_payload_channel_answers()
+        self.assert_answers(w)
+        self.assert_logged_problem(w, since, "producer.send to a missing producer")
+        self.assertEqual(w.payload_notifications, [])
+
+    def test_garbage_is_dropped(self):
+        # A fresh worker per case: a desynchronised channel would otherwise
+        # make every later case fail too.
+        for name, garbage in GARBAGE:
+            with self.subTest(garbage=name):
+                w = self.start("--logLevel=warn")
+                w.request_ok("worker.createRouter", {"routerId": "r1"})
+                since = w.log_count()
+                w.send_payload_raw(garbage)
+                time.sleep(SETTLE)
+                self.assert_payload_channel_answers(w)
+                self.assert_answers(w)
+                self.assert_logged_problem(w, since, name)
+                self.assert_no_protocol_errors(w)
+                w.terminate()
+
+    def test_garbage_instead_of_payload_resets_pairing(self):
+        """A request's JSON followed by garbage instead of its payload: the
+        half-received request is dropped and later pairs parse normally."""
+        w = self.worker
+        request = {"id": 999999, "method": "dataConsumer.send",
+                   "internal": NO_DATA_CONSUMER, "data": {"ppid": 51}}
+        w.send_payload_raw(ns_encode(json.dumps(request)))
+        time.sleep(SETTLE)
+        since = w.log_count()
+        w.send_payload_raw(b"abc:")
+        time.sleep(SETTLE)
+        self.assert_payload_channel_answers()
+        self.assert_logged_problem(w, since, "garbage instead of a payload")
+
+    def test_garbage_is_logged_before_more_data(self):
+        """An unparseable message is reported as soon as it arrives, not
+        held back waiting for a payload netstring."""
+        w = self.worker
+        since = w.log_count()
+        w.send_payload_raw(b"5:hello,")
+        time.sleep(SETTLE)
+        self.assert_answers(w)
+        self.assert_logged_problem(w, since, "non-JSON payload channel message")
+
+
+# --------------------------------------------------------------------------
+# Logs
+# --------------------------------------------------------------------------
+
+def exercise(worker):
+    """A few requests, good and bad, ending with a round trip."""
+    worker.request_ok("worker.createRouter", {"routerId": "r1"})
+    worker.request_ok("router.dump", {"routerId": "r1"})
+    worker.request("router.dump", {"routerId": "nope"})
+    worker.request_ok("worker.dump")
+
+
+class LogTest(WorkerTestCase):
+
+    def test_warn_level_sends_no_debug_lines(self):
+        w = self.start("--logLevel=warn", "--logTag=info")
+        exercise(w)
+        self.assertEqual([e for e in w.logs if e[0] == "D"], [])
+
+    def test_debug_level_with_info_tag_sends_debug_lines(self):
+        w = self.start("--logLevel=debug", "--logTag=info")
+        since = w.log_count()
+        exercise(w)
+        w.wait_log("D", since=since, timeout=2)
+
+    def test_update_settings_enables_debug(self):
+        w = self.start("--logLevel=warn")
+        exercise(w)
+        self.assertEqual([e for e in w.logs if e[0] == "D"], [])
+        w.request_ok("worker.updateSettings", data={"logLevel": "debug", "logTags": ["info"]})
+        since = w.log_count()
+        w.request_ok("worker.dump")
+        w.wait_log("D", since=since, timeout=2)
+
+    def test_update_settings_none_silences_warnings(self):
+        w = self.start("--logLevel=warn")
+        since = w.log_count()
+        w.send_raw(b"5:hello,")
+        time.sleep(SETTLE)
+        w.request_ok("worker.dump")
+        self.assert_logged_problem(w, since, "garbage (before)")
+
+        w.request_ok("worker.updateSettings", data={"logLevel": "none"})
+        since = w.log_count()
+        w.send_raw(b"5:hello,")
+        time.sleep(SETTLE)
+        w.request_ok("worker.dump")
+        self.assertEqual(w.logs_since(since), [], "logs after logLevel none")
+
+
+# --------------------------------------------------------------------------
+# Signals and shutdown
+# --------------------------------------------------------------------------
+
+IGNORED_SIGNALS = ("SIGHUP", "SIGUSR1", "SIGUSR2", "SIGPIPE", "SIGALRM")
+
+
+class ShutdownTest(WorkerTestCase):
+
+    def test_sigterm_exits_0(self):
+        w = self.start()
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        w.kill_signal(signal.SIGTERM)
+        self.assert_exit_code(w, 0, timeout=2)
+
+    def test_sigint_exits_0(self):
+        w = self.start()
+        w.kill_signal(signal.SIGINT)
+        self.assert_exit_code(w, 0, timeout=2)
+
+    def test_ignored_signals(self):
+        w = self.start()
+        for name in IGNORED_SIGNALS:
+            with self.subTest(signal=name):
+                w.kill_signal(getattr(signal, name))
+                time.sleep(SETTLE)
+                self.assertTrue(w.alive, "died on %s (exit %s)" % (name, w.returncode))
+                self.assert_answers(w)
+        self.assertEqual(w.close(), 0)
+
+    def test_eof_on_channel_exits_0(self):
+        w = self.start()
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        w.close_fd(3)
+        self.assert_exit_code(w, 0, timeout=2)
+
+    def test_worker_close_exits_0(self):
+        w = self.start()
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        w.send_request("worker.close")
+        self.assert_exit_code(w, 0, timeout=2)
+
+
+# --------------------------------------------------------------------------
+# Valgrind
+# --------------------------------------------------------------------------
+
+def valgrind_requested():
+    return os.environ.get("SFU_TEST_VALGRIND") == "1" or valgrind_enabled_by_env()
+
+
+@unittest.skipUnless(valgrind_requested(),
+                     "set SFU_TEST_VALGRIND=1 or MEDIASOUP_USE_VALGRIND=true")
+class ValgrindTest(WorkerTestCase):
+
+    def test_short_scenario_is_clean(self):
+        w = self.spawn("--logLevel=warn", valgrind=True)
+        note = w.wait_running()
+        self.assertEqual(note["targetId"], str(w.pid))
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        w.request_ok("router.dump", {"routerId": "r1"})
+        for _, garbage in GARBAGE[:5]:
+            w.send_raw(garbage)
+            time.sleep(SETTLE * 2)
+            self.assert_answers(w)
+        self.assert_rejected(w.request("router.dump", {"routerId": "nope"}))
+        self.assert_rejected(w.request("chicken.soup"))
+        self.assert_payload_error(w)
+        w.send_request("worker.close")
+        self.assert_exit_code(w, 0, timeout=10)
+        report = w.stderr
+        self.assertIn("ERROR SUMMARY: 0 errors", report, report[-3000:])
+        for kind, amount in valgrind_leaks(report).items():
+            self.assertEqual(amount, 0, "%s lost %d bytes:\n%s" % (kind, amount, report[-3000:]))
+
+    def assert_payload_error(self, w):
+        response = w.payload_request("dataConsumer.send", NO_DATA_CONSUMER,
+                                     {"ppid": 51}, b"hello")
+        self.assert_rejected(response, ("Error", "TypeError"))
+
+
+if __name__ == "__main__":
+    unittest.main()
