@@ -6,6 +6,7 @@
 #include "Settings.hpp"
 #include "channel/ChannelSocket.hpp"
 #include "deps/UvHandles.hpp"
+#include "rtc/PortManager.hpp"
 #include "rtc/Router.hpp"
 #include "rtc/Shared.hpp"
 
@@ -51,6 +52,7 @@ private:
     Settings settings_;
     std::unique_ptr<channel::ChannelSocket> channel_;
     std::unique_ptr<channel::PayloadChannelSocket> payloadChannel_;
+    std::unique_ptr<rtc::PortManager> portManager_;
     std::unique_ptr<rtc::Shared> shared_;
     std::unique_ptr<deps::UvSignal> sigint_;
     std::unique_ptr<deps::UvSignal> sigterm_;

@@ -18,7 +18,8 @@ Worker::Worker(uv_loop_t* loop, Settings settings) : loop_(loop), settings_(std:
     payloadChannel_ = std::make_unique<channel::PayloadChannelSocket>(loop_, kPayloadReadFd,
                                                                       kPayloadWriteFd, *this);
     Logger::setSink(channel_.get());
-    shared_.reset(new rtc::Shared{loop_, *channel_, *payloadChannel_, settings_});
+    portManager_ = std::make_unique<rtc::PortManager>(settings_.rtcMinPort, settings_.rtcMaxPort);
+    shared_.reset(new rtc::Shared{loop_, *channel_, *payloadChannel_, settings_, *portManager_});
     auto onSignal = [this](int signum) {
         SFU_DEBUG(Info, "signal %d received, closing", signum);
         close();

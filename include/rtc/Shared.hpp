@@ -10,11 +10,14 @@
 
 namespace sfu::rtc {
 
+class PortManager;
+
 struct Shared {
     uv_loop_t* loop;
     channel::ChannelSocket& channel;
     channel::PayloadChannelSocket& payloadChannel;
     const Settings& settings;
+    PortManager& portManager;
 };
 
 } // namespace sfu::rtc

@@ -2,6 +2,7 @@
 
 #include "Logger.hpp"
 #include "rtc/DirectTransport.hpp"
+#include "rtc/PlainTransport.hpp"
 #include "utils/Errors.hpp"
 
 #include <algorithm>
@@ -79,8 +80,10 @@ void Router::handleRequest(channel::Request& request) {
     case Method::RouterCreateDirectTransport:
         createTransport<DirectTransport>(request);
         return;
-    case Method::RouterCreateWebRtcTransport:
     case Method::RouterCreatePlainTransport:
+        createTransport<PlainTransport>(request);
+        return;
+    case Method::RouterCreateWebRtcTransport:
     case Method::RouterCreatePipeTransport:
     case Method::RouterCreateActiveSpeakerObserver:
     case Method::RouterCreateAudioLevelObserver:
