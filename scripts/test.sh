@@ -29,8 +29,12 @@ run() {
 run "unit tests" ctest --test-dir build --output-on-failure
 run "integration (python harness)" \
   "$python" -m unittest discover -s test/integration -p 'test_*.py'
+# The host's own suites, less the tests of features not built yet (data
+# channels).
 run "mediasoup host tests" \
-  test/integration/host/run-mediasoup-tests.sh test-Worker.js test-Router.js
+  test/integration/host/run-mediasoup-tests.sh test-Worker.js test-Router.js \
+  test-PlainTransport.js test-DirectTransport.js -- -t '^(?!.*dataProducer)'
+
 
 echo "test groups: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -167,9 +167,11 @@ struct PortManager::Table {
 };
 
 PortManager::PortManager(uint16_t minPort, uint16_t maxPort)
-    : table_(std::make_shared<Table>()), minPort_(minPort), maxPort_(maxPort),
+    // Port 0 means "any port" to the kernel and is never handed out; a
+    // range starting at 0 starts at 1.
+    : table_(std::make_shared<Table>()), minPort_(minPort == 0 ? 1 : minPort), maxPort_(maxPort),
       random_(std::random_device{}()) {
-    if (minPort == 0 || minPort > maxPort) {
+    if (minPort > maxPort) {
         throw TypeError("invalid RTC port range " + std::to_string(minPort) + "-" +
                         std::to_string(maxPort));
     }
@@ -194,6 +196,9 @@ uint16_t PortManager::allocate(Protocol protocol, std::string_view ip, const soc
         return fixedPort;
     }
 
+    if (maxPort_ < minPort_) {
+        throw Error("no available ports for " + describe(protocol, ip) + ": empty range");
+    }
     const size_t count = size_t{maxPort_} - minPort_ + 1;
     // A random start spreads transports over the range and makes ports
     // harder to guess; walking on from there finds any port left.

@@ -177,9 +177,10 @@ TEST(PortManager, AnIpNotOnThisHostFailsAtOnce) {
 }
 
 TEST(PortManager, InvalidRangeIsATypeError) {
-    EXPECT_THROW(PortManager(0, 10), sfu::TypeError);
     EXPECT_THROW(PortManager(20, 10), sfu::TypeError);
     EXPECT_NO_THROW(PortManager(10, 10));
+    // The host allows a range from 0; port 0 itself is never handed out.
+    EXPECT_NO_THROW(PortManager(0, 10));
 }
 
 TEST(PortManager, IpsAreTrackedByValue) {
@@ -281,3 +282,9 @@ TEST(PortManager, PortsSpreadOverTheRange) {
 }
 
 } // namespace
+
+TEST(PortManager, RangeOfOnlyPortZeroFailsAtBind) {
+    TestLoop loop;
+    PortManager ports(0, 0);
+    EXPECT_THROW(ports.bindUdp(loop.get(), "127.0.0.1", nullptr), sfu::Error);
+}
