@@ -37,6 +37,12 @@ File openReadable(const std::string& option, const std::string& path) {
     return file;
 }
 
+// An encrypted key cannot be used (there is nobody to type a passphrase);
+// without this callback OpenSSL would prompt on the terminal.
+int noPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
+    return 0;
+}
+
 // Loads both PEM files and checks that the key belongs to the certificate,
 // so that a bad pair stops the worker at start-up, not at the first DTLS
 // handshake.
@@ -51,7 +57,7 @@ void validateCertificatePair(const std::string& certPath, const std::string& key
                             "' is not a PEM X.509 certificate");
     }
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-        PEM_read_PrivateKey(keyFile.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+        PEM_read_PrivateKey(keyFile.get(), nullptr, noPassphrase, nullptr), EVP_PKEY_free);
     if (!key) {
         ERR_clear_error();
         throw SettingsError("--dtlsPrivateKeyFile '" + keyPath + "' is not a PEM private key");

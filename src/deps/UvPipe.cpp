@@ -1,5 +1,7 @@
 #include "deps/UvPipe.hpp"
 
+#include "deps/StreamWrite.hpp"
+
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -11,13 +13,6 @@ namespace {
 // Size of the read buffer: large enough that a burst of requests or a large
 // message takes few reads.
 constexpr size_t kReadBufferSize = 65536;
-
-// A queued write owns a copy of its bytes until libuv is done with them.
-struct QueuedWrite {
-    uv_write_t req;
-    uv_buf_t buf;
-    // Bytes follow the struct.
-};
 
 } // namespace
 
@@ -112,44 +107,9 @@ void UvPipe::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
 }
 
 void UvPipe::write(const uv_buf_t* bufs, unsigned count) {
-    if (closed_) {
-        return;
-    }
-    auto* stream = reinterpret_cast<uv_stream_t*>(&handle_->pipe);
-    size_t total = 0;
-    for (unsigned i = 0; i < count; ++i) {
-        total += bufs[i].len;
-    }
-    // uv_try_write refuses while earlier writes are queued, which keeps order.
-    const int written = uv_try_write(stream, bufs, count);
-    size_t done = written > 0 ? static_cast<size_t>(written) : 0;
-    if (written < 0 && written != UV_EAGAIN) {
-        // The reader is gone; nothing more can be delivered.
-        return;
-    }
-    if (done == total) {
-        return;
-    }
-    const size_t rest = total - done;
-    auto* queued = static_cast<QueuedWrite*>(::operator new(sizeof(QueuedWrite) + rest));
-    auto* bytes = reinterpret_cast<char*>(queued + 1);
-    size_t copied = 0;
-    for (unsigned i = 0; i < count; ++i) {
-        const size_t len = bufs[i].len;
-        if (done >= len) {
-            done -= len;
-            continue;
-        }
-        std::memcpy(bytes + copied, bufs[i].base + done, len - done);
-        copied += len - done;
-        done = 0;
-    }
-    queued->buf = uv_buf_init(bytes, static_cast<unsigned>(rest));
-    const int err = uv_write(&queued->req, stream, &queued->buf, 1, [](uv_write_t* req, int) {
-        ::operator delete(reinterpret_cast<QueuedWrite*>(req));
-    });
-    if (err != 0) {
-        ::operator delete(queued);
+    if (!closed_) {
+        // A failure means the reader is gone; nothing more can be delivered.
+        writeOrQueue(reinterpret_cast<uv_stream_t*>(&handle_->pipe), bufs, count);
     }
 }
 
