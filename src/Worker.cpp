@@ -1,6 +1,7 @@
 #include "Worker.hpp"
 
 #include "Logger.hpp"
+#include "rtc/dtls/DtlsContext.hpp"
 #include "utils/Errors.hpp"
 
 #include <csignal>
@@ -19,7 +20,9 @@ Worker::Worker(uv_loop_t* loop, Settings settings) : loop_(loop), settings_(std:
                                                                       kPayloadWriteFd, *this);
     Logger::setSink(channel_.get());
     portManager_ = std::make_unique<rtc::PortManager>(settings_.rtcMinPort, settings_.rtcMaxPort);
-    shared_.reset(new rtc::Shared{loop_, *channel_, *payloadChannel_, settings_, *portManager_});
+    shared_.reset(new rtc::Shared{
+        loop_, *channel_, *payloadChannel_, settings_, *portManager_,
+        dtls::DtlsContext::create(settings_.dtlsCertificateFile, settings_.dtlsPrivateKeyFile)});
     auto onSignal = [this](int signum) {
         SFU_DEBUG(Info, "signal %d received, closing", signum);
         close();

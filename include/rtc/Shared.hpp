@@ -6,11 +6,19 @@
 #include "Settings.hpp"
 #include "channel/ChannelSocket.hpp"
 
+#include <memory>
 #include <uv.h>
 
 namespace sfu::rtc {
 
 class PortManager;
+} // namespace sfu::rtc
+
+namespace sfu::dtls {
+class DtlsContext;
+} // namespace sfu::dtls
+
+namespace sfu::rtc {
 
 struct Shared {
     uv_loop_t* loop;
@@ -18,6 +26,8 @@ struct Shared {
     channel::PayloadChannelSocket& payloadChannel;
     const Settings& settings;
     PortManager& portManager;
+    // The worker's DTLS certificate and SSL context, built once.
+    std::shared_ptr<const dtls::DtlsContext> dtlsContext;
 };
 
 } // namespace sfu::rtc

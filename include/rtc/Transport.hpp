@@ -67,6 +67,7 @@ public:
 protected:
     // The subclass's own part of requests and answers.
     virtual void connect(channel::Request& request);
+    virtual void restartIce(channel::Request& request);
     virtual void fillDump(nlohmann::json& out) const = 0;
     virtual void fillStats(nlohmann::json& out) const = 0;
     virtual const char* statsType() const = 0;

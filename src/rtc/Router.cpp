@@ -3,6 +3,7 @@
 #include "Logger.hpp"
 #include "rtc/DirectTransport.hpp"
 #include "rtc/PlainTransport.hpp"
+#include "rtc/WebRtcTransport.hpp"
 #include "utils/Errors.hpp"
 
 #include <algorithm>
@@ -84,6 +85,8 @@ void Router::handleRequest(channel::Request& request) {
         createTransport<PlainTransport>(request);
         return;
     case Method::RouterCreateWebRtcTransport:
+        createTransport<WebRtcTransport>(request);
+        return;
     case Method::RouterCreatePipeTransport:
     case Method::RouterCreateActiveSpeakerObserver:
     case Method::RouterCreateAudioLevelObserver:

@@ -60,7 +60,10 @@ Transport::Transport(std::string id, Shared& shared, Listener& listener, const j
         uint32_t os = 1024;
         uint32_t mis = 1024;
         if (const auto streams = data.find("numSctpStreams");
-            streams != data.end() && streams->is_object()) {
+            streams != data.end() && !streams->is_null()) {
+            if (!streams->is_object()) {
+                throw TypeError("wrong numSctpStreams (not an object)");
+            }
             os = streams->value("OS", os);
             mis = streams->value("MIS", mis);
         }
@@ -142,7 +145,8 @@ void Transport::handleRequest(channel::Request& request) {
         return;
     }
     case Method::TransportRestartIce:
-        throw Error("transport.restartIce is only for WebRTC transports");
+        restartIce(request);
+        return;
     case Method::TransportProduce:
         produce(request);
         return;
@@ -202,6 +206,11 @@ void Transport::handleRequest(channel::Request& request) {
 void Transport::connect(channel::Request& request) {
     throw Error("transport.connect is not supported by this transport (" + request.methodName() +
                 ")");
+}
+
+void Transport::restartIce(channel::Request& request) {
+    (void)request;
+    throw Error("transport.restartIce is only for WebRTC transports");
 }
 
 void Transport::handlePayloadNotification(const channel::PayloadNotification& notification) {

@@ -1,0 +1,699 @@
+"""Fan-out load run: one VP8 producer forwarded to N simple consumers.
+
+For each N the run spawns a fresh worker, creates a router, one producer
+PlainTransport (comedia, rtcpMux) with a VP8 producer and N consumer
+PlainTransports, each connected to a local UDP socket of its own and
+carrying a simple consumer of that producer. A sender process then feeds
+the producer RTP at a fixed packet rate, receiver processes count what comes
+out of every consumer, and the worker's CPU time is sampled around a
+measured window that follows a warm-up.
+
+    /usr/bin/python3 bench/load/fanout.py 10 100 --rate 1000 --duration 8
+
+It is a measurement, not a test: it prints a table and exits 0 unless the
+setup itself fails. Python 3 standard library only.
+"""
+
+import argparse
+import multiprocessing
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "integration"))
+
+from harness import WorkerProcess, worker_bin  # noqa: E402
+
+LOCALHOST = "127.0.0.1"
+PAYLOAD_TYPE = 101
+CLOCK_RATE = 90000
+PRODUCER_SSRC = 0x1000_0001
+MAPPED_SSRC = 0x2000_0001
+CONSUMER_SSRC_BASE = 0x3000_0000
+CNAME = "fanout-load"
+VP8_CODEC = {
+    "mimeType": "video/VP8",
+    "payloadType": PAYLOAD_TYPE,
+    "clockRate": CLOCK_RATE,
+    "parameters": {},
+    "rtcpFeedback": [],
+}
+RTP_HEADER = struct.Struct("!BBHII")
+# Socket buffers: room for ~1,800 full-size packets per consumer, so that a
+# receiver descheduled for a moment does not drop. SO_RCVBUFFORCE (root) goes
+# past net.core.rmem_max, which otherwise caps it.
+SOCKET_BUFFER = 4 * 1024 * 1024
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# --------------------------------------------------------------------------
+# RTP / VP8 packets
+# --------------------------------------------------------------------------
+
+# VP8 payload descriptor (RFC 7741): X=1 with a 15-bit PictureID. The S bit
+# (0x10 of the first byte) marks the first packet of a frame, PID is 0.
+DESCRIPTOR_LEN = 4
+PICTURE_ID_OFFSET = RTP_HEADER.size + 2
+
+
+def vp8_frame_tag(key, width=1280, height=720):
+    """First bytes of a VP8 frame: the 3-byte frame tag (bit 0 clear for a
+    key frame, show_frame set), then for a key frame the start code and the
+    dimensions, which is what the worker checks before it calls it one."""
+    if not key:
+        return bytes([0x11, 0x02, 0x00])
+    return bytes([0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A]) + struct.pack("<HH", width, height)
+
+
+def packet_template(size, start, key):
+    """A full-size packet whose header and PictureID are filled in per send."""
+    descriptor = bytes([0x90 if start else 0x80, 0x80, 0x80, 0x00])
+    body = vp8_frame_tag(key) if start else b""
+    fill = size - RTP_HEADER.size - DESCRIPTOR_LEN - len(body)
+    if fill < 0:
+        raise ValueError("packet size %d too small" % size)
+    return bytearray(bytes(RTP_HEADER.size) + descriptor + body + b"\xAB" * fill)
+
+
+def rtcp_asks_key_frame(data):
+    """True if a compound RTCP packet holds a PLI (PSFB fmt 1) or FIR (fmt 4)."""
+    pos = 0
+    while pos + 4 <= len(data):
+        fmt, pt = data[pos] & 0x1F, data[pos + 1]
+        if pt == 206 and fmt in (1, 4):
+            return True
+        pos += (struct.unpack_from("!H", data, pos + 2)[0] + 1) * 4
+    return False
+
+
+# --------------------------------------------------------------------------
+# Sender process
+# --------------------------------------------------------------------------
+
+def run_sender(port, rate, fps, size, shared):
+    """Sends RTP to the producer transport at `rate` packets/s until
+    shared["stop"] is set. Packets are spread over `fps` frames per second;
+    every frame's first packet has S=1 and a frame tag, the last one the
+    marker bit, and a key frame starts every second (and after a PLI/FIR)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+    sock.connect((LOCALHOST, port))
+    templates = {
+        "key": packet_template(size, True, True),
+        "delta": packet_template(size, True, False),
+        "cont": packet_template(size, False, False),
+    }
+    rtcp_buf = bytearray(2048)
+    sent, stop, key_requests = shared["sent"], shared["stop"], shared["key_requests"]
+    force_key = False
+    k = 0
+    start = time.monotonic()
+    while not stop.value:
+        due = int((time.monotonic() - start) * rate) + 1
+        while k < due:
+            frame = k * fps // rate
+            first = k == 0 or (k - 1) * fps // rate != frame
+            last = (k + 1) * fps // rate != frame
+            if first:
+                key = frame % fps == 0 or force_key
+                force_key = force_key and not key
+                pkt = templates["key" if key else "delta"]
+            else:
+                pkt = templates["cont"]
+            RTP_HEADER.pack_into(pkt, 0, 0x80, PAYLOAD_TYPE | (0x80 if last else 0),
+                                 k & 0xFFFF, (frame * CLOCK_RATE // fps) & 0xFFFFFFFF,
+                                 PRODUCER_SSRC)
+            pkt[PICTURE_ID_OFFSET] = 0x80 | ((frame >> 8) & 0x7F)
+            pkt[PICTURE_ID_OFFSET + 1] = frame & 0xFF
+            sock.send(pkt)
+            k += 1
+        sent.value = k
+        force_key = drain_rtcp(sock, rtcp_buf, key_requests) or force_key
+        # Sleep until the next packet is due; the OS wakes us a little late,
+        # which the catch-up loop above absorbs.
+        delay = start + k / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    sock.close()
+
+
+def drain_rtcp(sock, buf, key_requests):
+    """Reads whatever RTCP the worker sent back (RR, PLI); True if a key
+    frame was asked for."""
+    asked = False
+    while True:
+        try:
+            n = sock.recv_into(buf, 0, socket.MSG_DONTWAIT)
+        except (BlockingIOError, ConnectionRefusedError):
+            return asked
+        if rtcp_asks_key_frame(memoryview(buf)[:n]):
+            key_requests.value += 1
+            asked = True
+
+
+# --------------------------------------------------------------------------
+# Receiver processes
+# --------------------------------------------------------------------------
+
+def open_receive_socket():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, SOCKET_BUFFER)
+    except (OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+    sock.bind((LOCALHOST, 0))
+    sock.setblocking(False)
+    return sock
+
+
+def starts_key_frame(packet):
+    """True if an RTP packet carries the first packet of a VP8 key frame."""
+    try:
+        return _starts_key_frame(packet)
+    except IndexError:      # too short to be one
+        return False
+
+
+def _starts_key_frame(buf):
+    off = 12 + 4 * (buf[0] & 0x0F)
+    if buf[0] & 0x10:       # header extension: 4-byte header + length words
+        off += 4 + 4 * (buf[off + 2] << 8 | buf[off + 3])
+    desc = buf[off]
+    if not desc & 0x10 or desc & 0x07:          # S=1, PID=0
+        return False
+    off += 1
+    if desc & 0x80:                             # extended descriptor
+        x = buf[off]
+        off += 1
+        if x & 0x80:
+            off += 2 if buf[off] & 0x80 else 1
+        off += (1 if x & 0x40 else 0) + (1 if x & 0x30 else 0)
+    return not buf[off] & 0x01 and buf[off + 3:off + 6] == b"\x9d\x01\x2a"
+
+
+def run_receiver(count, conn):
+    """Owns `count` consumer sockets. Counts RTP packets per socket and
+    follows each one's sequence number (the worker keeps it continuous per
+    consumer, so every gap is a lost packet). Answers "snap" on `conn` with
+    its counters and CPU time, "stop" with the same and exits."""
+    socks = [open_receive_socket() for _ in range(count)]
+    conn.send([s.getsockname()[1] for s in socks])
+
+    counts = [0] * count        # RTP packets received
+    ext = [0] * count           # highest extended sequence number seen
+    last = [-1] * count         # last 16-bit sequence number, -1 before any
+    rtcp = [0]
+    bad_start = [0]             # consumers whose first packet was no key frame
+    ep = select.epoll()
+    slot = {}
+    for i, s in enumerate(socks):
+        ep.register(s.fileno(), select.EPOLLIN)
+        slot[s.fileno()] = i
+    ctrl = conn.fileno()
+    ep.register(ctrl, select.EPOLLIN)
+    recv = [s.recv_into for s in socks]
+    buf = bytearray(2048)
+
+    def snapshot():
+        t = os.times()
+        return {"counts": list(counts), "ext": list(ext), "rtcp": rtcp[0],
+                "bad_start": bad_start[0], "cpu": t.user + t.system}
+
+    while True:
+        for fd, _ in ep.poll(1.0, 256):
+            i = slot.get(fd)
+            if i is None:
+                command = conn.recv()
+                conn.send(snapshot())
+                if command == "stop":
+                    return
+                continue
+            # One datagram per readiness event: level-triggered epoll reports
+            # the socket again if more is queued, and this avoids paying for
+            # the BlockingIOError a read-until-empty loop ends with.
+            try:
+                n = recv[i](buf)
+            except BlockingIOError:
+                continue
+            if 192 <= buf[1] <= 223:    # RTCP (SR from the consumer's transport)
+                rtcp[0] += 1
+                continue
+            seq = buf[2] << 8 | buf[3]
+            prev = last[i]
+            if prev < 0:
+                bad_start[0] += not starts_key_frame(bytes(buf[:n]))
+                ext[i] = seq
+                last[i] = seq
+            else:
+                delta = (seq - prev) & 0xFFFF
+                if delta < 0x8000:      # else an older packet, arriving out of order
+                    ext[i] += delta
+                    last[i] = seq
+            counts[i] += 1
+
+
+class Receivers:
+    """The receiver processes and their sockets' ports, consumer order."""
+
+    def __init__(self, ctx, n, processes):
+        processes = max(1, min(processes, n))
+        sizes = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
+        self.procs, self.conns, self.ports = [], [], []
+        for size in sizes:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=run_receiver, args=(size, child), daemon=True)
+            proc.start()
+            child.close()
+            self.procs.append(proc)
+            self.conns.append(parent)
+        for conn in self.conns:
+            self.ports.extend(conn.recv())
+
+    def _ask(self, command):
+        for conn in self.conns:
+            conn.send(command)
+        parts = [conn.recv() for conn in self.conns]
+        return {"counts": sum((p["counts"] for p in parts), []),
+                "ext": sum((p["ext"] for p in parts), []),
+                "rtcp": sum(p["rtcp"] for p in parts),
+                "bad_start": sum(p["bad_start"] for p in parts),
+                "cpu": sum(p["cpu"] for p in parts)}
+
+    def snapshot(self):
+        return self._ask("snap")
+
+    def stop(self):
+        try:
+            self._ask("stop")
+        except (EOFError, OSError):
+            pass                # a receiver died; the error is reported elsewhere
+        for proc in self.procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.terminate()
+
+
+# --------------------------------------------------------------------------
+# Worker setup (requests shaped as mediasoup 3.8's host sends them)
+# --------------------------------------------------------------------------
+
+def plain_transport_data(comedia):
+    return {
+        "listenIp": {"ip": LOCALHOST},
+        "port": None,
+        "rtcpMux": True,
+        "comedia": comedia,
+        "enableSctp": False,
+        "numSctpStreams": {"OS": 1024, "MIS": 1024},
+        "maxSctpMessageSize": 262144,
+        "sctpSendBufferSize": 262144,
+        "isDataChannel": False,
+        "enableSrtp": False,
+        "srtpCryptoSuite": "AES_CM_128_HMAC_SHA1_80",
+    }
+
+
+def rtp_parameters(ssrc):
+    return {"codecs": [VP8_CODEC], "headerExtensions": [],
+            "encodings": [{"ssrc": ssrc}], "rtcp": {"cname": CNAME}}
+
+
+class Topology:
+    """Ids and requests for one router, one producer, N consumers."""
+
+    def __init__(self, worker):
+        self.worker = worker
+        self.router = {"routerId": "load-router"}
+        self.producer_transport = dict(self.router, transportId="load-producer-transport")
+        self.producer = dict(self.producer_transport, producerId="load-producer")
+        self.consumers = []         # internal of each consumer
+        self.producer_port = None
+
+    def create(self, ports):
+        w = self.worker
+        w.request_ok("worker.createRouter", self.router)
+        data = w.request_ok("router.createPlainTransport", self.producer_transport,
+                            plain_transport_data(comedia=True))
+        self.producer_port = data["tuple"]["localPort"]
+        w.request_ok("transport.produce", self.producer, {
+            "kind": "video",
+            "rtpParameters": rtp_parameters(PRODUCER_SSRC),
+            "rtpMapping": {
+                "codecs": [{"payloadType": PAYLOAD_TYPE, "mappedPayloadType": PAYLOAD_TYPE}],
+                "encodings": [{"ssrc": PRODUCER_SSRC, "mappedSsrc": MAPPED_SSRC}],
+            },
+            "paused": False,
+        })
+        for i, port in enumerate(ports):
+            self._add_consumer(i, port)
+
+    def _add_consumer(self, i, port):
+        w = self.worker
+        transport = dict(self.router, transportId="load-consumer-transport-%d" % i)
+        w.request_ok("router.createPlainTransport", transport, plain_transport_data(False))
+        w.request_ok("transport.connect", transport, {"ip": LOCALHOST, "port": port})
+        internal = dict(transport, producerId=self.producer["producerId"],
+                        consumerId="load-consumer-%d" % i)
+        w.request_ok("transport.consume", internal, {
+            "kind": "video",
+            "type": "simple",
+            "rtpParameters": rtp_parameters(CONSUMER_SSRC_BASE + i),
+            "consumableRtpEncodings": [{"ssrc": MAPPED_SSRC}],
+            "paused": False,
+        })
+        self.consumers.append(internal)
+
+    def worker_view(self):
+        """The worker's own counters: producer transport bytes, producer and
+        one sample consumer packet counts. The consumer is asked first: a
+        consumer count above the producer's is then a real anomaly."""
+        w = self.worker
+        consumer = w.request_ok("consumer.getStats", self.consumers[0])
+        producer = w.request_ok("producer.getStats", self.producer)
+        transport = w.request_ok("transport.getStats", self.producer_transport)[0]
+        outbound = [s for s in consumer if s.get("type") == "outbound-rtp"]
+        if not producer or not outbound:
+            raise RuntimeError("no RTP stream stats: producer %r, consumer %r"
+                               % (producer, consumer))
+        return {
+            "transport_ts": transport["timestamp"],
+            "bytes_received": transport["bytesReceived"],
+            "producer_ts": producer[0]["timestamp"],
+            "producer_packets": producer[0]["packetCount"],
+            "producer_lost": producer[0]["packetsLost"],
+            "consumer_ts": outbound[0]["timestamp"],
+            "consumer_packets": outbound[0]["packetCount"],
+            "consumer_discarded": outbound[0]["packetsDiscarded"],
+        }
+
+
+# --------------------------------------------------------------------------
+# Measurement
+# --------------------------------------------------------------------------
+
+def process_cpu_seconds(pid, kernel_only=False):
+    """utime + stime (or stime alone) of a process, from /proc/<pid>/stat
+    (fields 14, 15)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    stime = int(fields[12]) / CLK_TCK
+    return stime if kernel_only else int(fields[11]) / CLK_TCK + stime
+
+
+def process_runqueue_wait(pid):
+    """Seconds a process spent runnable but waiting for a CPU
+    (/proc/<pid>/schedstat, 2nd field): a worker that waits there is short
+    of CPU because of something else on the host, not slow by itself."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[1]) / 1e9
+
+
+def host_cpu_seconds():
+    """(busy, total) CPU seconds of the whole host, all cores (/proc/stat)."""
+    with open("/proc/stat") as f:
+        # user nice system idle iowait irq softirq steal (guest time is
+        # already inside user).
+        values = [int(v) for v in f.readline().split()[1:9]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
+
+
+def udp_kernel_counters():
+    """Host-wide UDP drop counters (/proc/net/snmp). RcvbufErrors counts
+    datagrams dropped at a full receive buffer: the worker's input socket
+    when it falls behind, or a receiver's."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    values = dict(zip(rows[0][1:], (int(v) for v in rows[1][1:])))
+    return {"rcvbuf_errors": values.get("RcvbufErrors", 0),
+            "sndbuf_errors": values.get("SndbufErrors", 0)}
+
+
+def mark(pids, shared, receivers, topology):
+    """Every counter at one moment (the cheap ones first, the ones that need
+    a round trip to another process after)."""
+    return {
+        "time": time.monotonic(),
+        "worker_cpu": process_cpu_seconds(pids["worker"]),
+        "worker_sys": process_cpu_seconds(pids["worker"], kernel_only=True),
+        "worker_wait": process_runqueue_wait(pids["worker"]),
+        "sender_cpu": process_cpu_seconds(pids["sender"]),
+        "host_cpu": host_cpu_seconds(),
+        "sent": shared["sent"].value,
+        "udp": udp_kernel_counters(),
+        "rx": receivers.snapshot(),
+        "worker": topology.worker_view(),
+    }
+
+
+def warm_up(receivers, min_seconds, max_seconds):
+    """Waits until every consumer has delivered packets (the worker starts a
+    video consumer at a key frame) and at least min_seconds have passed.
+    Returns how many consumers never started."""
+    start = time.monotonic()
+    while True:
+        time.sleep(0.1)
+        elapsed = time.monotonic() - start
+        idle = sum(1 for c in receivers.snapshot()["counts"] if c == 0)
+        if (idle == 0 and elapsed >= min_seconds) or elapsed >= max_seconds:
+            return idle
+
+
+def receiver_processes(n, args):
+    if args.receivers:
+        return args.receivers
+    return 1 if n * args.rate <= args.single_receiver_pps else 2
+
+
+def measure(n, args, ctx):
+    """One full run for N consumers on a fresh worker; returns the row for
+    the table."""
+    shared = {"sent": ctx.Value("Q", 0, lock=False), "stop": ctx.Value("b", 0, lock=False),
+              "key_requests": ctx.Value("Q", 0, lock=False)}
+    procs = receiver_processes(n, args)
+    receivers = Receivers(ctx, n, procs)
+    worker = WorkerProcess(["--logLevel=warn"])
+    sender = None
+    try:
+        pids = {"worker": int(worker.wait_running()["targetId"])}
+        topology = Topology(worker)
+        topology.create(receivers.ports)
+        sender = ctx.Process(target=run_sender, daemon=True, args=(
+            topology.producer_port, args.rate, args.fps, args.size, shared))
+        sender.start()
+        pids["sender"] = sender.pid
+        if args.nice:
+            for pid in list(pids.values()) + [proc.pid for proc in receivers.procs]:
+                os.setpriority(os.PRIO_PROCESS, pid, args.nice)
+        never_started = warm_up(receivers, args.warmup, args.warmup + 5)
+        a = mark(pids, shared, receivers, topology)
+        time.sleep(args.duration)
+        b = mark(pids, shared, receivers, topology)
+        shared["stop"].value = 1
+        sender.join(5)
+        logs = [text for level, text in worker.logs if level in "EW"]
+        exit_code = worker.close()
+    finally:
+        shared["stop"].value = 1
+        if sender is not None and sender.is_alive():
+            sender.terminate()
+        worker.terminate()
+        receivers.stop()
+    row = summarize(n, a, b)
+    row.update(rate=args.rate, receivers=procs, never_started=never_started, worker_logs=logs,
+               exit_code=exit_code, key_requests=shared["key_requests"].value)
+    return row
+
+
+def summarize(n, a, b):
+    """Rates over the measured window. The worker's own counters are rated
+    over the worker's own stats timestamps, so the time its answers take does
+    not skew them."""
+    wall = b["time"] - a["time"]
+    wa, wb = a["worker"], b["worker"]
+    received = sum(b["rx"]["counts"]) - sum(a["rx"]["counts"])
+    expected = sum(b["rx"]["ext"]) - sum(a["rx"]["ext"])
+    in_expected = wb["producer_packets"] + wb["producer_lost"] - (
+        wa["producer_packets"] + wa["producer_lost"])
+    in_lost = wb["producer_lost"] - wa["producer_lost"]
+    in_pps = (wb["producer_packets"] - wa["producer_packets"]) / (
+        (wb["producer_ts"] - wa["producer_ts"]) / 1000.0)
+    worker_out_pps = n * (wb["consumer_packets"] - wa["consumer_packets"]) / (
+        (wb["consumer_ts"] - wa["consumer_ts"]) / 1000.0)
+    worker_cpu = b["worker_cpu"] - a["worker_cpu"]
+    rx_cpu = b["rx"]["cpu"] - a["rx"]["cpu"]
+    sender_cpu = b["sender_cpu"] - a["sender_cpu"]
+    host_busy = b["host_cpu"][0] - a["host_cpu"][0]
+    host_total = b["host_cpu"][1] - a["host_cpu"][1]
+    return {
+        "n": n,
+        "wall": wall,
+        "sent_pps": (b["sent"] - a["sent"]) / wall,
+        "in_pps": in_pps,
+        "in_mbps": (wb["bytes_received"] - wa["bytes_received"]) * 8 / (
+            (wb["transport_ts"] - wa["transport_ts"]) / 1000.0) / 1e6,
+        "in_loss_pct": 100.0 * in_lost / in_expected if in_expected > 0 else 0.0,
+        "worker_out_pps": worker_out_pps,
+        "out_pps": received / wall,
+        "loss_pct": 100.0 * (expected - received) / expected if expected > 0 else 0.0,
+        "lost": expected - received,
+        # A packet the worker never read leaves a gap in every consumer's
+        # sequence; what is missing beyond that was lost on the way out.
+        "out_only_lost": (expected - received) - n * in_lost,
+        "expected": expected,
+        "worker_cpu_pct": 100.0 * worker_cpu / wall,
+        "worker_sys_pct": 100.0 * (b["worker_sys"] - a["worker_sys"]) / wall,
+        "worker_wait_pct": 100.0 * (b["worker_wait"] - a["worker_wait"]) / wall,
+        "us_per_pkt": 1e6 * worker_cpu / wall / worker_out_pps if worker_out_pps else 0.0,
+        "rx_cpu_pct": 100.0 * rx_cpu / wall,
+        "sender_cpu_pct": 100.0 * sender_cpu / wall,
+        "host_cores": host_total / wall,
+        # In percent of one core, like the per-process figures.
+        "host_busy_pct": 100.0 * host_busy / wall,
+        # Everything else, this process's requests included (a few ms).
+        "others_pct": 100.0 * (host_busy - worker_cpu - rx_cpu - sender_cpu) / wall,
+        "rcvbuf_drops": b["udp"]["rcvbuf_errors"] - a["udp"]["rcvbuf_errors"],
+        "sndbuf_drops": b["udp"]["sndbuf_errors"] - a["udp"]["sndbuf_errors"],
+        "bad_start": b["rx"]["bad_start"],
+        "rtcp_per_consumer_s": (b["rx"]["rtcp"] - a["rx"]["rtcp"]) / wall / n,
+        "producer_bytes_received": wb["bytes_received"],
+        "producer_packets": wb["producer_packets"],
+        "producer_lost": wb["producer_lost"],
+        "sample_consumer_packets": wb["consumer_packets"],
+        "sample_consumer_discarded": wb["consumer_discarded"],
+    }
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+THROUGHPUT_COLUMNS = (
+    ("N", "n", "%d"),
+    ("sent pps", "sent_pps", "%.0f"),
+    ("in pps", "in_pps", "%.0f"),
+    ("in Mbit/s", "in_mbps", "%.1f"),
+    ("in loss %", "in_loss_pct", "%.2f"),
+    ("out pps (worker)", "worker_out_pps", "%.0f"),
+    ("out pps (received)", "out_pps", "%.0f"),
+    ("out loss %", "loss_pct", "%.2f"),
+    ("worker us/pkt out", "us_per_pkt", "%.2f"),
+)
+CPU_COLUMNS = (
+    ("N", "n", "%d"),
+    ("worker", "worker_cpu_pct", "%.1f"),
+    ("of it kernel", "worker_sys_pct", "%.1f"),
+    ("worker runq wait", "worker_wait_pct", "%.1f"),
+    ("receivers", "rx_cpu_pct", "%.1f"),
+    ("rx procs", "receivers", "%d"),
+    ("sender", "sender_cpu_pct", "%.1f"),
+    ("rest of host", "others_pct", "%.1f"),
+    ("host busy", "host_busy_pct", "%.1f"),
+    ("host cores", "host_cores", "%.0f"),
+)
+
+
+def print_run(row):
+    print("N=%d: %.1f s measured after warm-up, %d receiver process(es), worker exit code %s"
+          % (row["n"], row["wall"], row["receivers"], row["exit_code"]))
+    print("  worker view: producer transport bytesReceived=%d; producer packetCount=%d "
+          "packetsLost=%d; sample consumer packetCount=%d packetsDiscarded=%d"
+          % (row["producer_bytes_received"], row["producer_packets"], row["producer_lost"],
+             row["sample_consumer_packets"], row["sample_consumer_discarded"]))
+    print("  receivers: %d of %d packets missing from the sequences, %d of them beyond the "
+          "input loss; kernel UDP RcvbufErrors +%d SndbufErrors +%d (whole host)"
+          % (row["lost"], row["expected"], max(0, row["out_only_lost"]), row["rcvbuf_drops"],
+             row["sndbuf_drops"]))
+    print("  PLI/FIR seen by the sender: %d; RTCP per consumer: %.1f/s; consumers that never "
+          "started: %d, that started off a key frame: %d"
+          % (row["key_requests"], row["rtcp_per_consumer_s"], row["never_started"],
+             row["bad_start"]))
+    for note in diagnose(row):
+        print("  limit: %s" % note)
+    for text in row["worker_logs"][:10]:
+        print("  worker log: %s" % text.strip())
+    sys.stdout.flush()
+
+
+def diagnose(row):
+    """What held the run back, from the counters (several may apply)."""
+    notes = []
+    if row["sent_pps"] < 0.98 * row["rate"]:
+        notes.append("the sender fell behind (%.0f of %d pps): it was short of CPU"
+                     % (row["sent_pps"], row["rate"]))
+    if row["in_loss_pct"] > 0.01:
+        notes.append("%.2f%% of the input was dropped before the worker read it (worker "
+                     "%.0f%% busy, %.0f%% runnable but waiting for a CPU)"
+                     % (row["in_loss_pct"], row["worker_cpu_pct"], row["worker_wait_pct"]))
+    # The worker's and the receivers' windows differ by a few ms, hence the
+    # tolerance when input is lost in bursts.
+    if row["out_only_lost"] > max(row["n"], row["expected"] // 10000):
+        notes.append("%d packets (%.2f%%) were lost on the way out, beyond the input loss "
+                     "(receivers %.0f%% busy over %d process(es); kernel RcvbufErrors +%d)"
+                     % (row["out_only_lost"], 100.0 * row["out_only_lost"] / row["expected"],
+                        row["rx_cpu_pct"], row["receivers"], row["rcvbuf_drops"]))
+    if row["others_pct"] > 20:
+        notes.append("other processes used %.0f%% of a core meanwhile: the host was not idle, "
+                     "CPU figures are pessimistic" % row["others_pct"])
+    return notes or ["none seen: nothing dropped, the sender kept its rate"]
+
+
+def print_table(title, columns, rows):
+    cells = [[fmt % row[key] for _, key, fmt in columns] for row in rows]
+    widths = [max(len(name), *(len(r[i]) for r in cells)) for i, (name, _, _) in
+              enumerate(columns)]
+    header = "  ".join(name.rjust(w) for (name, _, _), w in zip(columns, widths))
+    print()
+    print(title)
+    print(header)
+    print("-" * len(header))
+    for r in cells:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("counts", nargs="*", type=int, default=[10, 100],
+                   help="consumer counts to run (default: 10 100)")
+    p.add_argument("--rate", type=int, default=1000, help="input packets/s (default 1000)")
+    p.add_argument("--size", type=int, default=1100, help="RTP packet size in bytes")
+    p.add_argument("--fps", type=int, default=30, help="video frames/s (key frame every fps)")
+    p.add_argument("--duration", type=float, default=8.0, help="measured seconds per N")
+    p.add_argument("--warmup", type=float, default=1.5, help="warm-up seconds per N")
+    p.add_argument("--receivers", type=int, default=0,
+                   help="receiver processes (default: 1, or 2 above --single-receiver-pps)")
+    p.add_argument("--single-receiver-pps", type=int, default=150000,
+                   help="expected output rate above which 2 receiver processes are used")
+    p.add_argument("--nice", type=int, default=0,
+                   help="nice value for the worker, sender and receivers, e.g. -10 on a "
+                        "machine busy with other work (negative needs root)")
+    args = p.parse_args(argv)
+    if args.rate < args.fps or any(n < 1 for n in args.counts):
+        p.error("need rate >= fps and N >= 1")
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    # "spawn": the children must not inherit the harness's reader threads.
+    ctx = multiprocessing.get_context("spawn")
+    print("worker: %s; input %d pps x %d bytes (%.1f Mbit/s), %d fps, key frame every second%s"
+          % (worker_bin(), args.rate, args.size, args.rate * args.size * 8 / 1e6, args.fps,
+             "; nice %d" % args.nice if args.nice else ""))
+    rows = []
+    for n in args.counts:
+        row = measure(n, args, ctx)
+        print_run(row)
+        rows.append(row)
+    print_table("Throughput (in loss: worker's producer packetsLost; out loss: gaps in every "
+                "consumer's sequence, input loss included)", THROUGHPUT_COLUMNS, rows)
+    print_table("CPU, % of one core over the measured window", CPU_COLUMNS, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,114 @@
+// The transport of browsers: ICE-lite (RFC 8445) over UDP and passive TCP
+// (RFC 6544, RFC 4571 framing), DTLS 1.2 (RFC 6347) to key SRTP (RFC 5764).
+// Everything arrives on the same sockets and is told apart by its first
+// byte (RFC 7983). Media flows once ICE has a selected tuple and DTLS is
+// connected.
+#pragma once
+
+#include "deps/TcpConnection.hpp"
+#include "deps/UdpSocket.hpp"
+#include "deps/UvHandles.hpp"
+#include "rtc/PortManager.hpp"
+#include "rtc/Transport.hpp"
+#include "rtc/dtls/DtlsTransport.hpp"
+#include "rtc/ice/IceServer.hpp"
+#include "rtc/ice/Rfc4571.hpp"
+#include "rtc/srtp/SrtpSession.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sfu::rtc {
+
+class WebRtcTransport final : public Transport,
+                              private ice::IceServer::Listener,
+                              private dtls::DtlsTransport::Listener,
+                              private deps::UdpSocket::Listener,
+                              public TcpListenSocket::Listener,
+                              public deps::TcpConnection::Listener {
+public:
+    WebRtcTransport(std::string id, Shared& shared, Transport::Listener& listener,
+                    const nlohmann::json& data);
+    ~WebRtcTransport() override;
+
+private:
+    // An accepted ICE-TCP connection and its framing state.
+    struct TcpClient {
+        std::unique_ptr<deps::TcpConnection> connection;
+        ice::Rfc4571Decoder decoder;
+        const TcpListenSocket* server = nullptr;
+    };
+    struct FrameSink;
+
+    // Transport
+    void connect(channel::Request& request) override;
+    void restartIce(channel::Request& request) override;
+    void fillDump(nlohmann::json& out) const override;
+    void fillStats(nlohmann::json& out) const override;
+    const char* statsType() const override { return "webrtc-transport"; }
+    bool isConnected() const override;
+    void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
+    void sendRtcpPacket(const uint8_t* data, size_t length) override;
+
+    // ice::IceServer::Listener
+    void sendStunPacket(const uint8_t* data, size_t size, const ice::Tuple& tuple) override;
+    void onIceSelectedTuple(const ice::Tuple& tuple) override;
+    void onIceConnected() override;
+    void onIceCompleted() override;
+    void onIceDisconnected() override;
+
+    // dtls::DtlsTransport::Listener
+    void onDtlsConnecting() override;
+    void onDtlsConnected(dtls::SrtpProfile profile, std::span<const uint8_t> localKey,
+                         std::span<const uint8_t> remoteKey,
+                         const std::string& remoteCertPem) override;
+    void onDtlsFailed() override;
+    void onDtlsClosed() override;
+    void sendDtlsData(const uint8_t* data, size_t len) override;
+    void startTimer(uint64_t ms) override;
+    void stopTimer() override;
+
+    // Sockets
+    void onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
+                     const sockaddr* remote) override;
+    void onTcpConnection(TcpListenSocket* server, int status) override;
+    void onTcpData(deps::TcpConnection* connection, const uint8_t* data, size_t length) override;
+    void onTcpClosed(deps::TcpConnection* connection) override;
+
+    // One datagram or TCP frame from the peer at `tuple`.
+    void onPacket(const uint8_t* data, size_t length, const ice::Tuple& tuple);
+    // Puts bytes on the wire to `tuple`.
+    void sendTo(const ice::Tuple& tuple, const uint8_t* data, size_t length);
+    void sendToSelected(const uint8_t* data, size_t length);
+    void maybeRunDtls();
+    void resetSrtp();
+    void emitIceState(const char* state);
+    void emitDtlsState(const char* state, const std::string* remoteCert = nullptr);
+    nlohmann::json tupleJson(const ice::Tuple& tuple) const;
+    nlohmann::json iceParametersJson() const;
+    // The IP a local socket is announced as.
+    const std::string& announcedIp(const void* socket, const std::string& localIp) const;
+
+    std::vector<std::unique_ptr<deps::UdpSocket>> udpSockets_;
+    std::vector<std::unique_ptr<TcpListenSocket>> tcpServers_;
+    std::unordered_map<const void*, std::string> announcedIps_;
+    std::unordered_map<const deps::TcpConnection*, std::unique_ptr<TcpClient>> tcpClients_;
+    nlohmann::json iceCandidates_;
+    ice::IceServer ice_;
+    std::optional<ice::Tuple> selectedTuple_;
+    dtls::DtlsTransport dtls_;
+    deps::UvTimer dtlsTimer_;
+    deps::UvTimer iceTimer_;
+    // Our DTLS role once connect() told us the peer's.
+    dtls::Role dtlsLocalRole_ = dtls::Role::Auto;
+    std::optional<dtls::Role> dtlsRemoteRole_;
+    bool connectCalled_ = false;
+    std::string dtlsState_ = "new";
+    std::unique_ptr<srtp::SrtpSession> srtpIn_;
+    std::unique_ptr<srtp::SrtpSession> srtpOut_;
+};
+
+} // namespace sfu::rtc

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Fan-out load run: builds the worker (Release, in build/), then forwards one
+# VP8 stream to N consumers for each N given (default: 10 100) and prints
+# rates, loss and the worker's CPU cost per forwarded packet.
+#   scripts/load.sh                          # N = 10 and 100
+#   scripts/load.sh 50 200 --rate 500 --duration 12
+# Options go to bench/load/fanout.py (see its --help). BUILD_DIR is honoured
+# as in scripts/build.sh. A measurement, not a test: about 12 s per N. On a
+# machine busy with other work, --nice -10 (as root) keeps the run from being
+# starved; the output says how busy the host was.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/build.sh"
+export SFU_WORKER_BIN="${BUILD_DIR:-$root/build}/sfu-worker"
+exec /usr/bin/python3 "$root/bench/load/fanout.py" "$@"

@@ -1,0 +1,536 @@
+#include "rtc/WebRtcTransport.hpp"
+
+#include "Logger.hpp"
+#include "deps/SockAddr.hpp"
+#include "rtc/ice/Demux.hpp"
+#include "rtc/ice/IceCandidate.hpp"
+#include "rtc/rtcp/Packet.hpp"
+#include "utils/Errors.hpp"
+
+#include <cstring>
+
+namespace sfu::rtc {
+
+using nlohmann::json;
+
+namespace {
+
+// Received packets are copied here to be decrypted and rewritten in place.
+constexpr size_t kReceiveBufferSize = 65536 + 256;
+uint8_t receiveBuffer[kReceiveBufferSize];
+// Outgoing RTCP is copied here to be encrypted; TCP frames get their
+// 2-byte length prefix in front.
+uint8_t rtcpSendBuffer[rtcp::kMaxPacketSize + 256];
+
+// How often ICE consent (30 s) is checked.
+constexpr uint64_t kIceTickMs = 1000;
+
+struct ListenIp {
+    std::string ip;
+    std::string announcedIp;
+};
+
+std::vector<ListenIp> parseListenIps(const json& data) {
+    const auto listenIps = data.find("listenIps");
+    if (listenIps == data.end() || !listenIps->is_array() || listenIps->empty()) {
+        throw TypeError("missing listenIps");
+    }
+    std::vector<ListenIp> out;
+    for (const auto& entry : *listenIps) {
+        if (!entry.is_object()) {
+            throw TypeError("wrong listenIp (not an object)");
+        }
+        const auto ip = entry.find("ip");
+        if (ip == entry.end() || !ip->is_string() || !deps::ipFamily(ip->get<std::string>())) {
+            throw TypeError("wrong listenIp.ip");
+        }
+        ListenIp listenIp{deps::normalizeIp(ip->get<std::string>()), {}};
+        if (const auto announced = entry.find("announcedIp");
+            announced != entry.end() && !announced->is_null()) {
+            if (!announced->is_string()) {
+                throw TypeError("wrong listenIp.announcedIp");
+            }
+            listenIp.announcedIp = announced->get<std::string>();
+        }
+        out.push_back(std::move(listenIp));
+    }
+    return out;
+}
+
+bool flag(const json& data, const char* key, bool fallback) {
+    const auto it = data.find(key);
+    if (it == data.end() || it->is_null()) {
+        return fallback;
+    }
+    if (!it->is_boolean()) {
+        throw TypeError(std::string("wrong ") + key + " (not a boolean)");
+    }
+    return it->get<bool>();
+}
+
+const char* iceStateString(ice::IceState state) {
+    switch (state) {
+    case ice::IceState::New:
+        return "new";
+    case ice::IceState::Connected:
+        return "connected";
+    case ice::IceState::Completed:
+        return "completed";
+    case ice::IceState::Disconnected:
+        return "disconnected";
+    }
+    return "new";
+}
+
+} // namespace
+
+// Delivers RFC 4571 frames of one TCP connection as packets of its tuple.
+struct WebRtcTransport::FrameSink : ice::Rfc4571Decoder::Listener {
+    WebRtcTransport& transport;
+    ice::Tuple tuple;
+    FrameSink(WebRtcTransport& t, ice::Tuple tu) : transport(t), tuple(tu) {}
+    void onFrame(const uint8_t* data, size_t length) override {
+        transport.onPacket(data, length, tuple);
+    }
+};
+
+WebRtcTransport::WebRtcTransport(std::string id, Shared& shared, Transport::Listener& listener,
+                                 const json& data)
+    : Transport(std::move(id), shared, listener, data), ice_(*this),
+      dtls_(shared.dtlsContext, *this), dtlsTimer_(shared.loop, [this] { dtls_.handleTimeout(); }),
+      iceTimer_(shared.loop, [this] { ice_.tick(nowMs()); }) {
+    const auto listenIps = parseListenIps(data);
+    const bool enableUdp = flag(data, "enableUdp", true);
+    const bool enableTcp = flag(data, "enableTcp", false);
+    const bool preferUdp = flag(data, "preferUdp", false);
+    const bool preferTcp = flag(data, "preferTcp", false);
+    if (!enableUdp && !enableTcp) {
+        throw TypeError("at least one of enableUdp and enableTcp must be true");
+    }
+    uint16_t port = 0;
+    if (const auto p = data.find("port"); p != data.end() && !p->is_null()) {
+        if (!p->is_number_unsigned() || p->get<uint64_t>() > 65535) {
+            throw TypeError("wrong port");
+        }
+        port = p->get<uint16_t>();
+    }
+
+    iceCandidates_ = json::array();
+    for (size_t i = 0; i < listenIps.size(); ++i) {
+        const ListenIp& listenIp = listenIps[i];
+        const std::string& candidateIp =
+            listenIp.announcedIp.empty() ? listenIp.ip : listenIp.announcedIp;
+        if (enableUdp) {
+            auto socket = shared_.portManager.bindUdp(shared_.loop, listenIp.ip, this, port);
+            iceCandidates_.push_back(
+                json{{"foundation", "udpcandidate"},
+                     {"priority",
+                      ice::hostCandidatePriority(ice::Protocol::Udp, i, preferUdp, preferTcp)},
+                     {"ip", candidateIp},
+                     {"protocol", "udp"},
+                     {"port", socket->localPort()},
+                     {"type", "host"}});
+            announcedIps_[socket.get()] = listenIp.announcedIp;
+            udpSockets_.push_back(std::move(socket));
+        }
+        if (enableTcp) {
+            auto server = shared_.portManager.bindTcp(shared_.loop, listenIp.ip, this, port);
+            iceCandidates_.push_back(
+                json{{"foundation", "tcpcandidate"},
+                     {"priority",
+                      ice::hostCandidatePriority(ice::Protocol::Tcp, i, preferUdp, preferTcp)},
+                     {"ip", candidateIp},
+                     {"protocol", "tcp"},
+                     {"port", server->localPort()},
+                     {"type", "host"},
+                     {"tcpType", "passive"}});
+            announcedIps_[server.get()] = listenIp.announcedIp;
+            tcpServers_.push_back(std::move(server));
+        }
+    }
+    iceTimer_.start(kIceTickMs, kIceTickMs);
+}
+
+WebRtcTransport::~WebRtcTransport() {
+    // Tell a connected peer, while the sockets are still there.
+    dtls_.close();
+    dtlsTimer_.stop();
+    iceTimer_.stop();
+}
+
+// ---- requests -------------------------------------------------------------
+
+void WebRtcTransport::connect(channel::Request& request) {
+    if (connectCalled_) {
+        throw Error("connect() already called");
+    }
+    const auto params = request.data().find("dtlsParameters");
+    if (params == request.data().end() || !params->is_object()) {
+        throw TypeError("missing dtlsParameters");
+    }
+    const auto fingerprints = params->find("fingerprints");
+    if (fingerprints == params->end() || !fingerprints->is_array() || fingerprints->empty()) {
+        throw TypeError("missing dtlsParameters.fingerprints");
+    }
+    std::vector<dtls::Fingerprint> remote;
+    for (const auto& entry : *fingerprints) {
+        const auto algorithm = entry.is_object() ? entry.find("algorithm") : entry.end();
+        const auto value = entry.is_object() ? entry.find("value") : entry.end();
+        if (!entry.is_object() || algorithm == entry.end() || !algorithm->is_string() ||
+            value == entry.end() || !value->is_string()) {
+            throw TypeError("wrong fingerprint (needs algorithm and value strings)");
+        }
+        const auto parsed = dtls::parseFingerprintAlgorithm(algorithm->get<std::string>());
+        if (!parsed) {
+            throw TypeError("unknown fingerprint algorithm '" + algorithm->get<std::string>() +
+                            "'");
+        }
+        remote.push_back(dtls::Fingerprint{*parsed, value->get<std::string>()});
+    }
+    dtls::Role remoteRole = dtls::Role::Auto;
+    if (const auto role = params->find("role"); role != params->end() && !role->is_null()) {
+        const auto parsed =
+            role->is_string() ? dtls::parseRole(role->get<std::string>()) : std::nullopt;
+        if (!parsed) {
+            throw TypeError("wrong dtlsParameters.role");
+        }
+        remoteRole = *parsed;
+    }
+    dtls_.setRemoteFingerprints(std::move(remote));
+    dtlsRemoteRole_ = remoteRole;
+    // The peer's role decides ours; running DTLS waits for ICE.
+    dtlsLocalRole_ = remoteRole == dtls::Role::Client ? dtls::Role::Server : dtls::Role::Client;
+    connectCalled_ = true;
+    request.accept(json{{"dtlsLocalRole", dtls::roleName(dtlsLocalRole_)}});
+    maybeRunDtls();
+}
+
+void WebRtcTransport::restartIce(channel::Request& request) {
+    ice_.restartIce();
+    request.accept(json{{"iceParameters", iceParametersJson()}});
+}
+
+json WebRtcTransport::iceParametersJson() const {
+    return json{{"usernameFragment", ice_.usernameFragment()},
+                {"password", ice_.password()},
+                {"iceLite", true}};
+}
+
+const std::string& WebRtcTransport::announcedIp(const void* socket,
+                                                const std::string& localIp) const {
+    const auto it = announcedIps_.find(socket);
+    return it == announcedIps_.end() || it->second.empty() ? localIp : it->second;
+}
+
+json WebRtcTransport::tupleJson(const ice::Tuple& tuple) const {
+    std::string localIp;
+    uint16_t localPort = 0;
+    const void* socket = nullptr;
+    if (tuple.protocol() == ice::Protocol::Udp) {
+        const auto* udp = static_cast<const deps::UdpSocket*>(tuple.local());
+        socket = udp;
+        localIp = udp->localIp();
+        localPort = udp->localPort();
+    } else {
+        const auto it = tcpClients_.find(static_cast<const deps::TcpConnection*>(tuple.local()));
+        if (it != tcpClients_.end() && it->second->server != nullptr) {
+            socket = it->second->server;
+            localIp = it->second->server->localIp();
+            localPort = it->second->server->localPort();
+        }
+    }
+    std::string remoteIp;
+    uint16_t remotePort = 0;
+    deps::formatAddress(tuple.remote(), remoteIp, remotePort);
+    return json{{"localIp", announcedIp(socket, localIp)},
+                {"localPort", localPort},
+                {"remoteIp", remoteIp},
+                {"remotePort", remotePort},
+                {"protocol", tuple.protocol() == ice::Protocol::Udp ? "udp" : "tcp"}};
+}
+
+void WebRtcTransport::fillDump(json& out) const {
+    out["iceRole"] = "controlled";
+    out["iceParameters"] = iceParametersJson();
+    out["iceCandidates"] = iceCandidates_;
+    out["iceState"] = iceStateString(ice_.state());
+    if (selectedTuple_) {
+        out["iceSelectedTuple"] = tupleJson(*selectedTuple_);
+    }
+    json fingerprints = json::array();
+    for (const auto& fingerprint : shared_.dtlsContext->certificate().fingerprints()) {
+        fingerprints.push_back(
+            json{{"algorithm", dtls::fingerprintAlgorithmName(fingerprint.algorithm)},
+                 {"value", fingerprint.value}});
+    }
+    out["dtlsParameters"] =
+        json{{"fingerprints", std::move(fingerprints)}, {"role", dtls::roleName(dtlsLocalRole_)}};
+    out["dtlsState"] = dtlsState_;
+}
+
+void WebRtcTransport::fillStats(json& out) const {
+    out["iceRole"] = "controlled";
+    out["iceState"] = iceStateString(ice_.state());
+    if (selectedTuple_) {
+        out["iceSelectedTuple"] = tupleJson(*selectedTuple_);
+    }
+    out["dtlsState"] = dtlsState_;
+}
+
+bool WebRtcTransport::isConnected() const {
+    const auto state = ice_.state();
+    return (state == ice::IceState::Connected || state == ice::IceState::Completed) &&
+           selectedTuple_ && srtpIn_ && srtpOut_;
+}
+
+// ---- packets in -----------------------------------------------------------
+
+void WebRtcTransport::onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
+                                  const sockaddr* remote) {
+    onPacket(data, length, ice::Tuple(ice::Protocol::Udp, socket, remote));
+}
+
+void WebRtcTransport::onTcpConnection(TcpListenSocket* server, int status) {
+    if (status != 0) {
+        return;
+    }
+    auto* handle = new uv_tcp_t;
+    uv_tcp_init(server->loop(), handle);
+    if (server->accept(handle) != 0) {
+        deps::closeAndDelete(handle);
+        return;
+    }
+    auto client = std::make_unique<TcpClient>();
+    client->server = server;
+    client->connection = std::make_unique<deps::TcpConnection>(handle, this);
+    tcpClients_.emplace(client->connection.get(), std::move(client));
+}
+
+void WebRtcTransport::onTcpData(deps::TcpConnection* connection, const uint8_t* data,
+                                size_t length) {
+    const auto it = tcpClients_.find(connection);
+    if (it == tcpClients_.end()) {
+        return;
+    }
+    FrameSink sink(*this, ice::Tuple(ice::Protocol::Tcp, connection, connection->remoteAddress()));
+    if (!it->second->decoder.feed(data, length, sink)) {
+        SFU_WARN("webrtc transport %s: invalid ICE-TCP framing, connection closed", id_.c_str());
+        onTcpClosed(connection);
+    }
+}
+
+void WebRtcTransport::onTcpClosed(deps::TcpConnection* connection) {
+    auto node = tcpClients_.extract(connection);
+    if (node.empty()) {
+        return;
+    }
+    // Deliver nothing more of what this read held.
+    node.mapped()->decoder.stop();
+    ice_.removeTuple(ice::Tuple(ice::Protocol::Tcp, connection, connection->remoteAddress()));
+    node.mapped()->connection->close();
+}
+
+void WebRtcTransport::onPacket(const uint8_t* data, size_t length, const ice::Tuple& tuple) {
+    switch (ice::classifyPacket(data, length)) {
+    case ice::PacketKind::Stun:
+        countReceivedBytes(length);
+        ice_.processStunPacket(data, length, tuple, nowMs());
+        return;
+    case ice::PacketKind::Dtls:
+        countReceivedBytes(length);
+        if (ice_.isValidTuple(tuple)) {
+            dtls_.processDtlsData(data, length);
+        } else {
+            ++packetsDiscarded_;
+        }
+        return;
+    case ice::PacketKind::Rtp:
+    case ice::PacketKind::Rtcp: {
+        if (!srtpIn_ || !ice_.isValidTuple(tuple) || length > kReceiveBufferSize) {
+            countReceivedBytes(length);
+            ++packetsDiscarded_;
+            return;
+        }
+        const bool isRtcp = ice::classifyPacket(data, length) == ice::PacketKind::Rtcp;
+        std::memcpy(receiveBuffer, data, length);
+        size_t size = length;
+        const bool ok = isRtcp ? srtpIn_->unprotectRtcp(receiveBuffer, size)
+                               : srtpIn_->unprotectRtp(receiveBuffer, size);
+        if (!ok) {
+            countReceivedBytes(length);
+            ++packetsDiscarded_;
+            return;
+        }
+        if (isRtcp) {
+            receiveRtcpPacket(receiveBuffer, size);
+        } else {
+            receiveRtpPacket(receiveBuffer, size, kReceiveBufferSize);
+        }
+        return;
+    }
+    case ice::PacketKind::Unknown:
+        countReceivedBytes(length);
+        ++packetsDiscarded_;
+        return;
+    }
+}
+
+// ---- packets out ----------------------------------------------------------
+
+void WebRtcTransport::sendTo(const ice::Tuple& tuple, const uint8_t* data, size_t length) {
+    if (tuple.protocol() == ice::Protocol::Udp) {
+        auto* socket = static_cast<deps::UdpSocket*>(const_cast<void*>(tuple.local()));
+        socket->send(data, length, tuple.remote());
+    } else {
+        const auto it = tcpClients_.find(static_cast<const deps::TcpConnection*>(tuple.local()));
+        if (it == tcpClients_.end() || length > ice::Rfc4571Decoder::kMaxFrameSize) {
+            return;
+        }
+        uint8_t header[2];
+        ice::writeRfc4571Header(header, length);
+        uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(header), 2),
+                            uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data)),
+                                        static_cast<unsigned>(length))};
+        it->second->connection->write(bufs, 2);
+    }
+    countSentBytes(length);
+}
+
+void WebRtcTransport::sendToSelected(const uint8_t* data, size_t length) {
+    if (selectedTuple_) {
+        sendTo(*selectedTuple_, data, length);
+    }
+}
+
+void WebRtcTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
+    (void)consumer;
+    if (!isConnected()) {
+        return;
+    }
+    size_t size = packet.size();
+    if (srtpOut_->protectRtp(packet.data(), size, packet.capacity())) {
+        sendToSelected(packet.data(), size);
+    }
+}
+
+void WebRtcTransport::sendRtcpPacket(const uint8_t* data, size_t length) {
+    if (!isConnected() || length > rtcp::kMaxPacketSize) {
+        return;
+    }
+    std::memcpy(rtcpSendBuffer, data, length);
+    size_t size = length;
+    if (srtpOut_->protectRtcp(rtcpSendBuffer, size, sizeof(rtcpSendBuffer))) {
+        sendToSelected(rtcpSendBuffer, size);
+    }
+}
+
+void WebRtcTransport::sendStunPacket(const uint8_t* data, size_t size, const ice::Tuple& tuple) {
+    sendTo(tuple, data, size);
+}
+
+// ---- ICE ------------------------------------------------------------------
+
+void WebRtcTransport::emitIceState(const char* state) {
+    shared_.channel.notify(id_, "icestatechange", json{{"iceState", state}});
+}
+
+void WebRtcTransport::onIceSelectedTuple(const ice::Tuple& tuple) {
+    selectedTuple_ = tuple;
+    shared_.channel.notify(id_, "iceselectedtuplechange",
+                           json{{"iceSelectedTuple", tupleJson(tuple)}});
+    connectionChanged();
+}
+
+void WebRtcTransport::onIceConnected() {
+    emitIceState("connected");
+    maybeRunDtls();
+    connectionChanged();
+}
+
+void WebRtcTransport::onIceCompleted() {
+    emitIceState("completed");
+    maybeRunDtls();
+    connectionChanged();
+}
+
+void WebRtcTransport::onIceDisconnected() {
+    selectedTuple_.reset();
+    emitIceState("disconnected");
+    connectionChanged();
+}
+
+// ---- DTLS -----------------------------------------------------------------
+
+void WebRtcTransport::maybeRunDtls() {
+    const auto state = ice_.state();
+    if (state != ice::IceState::Connected && state != ice::IceState::Completed) {
+        return;
+    }
+    const dtls::Role role =
+        dtls::resolveRole(connectCalled_ ? dtlsLocalRole_ : dtls::Role::Auto, dtlsRemoteRole_);
+    if (dtls_.state() == dtls::State::Connected && dtls_.localRole() == role) {
+        return;
+    }
+    dtls_.run(role);
+}
+
+void WebRtcTransport::emitDtlsState(const char* state, const std::string* remoteCert) {
+    dtlsState_ = state;
+    json data{{"dtlsState", state}};
+    if (remoteCert != nullptr) {
+        data["dtlsRemoteCert"] = *remoteCert;
+    }
+    shared_.channel.notify(id_, "dtlsstatechange", data);
+}
+
+void WebRtcTransport::onDtlsConnecting() {
+    emitDtlsState("connecting");
+}
+
+void WebRtcTransport::onDtlsConnected(dtls::SrtpProfile profile, std::span<const uint8_t> localKey,
+                                      std::span<const uint8_t> remoteKey,
+                                      const std::string& remoteCertPem) {
+    const auto suite = srtp::parseCryptoSuite(dtls::srtpProfileName(profile));
+    try {
+        srtpOut_ = std::make_unique<srtp::SrtpSession>(srtp::Direction::Outbound, *suite, localKey);
+        srtpIn_ = std::make_unique<srtp::SrtpSession>(srtp::Direction::Inbound, *suite, remoteKey);
+    } catch (const std::exception& e) {
+        SFU_ERROR("webrtc transport %s: cannot create SRTP sessions: %s", id_.c_str(), e.what());
+        resetSrtp();
+        emitDtlsState("failed");
+        return;
+    }
+    emitDtlsState("connected", &remoteCertPem);
+    connectionChanged();
+}
+
+void WebRtcTransport::resetSrtp() {
+    srtpIn_.reset();
+    srtpOut_.reset();
+}
+
+void WebRtcTransport::onDtlsFailed() {
+    resetSrtp();
+    emitDtlsState("failed");
+    connectionChanged();
+}
+
+void WebRtcTransport::onDtlsClosed() {
+    resetSrtp();
+    emitDtlsState("closed");
+    connectionChanged();
+}
+
+void WebRtcTransport::sendDtlsData(const uint8_t* data, size_t len) {
+    sendToSelected(data, len);
+}
+
+void WebRtcTransport::startTimer(uint64_t ms) {
+    dtlsTimer_.start(ms);
+}
+
+void WebRtcTransport::stopTimer() {
+    dtlsTimer_.stop();
+}
+
+} // namespace sfu::rtc
