@@ -17,6 +17,10 @@
 
 namespace sfu {
 
+namespace dtls {
+class DtlsContext;
+} // namespace dtls
+
 class Worker final : public channel::ChannelSocket::Listener,
                      public channel::PayloadChannelSocket::Listener {
 public:
@@ -27,7 +31,8 @@ public:
     static constexpr int kPayloadWriteFd = 6;
 
     // Opens the channels and tells the host the worker is running.
-    Worker(uv_loop_t* loop, Settings settings);
+    Worker(uv_loop_t* loop, Settings settings,
+           std::shared_ptr<const dtls::DtlsContext> dtlsContext);
     ~Worker() override;
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;

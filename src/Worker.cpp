@@ -1,7 +1,6 @@
 #include "Worker.hpp"
 
 #include "Logger.hpp"
-#include "rtc/dtls/DtlsContext.hpp"
 #include "utils/Errors.hpp"
 
 #include <csignal>
@@ -12,7 +11,9 @@ namespace sfu {
 using channel::Method;
 using nlohmann::json;
 
-Worker::Worker(uv_loop_t* loop, Settings settings) : loop_(loop), settings_(std::move(settings)) {
+Worker::Worker(uv_loop_t* loop, Settings settings,
+               std::shared_ptr<const dtls::DtlsContext> dtlsContext)
+    : loop_(loop), settings_(std::move(settings)) {
     settings_.applyLogging();
     channel_ =
         std::make_unique<channel::ChannelSocket>(loop_, kChannelReadFd, kChannelWriteFd, *this);
@@ -20,9 +21,8 @@ Worker::Worker(uv_loop_t* loop, Settings settings) : loop_(loop), settings_(std:
                                                                       kPayloadWriteFd, *this);
     Logger::setSink(channel_.get());
     portManager_ = std::make_unique<rtc::PortManager>(settings_.rtcMinPort, settings_.rtcMaxPort);
-    shared_.reset(new rtc::Shared{
-        loop_, *channel_, *payloadChannel_, settings_, *portManager_,
-        dtls::DtlsContext::create(settings_.dtlsCertificateFile, settings_.dtlsPrivateKeyFile)});
+    shared_.reset(new rtc::Shared{loop_, *channel_, *payloadChannel_, settings_, *portManager_,
+                                  std::move(dtlsContext)});
     auto onSignal = [this](int signum) {
         SFU_DEBUG(Info, "signal %d received, closing", signum);
         close();

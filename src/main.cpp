@@ -5,6 +5,7 @@
 #include "Settings.hpp"
 #include "Worker.hpp"
 #include "deps/Libraries.hpp"
+#include "rtc/dtls/DtlsContext.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -59,10 +60,19 @@ int main(int argc, char* argv[]) {
     int exitCode = 0;
     try {
         sfu::deps::Libraries libraries;
+        std::shared_ptr<const sfu::dtls::DtlsContext> dtlsContext;
+        try {
+            dtlsContext = sfu::dtls::DtlsContext::create(settings.dtlsCertificateFile,
+                                                         settings.dtlsPrivateKeyFile);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "sfu-worker: cannot set up DTLS: %s\n", e.what());
+            // A certificate the host gave that DTLS cannot use is a bad setting.
+            return settings.dtlsCertificateFile.empty() ? 1 : sfu::kExitCodeSettingsError;
+        }
         uv_loop_t loop;
         uv_loop_init(&loop);
         {
-            sfu::Worker worker(&loop, std::move(settings));
+            sfu::Worker worker(&loop, std::move(settings), std::move(dtlsContext));
             uv_run(&loop, UV_RUN_DEFAULT);
         }
         // Let the close callbacks of the last handles run.

@@ -11,6 +11,7 @@
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
 #include "rtc/parameters/RtpParameters.hpp"
+#include "rtc/rtcp/Feedback.hpp"
 #include "rtc/rtcp/Reports.hpp"
 #include "rtc/rtp/RtpPacket.hpp"
 
@@ -28,6 +29,9 @@ public:
         virtual ~Listener() = default;
         // The consumer's own copy of a packet, ready for the wire.
         virtual void onConsumerSendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) = 0;
+        // A retransmission answering a NACK (an RTX packet when `rtx`).
+        virtual void onConsumerRetransmitRtpPacket(Consumer& consumer, rtp::RtpPacket& packet,
+                                                   bool rtx) = 0;
         // The consumer needs a key frame of the producer stream `mappedSsrc`.
         virtual void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) = 0;
     };
@@ -65,6 +69,8 @@ public:
     virtual void receiveReportBlock(const rtcp::ReportBlock& block) = 0;
     // A PLI or FIR from the receiver.
     virtual void receiveKeyFrameRequest(bool fir, uint64_t nowMs) = 0;
+    // A generic NACK (RFC 4585) from the receiver for our stream.
+    virtual void receiveNack(const rtcp::NackView& nack, uint64_t nowMs) = 0;
 
     // The {score, producerScore, producerScores} object.
     nlohmann::json scoreJson() const;

@@ -12,6 +12,9 @@
 #include "rtc/TraceEvents.hpp"
 #include "rtc/parameters/RtpMapping.hpp"
 #include "rtc/parameters/RtpParameters.hpp"
+#include "rtc/recovery/KeyFrameRequestManager.hpp"
+#include "rtc/recovery/NackGenerator.hpp"
+#include "rtc/recovery/PacketStore.hpp"
 #include "rtc/rtcp/Compound.hpp"
 #include "rtc/rtp/Extensions.hpp"
 #include "rtc/rtp/RtpPacket.hpp"
@@ -60,6 +63,8 @@ public:
 
     // A consumer wants a key frame of the stream with this mapped SSRC.
     void requestKeyFrame(uint32_t mappedSsrc, uint64_t nowMs);
+    // Periodic work of loss recovery: NACK retries, key frame retries.
+    void tick(uint64_t nowMs);
 
     // Scores of the started streams, for the host ({ssrc, rid?, score}).
     nlohmann::json scores() const;
@@ -80,10 +85,21 @@ private:
         codecs::Codec codecType = codecs::Codec::Unknown;
         const params::RtpCodecParameters* rtxCodec = nullptr;
         std::unique_ptr<RtpStreamRecv> stream;
-        uint64_t lastKeyFrameRequestMs = 0;
+        // The RTX stream's SSRC, declared or learnt from its first packet.
+        std::optional<uint32_t> rtxSsrc;
+        // Loss recovery (video with NACK negotiated).
+        std::unique_ptr<recovery::NackGenerator> nack;
+        // What consumers retransmit from, stored once for all of them.
+        std::unique_ptr<recovery::PacketStore> store;
+        recovery::KeyFrameRequestManager keyFrames;
     };
 
     Encoding* findEncoding(const rtp::RtpPacket& packet);
+    // Turns an RTX packet of `encoding` back into the original; false when
+    // it is to be dropped.
+    bool decapsulateRtx(Encoding& encoding, rtp::RtpPacket& packet);
+    void sendNacks(Encoding& encoding, uint64_t nowMs);
+    void sendKeyFrameRequest(Encoding& encoding);
     RtpStreamRecv& startStream(Encoding& encoding, uint32_t ssrc);
     void emitScore();
     void emitTrace(TraceEventType type, const char* direction, nlohmann::json info);

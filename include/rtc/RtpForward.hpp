@@ -7,6 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 
+namespace sfu::recovery {
+class PacketStore;
+} // namespace sfu::recovery
+
 namespace sfu::rtc {
 
 struct RtpForwardInfo {
@@ -14,7 +18,12 @@ struct RtpForwardInfo {
     size_t encodingIndex = 0;
     codecs::Codec codec = codecs::Codec::Unknown;
     bool keyFrame = false;
+    // It arrived as an RTX retransmission (RFC 4588) and was decapsulated.
+    bool retransmitted = false;
     uint64_t nowMs = 0;
+    // The producer stream's packet store consumers answer NACKs from (null
+    // when the stream has no loss recovery).
+    const recovery::PacketStore* store = nullptr;
 };
 
 // Trace event types an entity can be asked to emit ("trace" notifications).

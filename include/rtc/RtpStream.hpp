@@ -62,9 +62,9 @@ public:
 
     // Updates sequence state, counters and jitter. False when the packet is
     // to be discarded (a jump the RFC 3550 rules do not accept yet).
-    bool receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs);
-    // A packet that arrived on the RTX stream and was decapsulated.
-    void countRtxPacket(size_t bytes, uint64_t nowMs);
+    // A retransmitted packet counts as received but says nothing about
+    // network jitter.
+    bool receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs, bool retransmitted = false);
 
     // The report block of the next RR; closes the loss interval, updates the
     // score and tells whether it changed.

@@ -4,7 +4,10 @@
 #pragma once
 
 #include "rtc/Consumer.hpp"
+#include "rtc/recovery/Retransmission.hpp"
 #include "rtc/rtp/SeqRewriter.hpp"
+
+#include <optional>
 
 namespace sfu::rtc {
 
@@ -19,6 +22,7 @@ public:
                               uint64_t nowMs) override;
     void receiveReportBlock(const rtcp::ReportBlock& block) override;
     void receiveKeyFrameRequest(bool fir, uint64_t nowMs) override;
+    void receiveNack(const rtcp::NackView& nack, uint64_t nowMs) override;
     nlohmann::json dump() const override;
     nlohmann::json stats(uint64_t nowMs) override;
 
@@ -35,6 +39,14 @@ private:
     // until a key frame arrives.
     bool syncRequired_ = true;
     rtp::SeqRewriter seq_;
+    // Loss recovery: which producer packet each of our sequence numbers
+    // carried, the producer stream's store, and our RTX stream if any.
+    recovery::SendSeqMap sentMap_;
+    const recovery::PacketStore* store_ = nullptr;
+    recovery::Rewrite rewrite_;
+    std::optional<recovery::RtxStream> rtx_;
+    // Asked-for packets the store no longer had (or we never sent).
+    uint64_t retransmissionsUnavailable_ = 0;
 };
 
 } // namespace sfu::rtc

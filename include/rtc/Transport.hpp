@@ -107,6 +107,8 @@ private:
     void onProducerSendRtcp(Producer& producer, const uint8_t* data, size_t length) override;
     // Consumer::Listener
     void onConsumerSendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
+    void onConsumerRetransmitRtpPacket(Consumer& consumer, rtp::RtpPacket& packet,
+                                       bool rtx) override;
     void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) override;
 
     void produce(channel::Request& request);
@@ -141,10 +143,14 @@ private:
     uint32_t rtcpSsrc_;
     std::string rtcpCname_;
     deps::UvTimer rtcpTimer_;
+    // Drives the producers' NACK and key frame retries while there are any.
+    deps::UvTimer recoveryTimer_;
     rtp::BasicRateCalculator<100> recvRate_;
     rtp::BasicRateCalculator<100> sendRate_;
     rtp::BasicRateCalculator<100> rtpRecvRate_;
     rtp::BasicRateCalculator<100> rtpSendRate_;
+    rtp::BasicRateCalculator<100> rtxRecvRate_;
+    rtp::BasicRateCalculator<100> rtxSendRate_;
 };
 
 } // namespace sfu::rtc

@@ -1,6 +1,7 @@
 #include "rtc/Producer.hpp"
 
 #include "Logger.hpp"
+#include "rtc/recovery/NackGenerator.hpp"
 #include "rtc/rtcp/Feedback.hpp"
 #include "utils/Errors.hpp"
 
@@ -13,9 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-// Key frame requests for one stream closer together than this are merged,
-// unless the producer was given its own keyFrameRequestDelay.
-constexpr uint64_t kMinKeyFrameRequestIntervalMs = 100;
+// Round trip assumed for NACK spacing: a receiver has no RTT of its own.
+constexpr uint32_t kAssumedRttMs = 100;
 
 // The SSRC our feedback claims to come from; any value works for senders.
 constexpr uint32_t kFeedbackSenderSsrc = 1;
@@ -86,13 +86,24 @@ Producer::Producer(std::string id, Shared& shared, Listener& listener, const jso
         }
         encoding.codecType = codecs::codecFromMimeType(encoding.codec->mimeType);
         encoding.rtxCodec = rtpParameters_.rtxCodecFor(encoding.codec->payloadType);
+        if (encoding.params.rtx) {
+            encoding.rtxSsrc = encoding.params.rtx->ssrc;
+        }
+        if (kind_ == params::MediaKind::Video && encoding.codec->supportsNack()) {
+            encoding.nack = std::make_unique<recovery::NackGenerator>();
+            encoding.store = std::make_unique<recovery::PacketStore>();
+        }
+        recovery::KeyFrameRequestConfig keyFrameConfig;
+        keyFrameConfig.delayMs = keyFrameRequestDelayMs_;
+        encoding.keyFrames = recovery::KeyFrameRequestManager(keyFrameConfig);
     }
 }
 
 Producer::Encoding* Producer::findEncoding(const rtp::RtpPacket& packet) {
     const uint32_t ssrc = packet.ssrc();
     for (auto& encoding : encodings_) {
-        if (encoding.stream && encoding.stream->ssrc() == ssrc) {
+        if ((encoding.stream && encoding.stream->ssrc() == ssrc) ||
+            (encoding.rtxSsrc && *encoding.rtxSsrc == ssrc)) {
             return &encoding;
         }
     }
@@ -101,14 +112,23 @@ Producer::Encoding* Producer::findEncoding(const rtp::RtpPacket& packet) {
             return &encoding;
         }
     }
-    if (const uint8_t ridId = extensionIds_.get(rtp::ExtensionType::RtpStreamId); ridId != 0) {
-        if (const auto rid = rtp::readSdes(packet.extension(ridId))) {
-            for (auto& encoding : encodings_) {
-                if (encoding.params.rid && *encoding.params.rid == *rid) {
-                    return &encoding;
-                }
+    // A stream named by RID, or its RTX stream named by repaired RID.
+    for (const auto type :
+         {rtp::ExtensionType::RtpStreamId, rtp::ExtensionType::RepairedRtpStreamId}) {
+        const uint8_t id = extensionIds_.get(type);
+        const auto rid = id != 0 ? rtp::readSdes(packet.extension(id)) : std::nullopt;
+        if (!rid) {
+            continue;
+        }
+        for (auto& encoding : encodings_) {
+            if (encoding.params.rid && *encoding.params.rid == *rid) {
+                return &encoding;
             }
         }
+    }
+    if (encodings_.size() == 1 && encodings_[0].rtxCodec != nullptr &&
+        packet.payloadType() == encodings_[0].rtxCodec->payloadType) {
+        return &encodings_[0];
     }
     // A single encoding known by neither SSRC nor RID (matched by MID at the
     // transport) takes the first stream that comes.
@@ -151,9 +171,13 @@ Producer::ReceiveResult Producer::receiveRtpPacket(rtp::RtpPacket& packet, uint6
                   packet.ssrc());
         return ReceiveResult::Discarded;
     }
-    if (packet.payloadType() != encoding->codec->payloadType) {
-        // RTX and other payload types are handled by loss recovery, not
-        // forwarded as media.
+    bool retransmitted = false;
+    if (encoding->rtxCodec != nullptr && packet.payloadType() == encoding->rtxCodec->payloadType) {
+        if (!decapsulateRtx(*encoding, packet)) {
+            return ReceiveResult::Discarded;
+        }
+        retransmitted = true;
+    } else if (packet.payloadType() != encoding->codec->payloadType) {
         if (encoding->stream) {
             ++encoding->stream->packetsDiscarded;
         }
@@ -164,17 +188,49 @@ Producer::ReceiveResult Producer::receiveRtpPacket(rtp::RtpPacket& packet, uint6
         startStream(*encoding, packet.ssrc());
         firstPacket = true;
     }
-    if (!encoding->stream->receivePacket(packet, nowMs)) {
+    RtpStreamRecv& stream = *encoding->stream;
+    const bool keyFrame =
+        kind_ == params::MediaKind::Video &&
+        codecs::isKeyFrame(encoding->codecType, packet.payload(), packet.payloadLength());
+    if (encoding->nack) {
+        const auto arrival =
+            encoding->nack->onPacket(packet.sequenceNumber(), keyFrame, retransmitted, nowMs);
+        switch (arrival.arrival) {
+        case recovery::Arrival::Duplicate:
+        case recovery::Arrival::TooOld:
+            if (retransmitted) {
+                ++stream.rtxPacketsDiscarded;
+            } else {
+                ++stream.packetsDiscarded;
+            }
+            return ReceiveResult::Discarded;
+        case recovery::Arrival::Repaired:
+            ++stream.packetsRepaired;
+            break;
+        default:
+            break;
+        }
+        if (arrival.keyFrameNeeded && encoding->keyFrames.request(nowMs)) {
+            sendKeyFrameRequest(*encoding);
+        }
+        if (arrival.newlyMissing > 0) {
+            sendNacks(*encoding, nowMs);
+        }
+    }
+    if (!stream.receivePacket(packet, nowMs, retransmitted)) {
         return ReceiveResult::Discarded;
     }
     if (firstPacket) {
         emitScore();
     }
+    if (keyFrame) {
+        encoding->keyFrames.keyFrameReceived(nowMs);
+    }
 
     info.encodingIndex = static_cast<size_t>(encoding - encodings_.data());
     info.codec = encoding->codecType;
-    info.keyFrame = kind_ == params::MediaKind::Video &&
-                    codecs::isKeyFrame(info.codec, packet.payload(), packet.payloadLength());
+    info.keyFrame = keyFrame;
+    info.retransmitted = retransmitted;
     info.nowMs = nowMs;
 
     if (kind_ == params::MediaKind::Video) {
@@ -203,6 +259,10 @@ Producer::ReceiveResult Producer::receiveRtpPacket(rtp::RtpPacket& packet, uint6
     packet.setPayloadType(mappedPayloadTypes_[packet.payloadType()]);
     packet.setSsrc(encoding->mappedSsrc);
     packet.remapExtensionIds(canonicalIds_);
+    if (encoding->store) {
+        encoding->store->store(packet, nowMs);
+        info.store = encoding->store.get();
+    }
 
     return paused_ ? ReceiveResult::Received : ReceiveResult::Forward;
 }
@@ -254,41 +314,96 @@ void Producer::collectReportBlocks(std::vector<rtcp::ReportBlock>& blocks, uint6
     }
 }
 
+bool Producer::decapsulateRtx(Encoding& encoding, rtp::RtpPacket& packet) {
+    if (!encoding.stream) {
+        // Nothing to repair before the media stream itself has started.
+        return false;
+    }
+    RtpStreamRecv& stream = *encoding.stream;
+    if (!encoding.rtxSsrc) {
+        encoding.rtxSsrc = packet.ssrc();
+    } else if (*encoding.rtxSsrc != packet.ssrc()) {
+        ++stream.rtxPacketsDiscarded;
+        return false;
+    }
+    // Padding-only RTX packets are bandwidth probes, not retransmissions.
+    if (packet.payloadLength() < 2 ||
+        !packet.rtxDecode(encoding.codec->payloadType, stream.ssrc())) {
+        ++stream.rtxPacketsDiscarded;
+        return false;
+    }
+    ++stream.packetsRetransmitted;
+    return true;
+}
+
+void Producer::sendNacks(Encoding& encoding, uint64_t nowMs) {
+    uint16_t seqs[512];
+    const size_t count = encoding.nack->collect(nowMs, kAssumedRttMs, seqs);
+    RtpStreamRecv& stream = *encoding.stream;
+    size_t done = 0;
+    while (done < count) {
+        uint8_t buffer[1200];
+        const auto written =
+            recovery::writeNackPacket(kFeedbackSenderSsrc, stream.ssrc(),
+                                      std::span(seqs + done, count - done), buffer, sizeof(buffer));
+        if (written.bytes == 0 || written.seqs == 0) {
+            break;
+        }
+        ++stream.nackCount;
+        stream.nackPacketCount += written.seqs;
+        done += written.seqs;
+        listener_.onProducerSendRtcp(*this, buffer, written.bytes);
+    }
+    if (count > 0 && traceEvents_.enabled(TraceEventType::Nack)) {
+        emitTrace(TraceEventType::Nack, "out", json{{"ssrc", stream.ssrc()}, {"count", count}});
+    }
+}
+
+void Producer::tick(uint64_t nowMs) {
+    for (auto& encoding : encodings_) {
+        if (!encoding.stream) {
+            continue;
+        }
+        if (encoding.nack && encoding.nack->pendingCount() > 0) {
+            sendNacks(encoding, nowMs);
+        }
+        if (encoding.keyFrames.tick(nowMs)) {
+            sendKeyFrameRequest(encoding);
+        }
+    }
+}
+
 void Producer::requestKeyFrame(uint32_t mappedSsrc, uint64_t nowMs) {
     if (kind_ != params::MediaKind::Video || paused_) {
         return;
     }
     for (auto& encoding : encodings_) {
-        if (encoding.mappedSsrc != mappedSsrc || !encoding.stream) {
-            continue;
+        if (encoding.mappedSsrc == mappedSsrc && encoding.stream &&
+            encoding.keyFrames.request(nowMs)) {
+            sendKeyFrameRequest(encoding);
         }
-        const uint64_t interval =
-            std::max<uint64_t>(keyFrameRequestDelayMs_, kMinKeyFrameRequestIntervalMs);
-        if (encoding.lastKeyFrameRequestMs != 0 &&
-            nowMs - encoding.lastKeyFrameRequestMs < interval) {
-            return;
-        }
-        encoding.lastKeyFrameRequestMs = nowMs;
-        RtpStreamRecv& stream = *encoding.stream;
-        uint8_t buffer[64];
-        size_t length = 0;
-        const bool usePli = stream.params().usePli || !stream.params().useFir;
-        if (usePli) {
-            length = rtcp::writePli(kFeedbackSenderSsrc, stream.ssrc(), buffer, sizeof(buffer));
-            ++stream.pliCount;
-        } else {
-            const rtcp::FirItem item{stream.ssrc(), static_cast<uint8_t>(stream.firCount)};
-            length =
-                rtcp::writeFir(kFeedbackSenderSsrc, std::span(&item, 1), buffer, sizeof(buffer));
-            ++stream.firCount;
-        }
-        const TraceEventType traceType = usePli ? TraceEventType::Pli : TraceEventType::Fir;
-        if (traceEvents_.enabled(traceType)) {
-            emitTrace(traceType, "out", json{{"ssrc", stream.ssrc()}});
-        }
-        listener_.onProducerSendRtcp(*this, buffer, length);
-        return;
     }
+}
+
+void Producer::sendKeyFrameRequest(Encoding& encoding) {
+    RtpStreamRecv& stream = *encoding.stream;
+    uint8_t buffer[64];
+    size_t length = 0;
+    // PLI where the sender supports it; FIR (RFC 5104) otherwise.
+    const bool usePli = stream.params().usePli || !stream.params().useFir;
+    if (usePli) {
+        length = rtcp::writePli(kFeedbackSenderSsrc, stream.ssrc(), buffer, sizeof(buffer));
+        ++stream.pliCount;
+    } else {
+        const rtcp::FirItem item{stream.ssrc(), encoding.keyFrames.firSequenceNumber()};
+        length = rtcp::writeFir(kFeedbackSenderSsrc, std::span(&item, 1), buffer, sizeof(buffer));
+        ++stream.firCount;
+    }
+    const TraceEventType traceType = usePli ? TraceEventType::Pli : TraceEventType::Fir;
+    if (traceEvents_.enabled(traceType)) {
+        emitTrace(traceType, "out", json{{"ssrc", stream.ssrc()}});
+    }
+    listener_.onProducerSendRtcp(*this, buffer, length);
 }
 
 json Producer::scores() const {

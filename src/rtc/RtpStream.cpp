@@ -104,7 +104,8 @@ bool RtpStreamRecv::updateSequence(uint16_t seq) {
     return true;
 }
 
-bool RtpStreamRecv::receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs) {
+bool RtpStreamRecv::receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs,
+                                  bool retransmitted) {
     const uint16_t seq = packet.sequenceNumber();
     if (!started_) {
         started_ = true;
@@ -121,7 +122,7 @@ bool RtpStreamRecv::receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs) 
     lastPacketMs_ = nowMs;
 
     // Interarrival jitter in timestamp units.
-    if (params_.clockRate != 0) {
+    if (params_.clockRate != 0 && !retransmitted) {
         const int64_t arrival = static_cast<int64_t>(nowMs * params_.clockRate / 1000);
         const int64_t transit = arrival - static_cast<int64_t>(packet.timestamp());
         if (haveTransit_) {
@@ -136,17 +137,14 @@ bool RtpStreamRecv::receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs) 
     return true;
 }
 
-void RtpStreamRecv::countRtxPacket(size_t bytes, uint64_t nowMs) {
-    rate_.update(bytes, nowMs);
-    bytes_ += bytes;
-}
-
 int64_t RtpStreamRecv::packetsLost() const {
     if (!started_) {
         return 0;
     }
     const int64_t expected = static_cast<int64_t>(cycles_ + maxSeq_) - baseSeq_ + 1;
-    return expected - static_cast<int64_t>(received_ + packetsRepaired);
+    // Retransmitted packets went through receivePacket() too: this is the
+    // loss left after repair.
+    return expected - static_cast<int64_t>(received_);
 }
 
 rtcp::ReportBlock RtpStreamRecv::buildReportBlock(uint64_t nowMs, bool& scoreChanged) {
@@ -157,7 +155,7 @@ rtcp::ReportBlock RtpStreamRecv::buildReportBlock(uint64_t nowMs, bool& scoreCha
         return block;
     }
     const uint64_t expected = static_cast<uint64_t>(cycles_ + maxSeq_) - baseSeq_ + 1;
-    const uint64_t received = received_ + packetsRepaired;
+    const uint64_t received = received_;
     const uint64_t expectedInterval = expected - std::min(expected, expectedPrior_);
     const uint64_t receivedInterval = received - std::min(received, receivedPrior_);
     expectedPrior_ = expected;

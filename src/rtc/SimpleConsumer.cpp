@@ -1,7 +1,10 @@
 #include "rtc/SimpleConsumer.hpp"
 
 #include "Logger.hpp"
+#include "rtc/srtp/Random.hpp"
 #include "utils/Errors.hpp"
+
+#include <algorithm>
 
 namespace sfu::rtc {
 
@@ -49,6 +52,13 @@ SimpleConsumer::SimpleConsumer(std::string id, std::string producerId, Shared& s
     p.usePli = codec->supportsPli();
     p.useFir = codec->supportsFir();
     stream_ = std::make_unique<RtpStreamSend>(std::move(p));
+    rewrite_ = recovery::Rewrite{stream_->ssrc(), codec->payloadType, &extensionIdMap_};
+    if (stream_->params().rtxSsrc && stream_->params().rtxPayloadType != 0) {
+        uint8_t seq[2];
+        srtp::randomBytes(seq);
+        rtx_ = recovery::RtxStream{*stream_->params().rtxSsrc, stream_->params().rtxPayloadType,
+                                   static_cast<uint16_t>((seq[0] << 8) | seq[1])};
+    }
 }
 
 void SimpleConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) {
@@ -83,6 +93,10 @@ void SimpleConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo&
     copy->setPayloadType(payloadType);
     copy->remapExtensionIds(extensionIdMap_);
     stream_->sentPacket(*copy, info.nowMs);
+    if (info.store != nullptr) {
+        store_ = info.store;
+        sentMap_.record(*seq, packet.sequenceNumber());
+    }
     if (traceEvents_.enabled(TraceEventType::Rtp)) {
         emitTrace(TraceEventType::Rtp, "out",
                   json{{"payloadType", copy->payloadType()},
@@ -132,6 +146,38 @@ void SimpleConsumer::receiveKeyFrameRequest(bool fir, uint64_t nowMs) {
     if (active()) {
         requestKeyFrame();
     }
+}
+
+void SimpleConsumer::receiveNack(const rtcp::NackView& nack, uint64_t nowMs) {
+    ++stream_->nackCount;
+    if (traceEvents_.enabled(TraceEventType::Nack)) {
+        emitTrace(TraceEventType::Nack, "in", json{{"ssrc", stream_->ssrc()}});
+    }
+    if (store_ == nullptr || !active()) {
+        for (const rtcp::NackItem item : nack.items()) {
+            rtcp::forEachNacked(item, [&](uint16_t) {
+                ++stream_->nackPacketCount;
+                ++retransmissionsUnavailable_;
+            });
+        }
+        return;
+    }
+    // A packet resent less than this ago is not resent again: receivers
+    // repeat NACKs about every RTT.
+    const auto minInterval = static_cast<uint32_t>(
+        stream_->hasRoundTripTime() ? std::max(10.0, stream_->roundTripTimeMs() / 2) : 20.0);
+    const auto response = recovery::respondToNack(
+        nack.items(), sentMap_, *store_, nowMs, minInterval,
+        [&](const recovery::StoredPacket& stored, const recovery::SentPacket& sent) {
+            auto packet = recovery::buildRetransmission(
+                stored, sent, rewrite_, rtx_ ? &*rtx_ : nullptr, sendBuffer, sizeof(sendBuffer));
+            if (packet) {
+                stream_->countRetransmission(packet->size(), nowMs);
+                listener_.onConsumerRetransmitRtpPacket(*this, *packet, rtx_.has_value());
+            }
+        });
+    stream_->nackPacketCount += response.requested;
+    retransmissionsUnavailable_ += response.unknown + response.notStored;
 }
 
 void SimpleConsumer::onActiveChanged(bool nowActive) {

@@ -28,6 +28,8 @@ constexpr size_t kMaxRtcpCompoundSize = 1200;
 constexpr uint64_t kMaxRtcpIntervalMs = 5000;
 constexpr uint64_t kMaxVideoRtcpIntervalMs = 1000;
 constexpr uint64_t kMinRtcpIntervalMs = 100;
+// Period of NACK and key frame request retries.
+constexpr uint64_t kRecoveryTickMs = 20;
 
 uint32_t randomUint32() {
     uint32_t value = 0;
@@ -51,7 +53,12 @@ const std::string& newId(const channel::Request& request, const char* key) {
 
 Transport::Transport(std::string id, Shared& shared, Listener& listener, const json& data)
     : id_(std::move(id)), shared_(shared), listener_(listener), rtcpSsrc_(randomUint32()),
-      rtcpTimer_(shared.loop, [this] { sendRtcpReports(); }) {
+      rtcpTimer_(shared.loop, [this] { sendRtcpReports(); }), recoveryTimer_(shared.loop, [this] {
+          const uint64_t now = nowMs();
+          for (auto& [id, producer] : producers_) {
+              producer->tick(now);
+          }
+      }) {
     rtcpCname_ = id_.substr(0, 8);
     if (const auto enable = data.find("enableSctp"); enable != data.end() && enable->is_boolean()) {
         sctpEnabled_ = enable->get<bool>();
@@ -93,6 +100,7 @@ void Transport::close() {
     }
     closed_ = true;
     rtcpTimer_.stop();
+    recoveryTimer_.stop();
     while (!producers_.empty()) {
         closeProducer(*producers_.begin()->second);
     }
@@ -107,6 +115,9 @@ void Transport::closeProducer(Producer& producer) {
     std::erase_if(midTable_, [&](const auto& entry) { return entry.second == &producer; });
     std::erase_if(ridTable_, [&](const auto& entry) { return entry.second == &producer; });
     producers_.erase(producer.id());
+    if (producers_.empty()) {
+        recoveryTimer_.stop();
+    }
 }
 
 void Transport::closeConsumer(Consumer& consumer) {
@@ -284,6 +295,9 @@ void Transport::produce(channel::Request& request) {
         }
     }
     producers_.emplace(id, std::move(producer));
+    if (!recoveryTimer_.active()) {
+        recoveryTimer_.start(kRecoveryTickMs, kRecoveryTickMs);
+    }
     request.accept(json{{"type", params::toString(p->type())}});
     scheduleRtcp();
 }
@@ -330,13 +344,16 @@ Producer* Transport::producerForPacket(const rtp::RtpPacket& packet) {
             }
         }
     }
-    if (producer == nullptr) {
-        if (const uint8_t ridId = recvExtensionIds_.get(rtp::ExtensionType::RtpStreamId);
-            ridId != 0) {
-            if (const auto rid = rtp::readSdes(packet.extension(ridId))) {
-                if (const auto it = ridTable_.find(std::string(*rid)); it != ridTable_.end()) {
-                    producer = it->second;
-                }
+    // A RID names a media stream, a repaired RID its RTX stream.
+    for (const auto type :
+         {rtp::ExtensionType::RtpStreamId, rtp::ExtensionType::RepairedRtpStreamId}) {
+        const uint8_t ridId = recvExtensionIds_.get(type);
+        if (producer != nullptr || ridId == 0) {
+            continue;
+        }
+        if (const auto rid = rtp::readSdes(packet.extension(ridId))) {
+            if (const auto it = ridTable_.find(std::string(*rid)); it != ridTable_.end()) {
+                producer = it->second;
             }
         }
     }
@@ -385,7 +402,12 @@ void Transport::receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t le
 
 void Transport::deliverToProducer(Producer& producer, rtp::RtpPacket& packet, uint64_t now) {
     RtpForwardInfo info;
-    if (producer.receiveRtpPacket(packet, now, info) == Producer::ReceiveResult::Forward) {
+    const size_t size = packet.size();
+    const auto result = producer.receiveRtpPacket(packet, now, info);
+    if (info.retransmitted) {
+        rtxRecvRate_.update(size, now);
+    }
+    if (result == Producer::ReceiveResult::Forward) {
         listener_.onTransportProducerRtpPacket(*this, producer, packet, info);
     }
 }
@@ -424,6 +446,14 @@ void Transport::receiveRtcpPacket(const uint8_t* data, size_t length) {
         case rtcp::PacketType::RR:
             if (const auto rr = rtcp::ReceiverReportView::parse(pkt)) {
                 reportBlocks(rr->reportBlocks());
+            }
+            break;
+        case rtcp::PacketType::RTPFB:
+            if (const auto nack = rtcp::NackView::parse(pkt)) {
+                if (const auto it = consumerBySsrc_.find(nack->mediaSsrc());
+                    it != consumerBySsrc_.end()) {
+                    it->second->receiveNack(*nack, now);
+                }
             }
             break;
         case rtcp::PacketType::PSFB:
@@ -469,6 +499,14 @@ void Transport::connectionChanged() {
 void Transport::onConsumerSendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
     const uint64_t now = nowMs();
     rtpSendRate_.update(packet.size(), now);
+    sendRate_.update(packet.size(), now);
+    sendRtpPacket(consumer, packet);
+}
+
+void Transport::onConsumerRetransmitRtpPacket(Consumer& consumer, rtp::RtpPacket& packet,
+                                              bool rtx) {
+    const uint64_t now = nowMs();
+    (rtx ? rtxSendRate_ : rtpSendRate_).update(packet.size(), now);
     sendRate_.update(packet.size(), now);
     sendRtpPacket(consumer, packet);
 }
@@ -644,10 +682,10 @@ json Transport::stats() {
              {"rtpRecvBitrate", rtpRecvRate_.rate(now)},
              {"rtpBytesSent", rtpSendRate_.totalBytes()},
              {"rtpSendBitrate", rtpSendRate_.rate(now)},
-             {"rtxBytesReceived", 0},
-             {"rtxRecvBitrate", 0},
-             {"rtxBytesSent", 0},
-             {"rtxSendBitrate", 0},
+             {"rtxBytesReceived", rtxRecvRate_.totalBytes()},
+             {"rtxRecvBitrate", rtxRecvRate_.rate(now)},
+             {"rtxBytesSent", rtxSendRate_.totalBytes()},
+             {"rtxSendBitrate", rtxSendRate_.rate(now)},
              {"probationBytesSent", 0},
              {"probationSendBitrate", 0}};
     if (sctpEnabled_) {

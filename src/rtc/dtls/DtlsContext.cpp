@@ -50,6 +50,11 @@ DtlsContext::DtlsContext(std::shared_ptr<const Certificate> certificate,
         detail::throwOpenSslError("SSL_CTX_new() failed");
     }
     try {
+        // Security level 1 (RSA keys of 1024 bits and up) rather than
+        // OpenSSL 3's default 2: hosts hand in such certificates (the
+        // mediasoup host's own test certificate is one), and the
+        // certificate only authenticates a fingerprint the peer already has.
+        SSL_CTX_set_security_level(ctx_, 1);
         if (SSL_CTX_use_certificate(ctx_, certificate_->x509()) != 1 ||
             SSL_CTX_use_PrivateKey(ctx_, certificate_->privateKey()) != 1 ||
             SSL_CTX_check_private_key(ctx_) != 1) {
