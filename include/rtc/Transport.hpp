@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace sfu::rtc {
 
@@ -143,6 +145,9 @@ private:
     uint32_t rtcpSsrc_;
     std::string rtcpCname_;
     deps::UvTimer rtcpTimer_;
+    // Reused by every report so that the schedule does not allocate.
+    std::vector<std::pair<uint32_t, rtcp::SenderInfo>> rtcpReports_;
+    std::vector<rtcp::ReportBlock> rtcpBlocks_;
     // Drives the producers' NACK and key frame retries while there are any.
     deps::UvTimer recoveryTimer_;
     rtp::BasicRateCalculator<100> recvRate_;

@@ -566,11 +566,10 @@ void Transport::sendRtcpReports() {
         const uint64_t now = nowMs();
         uint8_t buffer[kMaxRtcpCompoundSize];
         // Sender reports of what we send, each with its CNAME.
-        std::vector<std::pair<uint32_t, rtcp::SenderInfo>> reports;
         for (auto& [id, consumer] : consumers_) {
-            reports.clear();
-            consumer->collectSenderReports(reports, now);
-            for (const auto& [ssrc, info] : reports) {
+            rtcpReports_.clear();
+            consumer->collectSenderReports(rtcpReports_, now);
+            for (const auto& [ssrc, info] : rtcpReports_) {
                 rtcp::CompoundWriter writer(buffer, sizeof(buffer));
                 writer.advance(
                     rtcp::writeSenderReport(ssrc, info, {}, writer.cursor(), writer.room()));
@@ -583,7 +582,8 @@ void Transport::sendRtcpReports() {
             }
         }
         // Receiver reports of what we receive, at most 31 blocks each.
-        std::vector<rtcp::ReportBlock> blocks;
+        auto& blocks = rtcpBlocks_;
+        blocks.clear();
         for (auto& [id, producer] : producers_) {
             producer->collectReportBlocks(blocks, now);
         }

@@ -3,6 +3,7 @@
 // then runs demux, parse, both checks, both responses and a whole IceServer
 // check with the counter watched. (OpenSSL's own HMAC state goes through
 // its allocator, not operator new, and is outside what this measures.)
+#include "AllocationCounter.hpp"
 #include "IceTestUtil.hpp"
 #include "rtc/ice/Demux.hpp"
 
@@ -10,77 +11,6 @@
 #include <cstdlib>
 #include <gtest/gtest.h>
 #include <new>
-
-namespace {
-
-std::atomic<size_t> allocationCount{0};
-
-void* countedAllocate(size_t size, size_t alignment) {
-    allocationCount.fetch_add(1, std::memory_order_relaxed);
-    if (size == 0) {
-        size = 1;
-    }
-    return alignment > alignof(std::max_align_t)
-               ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
-               : std::malloc(size);
-}
-
-// Out of line so that GCC, seeing free() inlined into a replaced operator
-// delete, does not take it for a mismatch with operator new.
-[[gnu::noinline]] void countedRelease(void* memory) {
-    std::free(memory);
-}
-
-} // namespace
-
-void* operator new(size_t size) {
-    if (void* memory = countedAllocate(size, 0)) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size) {
-    return operator new(size);
-}
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-    return countedAllocate(size, 0);
-}
-void* operator new[](size_t size, const std::nothrow_t&) noexcept {
-    return countedAllocate(size, 0);
-}
-void* operator new(size_t size, std::align_val_t alignment) {
-    if (void* memory = countedAllocate(size, static_cast<size_t>(alignment))) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size, std::align_val_t alignment) {
-    return operator new(size, alignment);
-}
-void operator delete(void* memory) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, size_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, size_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, size_t, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, size_t, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
 
 namespace sfu::ice::test {
 namespace {
@@ -116,7 +46,7 @@ TEST(IceNoAllocation, PerPacketPath) {
     IceServer server(listener, "uf", "pw");
     std::array<uint8_t, 256> buffer{};
 
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     for (int i = 0; i < 100; ++i) {
         ASSERT_EQ(classifyPacket(request.data(), request.size()), PacketKind::Stun);
         const auto message = StunMessage::parse(request.data(), request.size());
@@ -136,7 +66,7 @@ TEST(IceNoAllocation, PerPacketPath) {
         server.tick(1000u * i);
         ASSERT_TRUE(server.isValidTuple(tuple));
     }
-    EXPECT_EQ(allocationCount.load() - before, 0u);
+    EXPECT_EQ(sfu::test::allocationCount.load() - before, 0u);
     EXPECT_GT(listener.bytes, 0u);
     EXPECT_EQ(listener.events, 2);
 }

@@ -1,6 +1,7 @@
 // Proves the recovery paths leave the heap alone once warmed up: this file
 // replaces the global allocation functions of the whole test binary with
 // counting ones, then runs a lossy stream through every unit.
+#include "AllocationCounter.hpp"
 #include "recovery/RecoveryTestUtil.hpp"
 #include "rtc/recovery/KeyFrameRequestManager.hpp"
 #include "rtc/recovery/NackGenerator.hpp"
@@ -13,86 +14,16 @@
 #include <gtest/gtest.h>
 #include <new>
 
-namespace {
-
-std::atomic<size_t> allocations{0};
-
-void* allocateCounted(size_t size, size_t alignment) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    size = size == 0 ? 1 : size;
-    if (alignment > alignof(std::max_align_t)) {
-        return std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
-    }
-    return std::malloc(size);
-}
-
-// Kept out of line so GCC does not pair an inlined free() with the replaced
-// operator new and warn about a mismatch.
-[[gnu::noinline]] void releaseCounted(void* memory) {
-    std::free(memory);
-}
-
-} // namespace
-
-void* operator new(size_t size) {
-    if (void* memory = allocateCounted(size, 0)) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size) {
-    return operator new(size);
-}
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-    return allocateCounted(size, 0);
-}
-void* operator new[](size_t size, const std::nothrow_t&) noexcept {
-    return allocateCounted(size, 0);
-}
-void* operator new(size_t size, std::align_val_t alignment) {
-    if (void* memory = allocateCounted(size, static_cast<size_t>(alignment))) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size, std::align_val_t alignment) {
-    return operator new(size, alignment);
-}
-void operator delete(void* memory) noexcept {
-    releaseCounted(memory);
-}
-void operator delete[](void* memory) noexcept {
-    releaseCounted(memory);
-}
-void operator delete(void* memory, size_t) noexcept {
-    releaseCounted(memory);
-}
-void operator delete[](void* memory, size_t) noexcept {
-    releaseCounted(memory);
-}
-void operator delete(void* memory, std::align_val_t) noexcept {
-    releaseCounted(memory);
-}
-void operator delete[](void* memory, std::align_val_t) noexcept {
-    releaseCounted(memory);
-}
-void operator delete(void* memory, size_t, std::align_val_t) noexcept {
-    releaseCounted(memory);
-}
-void operator delete[](void* memory, size_t, std::align_val_t) noexcept {
-    releaseCounted(memory);
-}
-
 namespace sfu::recovery::test {
 namespace {
 
 int* volatile escaped = nullptr;
 
 TEST(RecoveryNoAllocation, CounterSeesAllocations) {
-    const size_t before = allocations.load();
+    const size_t before = sfu::test::allocationCount.load();
     escaped = new int(3);
     delete escaped;
-    EXPECT_EQ(allocations.load() - before, 1u);
+    EXPECT_EQ(sfu::test::allocationCount.load() - before, 1u);
 }
 
 // One receive leg (NACK generation), one producer store, one consumer
@@ -177,9 +108,9 @@ TEST(RecoveryNoAllocation, SteadyState) {
     pipeline->run(10000);
     const size_t slots = pipeline->store.slotCount();
 
-    const size_t before = allocations.load();
+    const size_t before = sfu::test::allocationCount.load();
     pipeline->run(100000); // 50 s of media, wrapping the sequence numbers
-    const size_t count = allocations.load() - before;
+    const size_t count = sfu::test::allocationCount.load() - before;
 
     EXPECT_EQ(count, 0u);
     EXPECT_EQ(pipeline->store.slotCount(), slots);

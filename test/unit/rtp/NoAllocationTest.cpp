@@ -1,6 +1,7 @@
 // Proves the media path does not touch the heap: this file replaces the
 // global allocation functions of the whole test binary with counting ones,
 // then checks that parsing and rewriting a packet count zero allocations.
+#include "AllocationCounter.hpp"
 #include "Vectors.hpp"
 #include "rtc/rtp/Extensions.hpp"
 #include "rtc/rtp/RateCalculator.hpp"
@@ -12,79 +13,6 @@
 #include <cstdlib>
 #include <gtest/gtest.h>
 #include <new>
-
-namespace {
-
-std::atomic<size_t> allocationCount{0};
-
-void* countedAllocate(size_t size, size_t alignment) {
-    allocationCount.fetch_add(1, std::memory_order_relaxed);
-    if (size == 0) {
-        size = 1;
-    }
-    void* memory =
-        alignment > alignof(std::max_align_t)
-            ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
-            : std::malloc(size);
-    return memory;
-}
-
-// Out of line so that GCC, seeing free() inlined into a replaced operator
-// delete, does not take it for a mismatch with operator new.
-[[gnu::noinline]] void countedRelease(void* memory) {
-    std::free(memory);
-}
-
-} // namespace
-
-void* operator new(size_t size) {
-    if (void* memory = countedAllocate(size, 0)) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size) {
-    return operator new(size);
-}
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-    return countedAllocate(size, 0);
-}
-void* operator new[](size_t size, const std::nothrow_t&) noexcept {
-    return countedAllocate(size, 0);
-}
-void* operator new(size_t size, std::align_val_t alignment) {
-    if (void* memory = countedAllocate(size, static_cast<size_t>(alignment))) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size, std::align_val_t alignment) {
-    return operator new(size, alignment);
-}
-void operator delete(void* memory) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, size_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, size_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, size_t, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, size_t, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
 
 namespace sfu::rtp::test {
 namespace {
@@ -116,11 +44,11 @@ size_t hexInto(std::string_view hex, uint8_t* out) {
 int* volatile escapedPointer = nullptr;
 
 TEST(NoAllocation, CounterSeesAllocations) {
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     // Stored through a volatile so the compiler cannot elide the pair.
     escapedPointer = new int(5);
     delete escapedPointer;
-    EXPECT_EQ(allocationCount.load() - before, 1u);
+    EXPECT_EQ(sfu::test::allocationCount.load() - before, 1u);
 }
 
 TEST(NoAllocation, ParseAndRewrite) {
@@ -135,7 +63,7 @@ TEST(NoAllocation, ParseAndRewrite) {
     RateCalculator rate;
     std::array<uint8_t, 1500> copy{};
 
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     uint32_t checksum = 0;
     for (int i = 0; i < 1000; ++i) {
         auto packet = RtpPacket::parse(buffer.data(), size, buffer.size());
@@ -171,7 +99,7 @@ TEST(NoAllocation, ParseAndRewrite) {
         rate.update(out->size(), static_cast<uint64_t>(i));
         checksum += out->sequenceNumber();
     }
-    const size_t allocations = allocationCount.load() - before;
+    const size_t allocations = sfu::test::allocationCount.load() - before;
     EXPECT_EQ(allocations, 0u);
     EXPECT_NE(checksum, 0u);
     EXPECT_GT(rate.totalBytes(), 0u);
