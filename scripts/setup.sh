@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   python3 valgrind nodejs npm
-  ffmpeg
+  ffmpeg chromium python3-aiortc
 )
 
 missing=()

@@ -2,7 +2,8 @@
 # The project's test command: installs what is missing, builds, then runs
 #   1. the GoogleTest unit tests (ctest),
 #   2. the Python integration harness against the worker binary,
-#   3. the mediasoup 3.8.4 package's own tests with our worker as its binary.
+#   3. the mediasoup 3.8.4 package's own tests with our worker as its binary,
+#   4. a real browser (headless Chromium) sending and receiving through it.
 # Environment: SFU_TEST_VALGRIND=1 also runs the worker under valgrind.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,6 +37,9 @@ run "mediasoup host tests" \
   test-PlainTransport.js test-DirectTransport.js test-WebRtcTransport.js test-Producer.js \
   test-multiopus.js -- -t '^(?!.*dataProducer)'
 
+
+run "browser (Chromium + mediasoup-client over UDP and ICE-TCP)" \
+  test/integration/browser/run.sh
 
 echo "test groups: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,0 +1,126 @@
+// The browser side of the test: sends the fake camera and microphone through
+// the SFU and receives both back on a second transport, like a participant
+// that watches itself. Bundled by esbuild into an IIFE; the runner clicks
+// #start (a click gives the page the user activation audio playback wants)
+// and reads window.callStats().
+import { Device } from 'mediasoup-client';
+
+const status = document.getElementById('status');
+const call = { device: null, sendTransport: null, recvTransport: null, producers: [], consumers: [] };
+window.call = call;
+
+async function api(method, body = {}) {
+  const res = await fetch(`/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method}: ${json.error}`);
+  return json;
+}
+
+async function createTransport(direction) {
+  const params = await api('createWebRtcTransport', { direction });
+  const transport =
+    direction === 'send' ? call.device.createSendTransport(params) : call.device.createRecvTransport(params);
+
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    api('connectTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
+  });
+  transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+    api('produce', { transportId: transport.id, kind, rtpParameters }).then(callback, errback);
+  });
+  return transport;
+}
+
+async function start() {
+  call.device = new Device();
+  await call.device.load({ routerRtpCapabilities: await api('getRouterRtpCapabilities') });
+  call.sendTransport = await createTransport('send');
+  call.recvTransport = await createTransport('recv');
+
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: true,
+    video: { width: 640, height: 480, frameRate: 30 },
+  });
+  // One encoding each: the worker's SimpleConsumer forwards single-stream
+  // producers only, so no simulcast.
+  call.producers.push(
+    await call.sendTransport.produce({ track: stream.getVideoTracks()[0], encodings: [{ maxBitrate: 1_000_000 }] }),
+    await call.sendTransport.produce({ track: stream.getAudioTracks()[0] }),
+  );
+
+  for (const producer of call.producers) {
+    const params = await api('consume', {
+      transportId: call.recvTransport.id,
+      producerId: producer.id,
+      rtpCapabilities: call.device.rtpCapabilities,
+    });
+    const consumer = await call.recvTransport.consume(params);
+    call.consumers.push(consumer);
+    const element = document.getElementById(consumer.kind === 'video' ? 'remote-video' : 'remote-audio');
+    element.srcObject = new MediaStream([consumer.track]);
+    await element.play();
+    // Already created unpaused; resuming anyway exercises consumer.resume.
+    await api('resume', { consumerId: consumer.id });
+  }
+}
+
+document.getElementById('start').addEventListener('click', () => {
+  status.textContent = 'starting';
+  start().then(
+    () => (status.textContent = 'running'),
+    (error) => (status.textContent = `error: ${error.stack || error}`),
+  );
+});
+
+// Picks the fields the test asserts on; RTCStatsReport is a Map and does not
+// cross page.evaluate() as it is.
+function pick(report, type, fields) {
+  for (const stats of report.values()) {
+    if (stats.type !== type) continue;
+    return Object.fromEntries(fields.filter((f) => f in stats).map((f) => [f, stats[f]]));
+  }
+  return null;
+}
+
+// The candidate pair the browser's ICE agent is using on a transport.
+function selectedPair(report) {
+  const transport = [...report.values()].find((s) => s.type === 'transport');
+  const pair = transport && report.get(transport.selectedCandidatePairId);
+  if (!pair) return null;
+  const local = report.get(pair.localCandidateId);
+  const remote = report.get(pair.remoteCandidateId);
+  return {
+    state: pair.state,
+    dtlsState: transport.dtlsState,
+    protocol: remote && remote.protocol,
+    // The sender's bandwidth estimate: it only climbs with congestion
+    // feedback (transport-cc or REMB) from the SFU.
+    availableOutgoingBitrate: pair.availableOutgoingBitrate,
+    local: local && `${local.address}:${local.port}`,
+    remote: remote && `${remote.address}:${remote.port}`,
+  };
+}
+
+window.callStats = async () => {
+  const out = { status: status.textContent, send: {}, recv: {} };
+  for (const producer of call.producers) {
+    out.send[producer.kind] = pick(await producer.getStats(), 'outbound-rtp', [
+      'packetsSent', 'bytesSent', 'framesEncoded', 'frameWidth', 'frameHeight', 'framesPerSecond',
+      'targetBitrate', 'qualityLimitationReason', 'retransmittedPacketsSent', 'nackCount', 'pliCount',
+    ]);
+  }
+  for (const consumer of call.consumers) {
+    out.recv[consumer.kind] = pick(await consumer.getStats(), 'inbound-rtp', [
+      'packetsReceived', 'packetsLost', 'bytesReceived', 'framesDecoded', 'keyFramesDecoded',
+      'frameWidth', 'frameHeight', 'totalSamplesReceived', 'audioLevel', 'concealedSamples', 'nackCount', 'pliCount',
+    ]);
+  }
+  if (call.sendTransport) out.sendPath = selectedPair(await call.sendTransport.getStats());
+  if (call.recvTransport) out.recvPath = selectedPair(await call.recvTransport.getStats());
+  const video = document.getElementById('remote-video');
+  out.element = { videoWidth: video.videoWidth, videoHeight: video.videoHeight, currentTime: video.currentTime };
+  return out;
+};

@@ -1,0 +1,206 @@
+'use strict';
+// A one-room signalling server for the browser test: the mediasoup 3.8.4 host
+// drives our worker binary, and the page talks to it with JSON over HTTP.
+// Everything listens on 127.0.0.1 only.
+
+const http = require('http');
+const path = require('path');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '../../..');
+
+// The host reads MEDIASOUP_WORKER_BIN once, when its Worker module loads, so
+// it must be set before the first require('mediasoup').
+process.env.MEDIASOUP_WORKER_BIN =
+  process.env.SFU_WORKER_BIN || path.join(root, 'build/sfu-worker');
+const mediasoup = require('mediasoup');
+
+const mediaCodecs = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
+];
+
+const indexHtml = `<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>sfu-worker browser test</title></head>
+<body>
+<button id="start">start</button>
+<div id="status">idle</div>
+<video id="remote-video" autoplay playsinline></video>
+<audio id="remote-audio" autoplay></audio>
+<script src="/page.js"></script>
+</body>
+</html>
+`;
+
+// Bundled in memory at start-up: nothing is written next to the sources.
+async function bundlePage() {
+  const result = await esbuild.build({
+    entryPoints: [path.join(__dirname, 'page.js')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    write: false,
+    logLevel: 'error',
+  });
+  return result.outputFiles[0].text;
+}
+
+// Options: { enableUdp, enableTcp, logLevel, logTags }.
+async function startServer(options) {
+  const pageJs = await bundlePage();
+  const worker = await mediasoup.createWorker({
+    logLevel: options.logLevel || 'warn',
+    logTags: options.logTags || [],
+  });
+  const router = await worker.createRouter({ mediaCodecs });
+
+  const transports = new Map();
+  const producers = new Map();
+  const consumers = new Map();
+
+  const api = {
+    async getRouterRtpCapabilities() {
+      return router.rtpCapabilities;
+    },
+
+    async createWebRtcTransport({ direction }) {
+      const transport = await router.createWebRtcTransport({
+        listenIps: [{ ip: '127.0.0.1' }],
+        enableUdp: options.enableUdp,
+        enableTcp: options.enableTcp,
+        preferUdp: options.enableUdp,
+        preferTcp: !options.enableUdp,
+        appData: { direction },
+      });
+      transports.set(transport.id, transport);
+      return {
+        id: transport.id,
+        iceParameters: transport.iceParameters,
+        iceCandidates: transport.iceCandidates,
+        dtlsParameters: transport.dtlsParameters,
+      };
+    },
+
+    async connectTransport({ transportId, dtlsParameters }) {
+      await lookup(transports, transportId).connect({ dtlsParameters });
+      return {};
+    },
+
+    async produce({ transportId, kind, rtpParameters }) {
+      const producer = await lookup(transports, transportId).produce({ kind, rtpParameters });
+      producers.set(producer.id, producer);
+      return { id: producer.id };
+    },
+
+    async consume({ transportId, producerId, rtpCapabilities }) {
+      if (!router.canConsume({ producerId, rtpCapabilities }))
+        throw new Error(`cannot consume producer ${producerId}`);
+      const consumer = await lookup(transports, transportId).consume({
+        producerId,
+        rtpCapabilities,
+        paused: false,
+      });
+      consumers.set(consumer.id, consumer);
+      return {
+        id: consumer.id,
+        producerId,
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters,
+      };
+    },
+
+    async resume({ consumerId }) {
+      await lookup(consumers, consumerId).resume();
+      return {};
+    },
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error) => reply(res, 500, { error: String(error.message || error) }));
+  });
+
+  async function handle(req, res) {
+    if (req.method === 'GET' && (req.url === '/' || req.url === '/index.html'))
+      return send(res, 200, 'text/html', indexHtml);
+    if (req.method === 'GET' && req.url === '/page.js')
+      return send(res, 200, 'application/javascript', pageJs);
+    if (req.method === 'GET' && req.url === '/favicon.ico') return send(res, 204, 'text/plain', '');
+
+    const match = /^\/api\/(\w+)$/.exec(req.url);
+    if (req.method !== 'POST' || !match || !Object.hasOwn(api, match[1]))
+      return reply(res, 404, { error: `no such endpoint: ${req.method} ${req.url}` });
+    const body = JSON.parse((await readBody(req)) || '{}');
+    reply(res, 200, await api[match[1]](body));
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    worker,
+    router,
+    transports,
+    producers,
+    consumers,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      worker.close();
+      await waitForExit(worker.pid, 3000);
+    },
+  };
+}
+
+// worker.close() only signals the process; waiting for it to be gone (the
+// host reaps it) keeps a quick exit of this process from orphaning it.
+async function waitForExit(pid, timeoutMs) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`worker ${pid} still running ${timeoutMs} ms after close`);
+}
+
+function lookup(map, id) {
+  const entity = map.get(id);
+  if (!entity) throw new Error(`unknown id ${id}`);
+  return entity;
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res, status, type, body) {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function reply(res, status, json) {
+  send(res, status, 'application/json', JSON.stringify(json));
+}
+
+module.exports = { startServer };
+
+// Standalone use, to poke at it with a desktop browser:
+//   node server.js [udp|tcp]
+if (require.main === module) {
+  const tcp = process.argv[2] === 'tcp';
+  startServer({ enableUdp: !tcp, enableTcp: tcp }).then((s) => {
+    console.log(`serving ${s.url} (${tcp ? 'ICE-TCP' : 'UDP'}); Ctrl-C stops`);
+    process.once('SIGINT', () => s.close().then(() => process.exit(0)));
+  });
+}

@@ -1,0 +1,202 @@
+'use strict';
+// Drives headless Chromium through a call that loops the fake camera and
+// microphone through our worker, once over UDP and once over ICE-TCP, and
+// checks both ends: the browser decodes what it receives, and the host sees
+// connected transports and producers with packets.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+const { startServer } = require('./server');
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+// The machine has no internet and runs as root: no sandbox, no GPU, fake
+// media devices that need no permission prompt, and nothing that phones home.
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const POLL_MS = 15000;
+const MIN_FRAMES = 30;
+const MIN_AUDIO_PACKETS = 50;
+
+const scenarios = [
+  { name: 'udp', enableUdp: true, enableTcp: false },
+  { name: 'tcp', enableUdp: false, enableTcp: true },
+];
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const tally = { passed: 0, failed: 0 };
+
+// Cleanups of the scenario in progress, newest first, so that an interrupt
+// closes the browser, the server and the worker just as a normal end does.
+const cleanups = [];
+async function runCleanups(label) {
+  while (cleanups.length) {
+    const cleanup = cleanups.pop();
+    try {
+      await cleanup();
+    } catch (error) {
+      console.log(`  [${label}] cleanup: ${error.message}`);
+    }
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    console.log(`browser: interrupted by ${signal} during a scenario, which counts as failed`);
+    console.log(`browser: ${tally.passed} passed, ${tally.failed + 1} failed`);
+    // Past this grace period, playwright's exit hook still kills the browser
+    // and the worker exits when its channel to this process closes.
+    setTimeout(() => process.exit(1), 5000).unref();
+    runCleanups('interrupt').finally(() => process.exit(1));
+  });
+}
+
+// What the browser must have seen; an empty list means the call works.
+function browserProblems(stats, protocol) {
+  const problems = [];
+  const video = stats.recv.video || {};
+  const audio = stats.recv.audio || {};
+  if (!(video.framesDecoded > MIN_FRAMES)) problems.push(`video framesDecoded ${video.framesDecoded} <= ${MIN_FRAMES}`);
+  if (!(audio.packetsReceived > MIN_AUDIO_PACKETS))
+    problems.push(`audio packetsReceived ${audio.packetsReceived} <= ${MIN_AUDIO_PACKETS}`);
+  if (!(audio.totalSamplesReceived > 0)) problems.push(`audio totalSamplesReceived ${audio.totalSamplesReceived}`);
+  if (!(stats.element.videoWidth > 0)) problems.push('the <video> element shows no picture');
+  for (const side of ['sendPath', 'recvPath']) {
+    const p = stats[side];
+    if (!p || p.protocol !== protocol) problems.push(`${side} uses ${p && p.protocol}, not ${protocol}`);
+    else if (p.dtlsState !== 'connected') problems.push(`${side} dtlsState ${p.dtlsState}`);
+  }
+  return problems;
+}
+
+// What the host (and so the worker) must report.
+async function serverProblems(server, protocol) {
+  const problems = [];
+  for (const t of server.transports.values()) {
+    const name = `${t.appData.direction} transport`;
+    if (!['connected', 'completed'].includes(t.iceState)) problems.push(`${name} iceState ${t.iceState}`);
+    if (t.dtlsState !== 'connected') problems.push(`${name} dtlsState ${t.dtlsState}`);
+    const tuple = t.iceSelectedTuple;
+    if (!tuple || tuple.protocol !== protocol) problems.push(`${name} selected tuple ${JSON.stringify(tuple)}`);
+  }
+  const producerPackets = {};
+  for (const p of server.producers.values()) {
+    if (p.rtpParameters.encodings.length !== 1) problems.push(`${p.kind} producer has ${p.rtpParameters.encodings.length} encodings`);
+    const count = (await p.getStats()).reduce((sum, s) => sum + (s.packetCount || 0), 0);
+    producerPackets[p.kind] = count;
+    if (!(count > 0)) problems.push(`${p.kind} producer stats show no packets`);
+  }
+  const consumerPackets = {};
+  for (const c of server.consumers.values()) {
+    const sent = (await c.getStats()).find((s) => s.type === 'outbound-rtp');
+    consumerPackets[c.kind] = sent && sent.packetCount;
+    if (!(sent && sent.packetCount > 0)) problems.push(`${c.kind} consumer stats show no packets sent`);
+  }
+  if (server.transports.size !== 2) problems.push(`${server.transports.size} transports, expected 2`);
+  if (server.producers.size !== 2) problems.push(`${server.producers.size} producers, expected 2`);
+  if (server.consumers.size !== 2) problems.push(`${server.consumers.size} consumers, expected 2`);
+  return { problems, producerPackets, consumerPackets };
+}
+
+async function runScenario(scenario) {
+  const started = Date.now();
+  const protocol = scenario.name;
+  let stats = null;
+  try {
+    const server = await startServer({
+      enableUdp: scenario.enableUdp,
+      enableTcp: scenario.enableTcp,
+      logLevel: process.env.SFU_LOG_LEVEL || 'warn',
+      logTags: (process.env.SFU_LOG_TAGS || '').split(/[\s,]+/).filter(Boolean),
+    });
+    cleanups.push(() => server.close());
+
+    // A fresh profile each run, so nothing carries over between scenarios.
+    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-browser-'));
+    cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      timeout: 15000,
+      // Signals are handled above, closing things in order.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+    cleanups.push(() => context.close());
+
+    const page = context.pages()[0] || (await context.newPage());
+    page.on('pageerror', (error) => console.log(`  [${protocol}] page error: ${error.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') console.log(`  [${protocol}] console: ${msg.text()}`);
+    });
+    await page.goto(server.url, { timeout: 10000 });
+    await page.click('#start');
+    await page.waitForFunction(() => document.getElementById('status').textContent !== 'starting', null, {
+      timeout: 15000,
+    });
+
+    let problems = [];
+    const deadline = Date.now() + POLL_MS;
+    for (;;) {
+      stats = await page.evaluate(() => window.callStats());
+      if (stats.status !== 'running') throw new Error(`page: ${stats.status}`);
+      problems = browserProblems(stats, protocol);
+      if (!problems.length || Date.now() > deadline) break;
+      await sleep(500);
+    }
+    const host = await serverProblems(server, protocol);
+    problems.push(...host.problems);
+
+    const v = stats.recv.video || {};
+    const a = stats.recv.audio || {};
+    const summary =
+      `video ${v.framesDecoded} frames decoded (${v.frameWidth}x${v.frameHeight}, ${v.packetsReceived} packets, ` +
+      `${v.packetsLost} lost), audio ${a.packetsReceived} packets / ${a.totalSamplesReceived} samples ` +
+      `(level ${a.audioLevel}), producers ${JSON.stringify(host.producerPackets)}, ` +
+      `consumers ${JSON.stringify(host.consumerPackets)}, path ${stats.recvPath && stats.recvPath.local} -> ` +
+      `${stats.recvPath && stats.recvPath.remote}, sender estimate ` +
+      `${stats.sendPath && stats.sendPath.availableOutgoingBitrate} bps`;
+    return { ok: !problems.length, summary, problems, stats, seconds: (Date.now() - started) / 1000 };
+  } catch (error) {
+    return { ok: false, summary: '', problems: [String(error.message || error)], stats, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await runCleanups(protocol);
+  }
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  for (const scenario of scenarios) {
+    if (only.length && !only.includes(scenario.name)) continue;
+    const result = await runScenario(scenario);
+    const verdict = result.ok ? 'PASS' : 'FAIL';
+    console.log(`${verdict} ${scenario.name} (${result.seconds.toFixed(1)} s): ${result.summary}`);
+    if (!result.ok) {
+      for (const p of result.problems) console.log(`  - ${p}`);
+      if (result.stats) console.log(`  last browser stats: ${JSON.stringify(result.stats)}`);
+    }
+    result.ok ? tally.passed++ : tally.failed++;
+  }
+  console.log(`browser: ${tally.passed} passed, ${tally.failed} failed`);
+  return tally.failed || !tally.passed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
