@@ -31,6 +31,9 @@ private:
     uint8_t score() const override { return stream_->score(); }
     uint8_t producerScore() const override;
     void requestKeyFrame() override;
+    // Our MID in place of the producer's, where the endpoint negotiated the
+    // MID extension: bundled receivers demultiplex by it.
+    void writeMid(rtp::RtpPacket& packet) const;
 
     std::unique_ptr<RtpStreamSend> stream_;
     uint32_t producerSsrc_ = 0;

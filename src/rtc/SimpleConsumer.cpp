@@ -1,6 +1,7 @@
 #include "rtc/SimpleConsumer.hpp"
 
 #include "Logger.hpp"
+#include "rtc/rtp/Extensions.hpp"
 #include "rtc/srtp/Random.hpp"
 #include "utils/Errors.hpp"
 
@@ -92,6 +93,7 @@ void SimpleConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo&
     copy->setSequenceNumber(*seq);
     copy->setPayloadType(payloadType);
     copy->remapExtensionIds(extensionIdMap_);
+    writeMid(*copy);
     stream_->sentPacket(*copy, info.nowMs);
     if (info.store != nullptr) {
         store_ = info.store;
@@ -109,6 +111,13 @@ void SimpleConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo&
                        {"payloadSize", copy->payloadLength()}});
     }
     listener_.onConsumerSendRtpPacket(*this, *copy);
+}
+
+void SimpleConsumer::writeMid(rtp::RtpPacket& packet) const {
+    const uint8_t id = extensionIdMap_.get(static_cast<uint8_t>(rtp::ExtensionType::Mid));
+    if (id != 0 && rtpParameters_.mid) {
+        rtp::setSdes(packet, id, *rtpParameters_.mid);
+    }
 }
 
 std::vector<uint32_t> SimpleConsumer::ssrcs() const {
@@ -172,6 +181,7 @@ void SimpleConsumer::receiveNack(const rtcp::NackView& nack, uint64_t nowMs) {
             auto packet = recovery::buildRetransmission(
                 stored, sent, rewrite_, rtx_ ? &*rtx_ : nullptr, sendBuffer, sizeof(sendBuffer));
             if (packet) {
+                writeMid(*packet);
                 stream_->countRetransmission(packet->size(), nowMs);
                 listener_.onConsumerRetransmitRtpPacket(*this, *packet, rtx_.has_value());
             }

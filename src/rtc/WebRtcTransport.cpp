@@ -510,12 +510,14 @@ void WebRtcTransport::resetSrtp() {
 }
 
 void WebRtcTransport::onDtlsFailed() {
+    SFU_WARN("webrtc transport %s: DTLS failed: %s", id_.c_str(), dtls_.lastError().c_str());
     resetSrtp();
     emitDtlsState("failed");
     connectionChanged();
 }
 
 void WebRtcTransport::onDtlsClosed() {
+    SFU_DEBUG(Dtls, "webrtc transport %s: DTLS closed by the peer", id_.c_str());
     resetSrtp();
     emitDtlsState("closed");
     connectionChanged();

@@ -10,19 +10,17 @@ namespace sfu::dtls {
 
 namespace {
 
-// Forward-secret suites only. GCM and ChaCha20 first; the CBC ones last for
-// older stacks that still offer nothing else over DTLS. Both ECDSA and RSA
+// Forward-secret AEAD suites only: every WebRTC stack offers them, and a
+// record too short for an AEAD's overhead can be refused before OpenSSL sees
+// it (OpenSSL 3.0 ends the connection on some short or forged records of the
+// CBC suites, which cannot be told apart beforehand). Both ECDSA and RSA
 // so that a configured RSA certificate works too.
 constexpr const char* kCipherList = "ECDHE-ECDSA-AES128-GCM-SHA256:"
                                     "ECDHE-RSA-AES128-GCM-SHA256:"
                                     "ECDHE-ECDSA-AES256-GCM-SHA384:"
                                     "ECDHE-RSA-AES256-GCM-SHA384:"
                                     "ECDHE-ECDSA-CHACHA20-POLY1305:"
-                                    "ECDHE-RSA-CHACHA20-POLY1305:"
-                                    "ECDHE-ECDSA-AES128-SHA:"
-                                    "ECDHE-RSA-AES128-SHA:"
-                                    "ECDHE-ECDSA-AES256-SHA:"
-                                    "ECDHE-RSA-AES256-SHA";
+                                    "ECDHE-RSA-CHACHA20-POLY1305";
 
 // OpenSSL 3 always picks the ECDH group automatically (SSL_CTX_set_ecdh_auto
 // is a no-op); this only states which groups, in order.

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/srtp.h>
 #include <openssl/ssl.h>
@@ -146,7 +147,25 @@ const BIO_METHOD* bioMethod() {
 // Whether the datagram is a sequence of complete DTLS records (RFC 6347
 // 4.1) with content types DTLS 1.2 knows. OpenSSL would drop anything else
 // silently; checking first lets us count it and spares OpenSSL the work.
-bool wellFormed(const uint8_t* data, size_t len) {
+// The smallest protected record (epoch 1 and later) each suite can produce:
+// AES-GCM adds an 8-byte explicit nonce and a 16-byte tag, ChaCha20-Poly1305
+// a 16-byte tag. Anything shorter is forged or broken and is dropped here,
+// as RFC 6347 4.1.2.7 asks, because OpenSSL 3.0 tears the connection down
+// on some of them.
+constexpr size_t kMinAeadRecordLength = 16;
+constexpr size_t kMinGcmRecordLength = 24;
+
+size_t minProtectedRecordLength(const SSL* ssl) {
+    const SSL_CIPHER* cipher = ssl != nullptr ? SSL_get_current_cipher(ssl) : nullptr;
+    if (cipher == nullptr) {
+        return kMinAeadRecordLength;
+    }
+    const int nid = SSL_CIPHER_get_cipher_nid(cipher);
+    return nid == NID_aes_128_gcm || nid == NID_aes_256_gcm ? kMinGcmRecordLength
+                                                            : kMinAeadRecordLength;
+}
+
+bool wellFormed(const uint8_t* data, size_t len, size_t minProtectedLength) {
     if (data == nullptr || len == 0 || len > kMaxDatagramLength) {
         return false;
     }
@@ -162,6 +181,10 @@ bool wellFormed(const uint8_t* data, size_t len) {
         }
         const size_t length = static_cast<size_t>(record[11]) << 8 | record[12];
         if (length > kMaxRecordLength || length > len - offset - kRecordHeaderLength) {
+            return false;
+        }
+        const bool protectedRecord = record[3] != 0 || record[4] != 0;
+        if (protectedRecord && length < minProtectedLength) {
             return false;
         }
         offset += kRecordHeaderLength + length;
@@ -337,7 +360,7 @@ void DtlsTransport::processDtlsData(const uint8_t* data, size_t len) {
         ++counters_.ignoredDatagrams;
         return;
     }
-    if (!wellFormed(data, len)) {
+    if (!wellFormed(data, len, minProtectedRecordLength(ssl_))) {
         ++counters_.invalidDatagrams;
         return;
     }
