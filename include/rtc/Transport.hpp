@@ -14,6 +14,7 @@
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
 #include "rtc/rtp/RateCalculator.hpp"
+#include "rtc/srtp/SrtpSession.hpp"
 
 #include <map>
 #include <memory>
@@ -83,6 +84,18 @@ protected:
     // rewritten in place and may grow up to `capacity`.
     void receiveRtpPacket(uint8_t* data, size_t length, size_t capacity);
     void receiveRtcpPacket(const uint8_t* data, size_t length);
+    // Bytes from the network: copied to a buffer where they are decrypted
+    // (when `srtp` is given) and rewritten in place, then handled as RTP or
+    // RTCP. Anything that fails is counted and dropped.
+    void receiveMediaBytes(const uint8_t* data, size_t length, bool isRtcp,
+                           srtp::SrtpSession* srtp);
+    // RTCP ready for the wire: `data` itself, or an SRTCP copy of it when
+    // `srtp` is given. Null when it cannot be protected.
+    const uint8_t* protectRtcp(const uint8_t* data, size_t& length, srtp::SrtpSession* srtp);
+    // A buffer for the payload-channel and network input (the worker is
+    // single-threaded), with room for a packet to grow.
+    static constexpr size_t kReceiveBufferSize = 65536 + 256;
+    static uint8_t* receiveBuffer();
     // RTP known to belong to a producer (the host's producer.send).
     void receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length, size_t capacity);
     Producer* findProducer(const std::string& producerId);

@@ -8,15 +8,6 @@ namespace sfu::rtc {
 
 using nlohmann::json;
 
-namespace {
-
-// Payloads from the host are copied here so that the packet can be
-// rewritten in place, with room to grow.
-constexpr size_t kReceiveBufferSize = 65536 + 256;
-uint8_t receiveBuffer[kReceiveBufferSize];
-
-} // namespace
-
 DirectTransport::DirectTransport(std::string id, Shared& shared, Listener& listener,
                                  const json& data)
     : Transport(std::move(id), shared, listener, data) {
@@ -45,8 +36,9 @@ void DirectTransport::handlePayloadNotification(const channel::PayloadNotificati
             ++packetsDiscarded_;
             return;
         }
-        std::memcpy(receiveBuffer, notification.payload, notification.payloadLength);
-        receiveRtpPacketFor(*producer, receiveBuffer, notification.payloadLength,
+        // Copied so that the packet can be rewritten in place.
+        std::memcpy(receiveBuffer(), notification.payload, notification.payloadLength);
+        receiveRtpPacketFor(*producer, receiveBuffer(), notification.payloadLength,
                             kReceiveBufferSize);
         return;
     }

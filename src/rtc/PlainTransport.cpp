@@ -15,13 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-// Received datagrams are copied here to be decrypted and rewritten in place,
-// with room for the packet to grow.
-constexpr size_t kReceiveBufferSize = deps::UdpSocket::kReceiveBufferSize + 256;
-uint8_t receiveBuffer[kReceiveBufferSize];
-// Outgoing RTCP is copied here to be encrypted.
-uint8_t rtcpSendBuffer[rtcp::kMaxPacketSize + 256];
-
 struct ListenIp {
     std::string ip;
     std::string announcedIp;
@@ -293,7 +286,7 @@ void PlainTransport::onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, s
                                  const sockaddr* remote) {
     const bool onRtcpSocket = socket == rtcpSocket_.get();
     const bool isRtcp = onRtcpSocket || rtcp::isRtcp(data, length);
-    if (length > kReceiveBufferSize || length < 4) {
+    if (length < 4) {
         countReceivedBytes(length);
         ++packetsDiscarded_;
         return;
@@ -310,22 +303,7 @@ void PlainTransport::onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, s
         ++packetsDiscarded_;
         return;
     }
-    std::memcpy(receiveBuffer, data, length);
-    size_t size = length;
-    if (srtpIn_) {
-        const bool ok = isRtcp ? srtpIn_->unprotectRtcp(receiveBuffer, size)
-                               : srtpIn_->unprotectRtp(receiveBuffer, size);
-        if (!ok) {
-            countReceivedBytes(length);
-            ++packetsDiscarded_;
-            return;
-        }
-    }
-    if (isRtcp) {
-        receiveRtcpPacket(receiveBuffer, size);
-    } else {
-        receiveRtpPacket(receiveBuffer, size, kReceiveBufferSize);
-    }
+    receiveMediaBytes(data, length, isRtcp, srtpIn_.get());
 }
 
 void PlainTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
@@ -343,19 +321,11 @@ void PlainTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
 void PlainTransport::sendRtcpPacket(const uint8_t* data, size_t length) {
     const Remote& remote = rtcpSocket_ ? rtcpRemote_ : remote_;
     deps::UdpSocket& socket = rtcpSocket_ ? *rtcpSocket_ : *socket_;
-    if (!remote.known || length > rtcp::kMaxPacketSize) {
-        return;
-    }
-    const uint8_t* out = data;
     size_t size = length;
-    if (srtpOut_) {
-        std::memcpy(rtcpSendBuffer, data, length);
-        if (!srtpOut_->protectRtcp(rtcpSendBuffer, size, sizeof(rtcpSendBuffer))) {
-            return;
-        }
-        out = rtcpSendBuffer;
+    const uint8_t* out = remote.known ? protectRtcp(data, size, srtpOut_.get()) : nullptr;
+    if (out != nullptr) {
+        socket.send(out, size, reinterpret_cast<const sockaddr*>(&remote.address));
     }
-    socket.send(out, size, reinterpret_cast<const sockaddr*>(&remote.address));
 }
 
 } // namespace sfu::rtc

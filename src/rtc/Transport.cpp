@@ -10,6 +10,7 @@
 #include "utils/Errors.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <openssl/rand.h>
 #include <random>
 
@@ -477,6 +478,47 @@ void Transport::receiveRtcpPacket(const uint8_t* data, size_t length) {
             break;
         }
     }
+}
+
+uint8_t* Transport::receiveBuffer() {
+    static uint8_t buffer[kReceiveBufferSize];
+    return buffer;
+}
+
+void Transport::receiveMediaBytes(const uint8_t* data, size_t length, bool isRtcp,
+                                  srtp::SrtpSession* srtp) {
+    if (length > kReceiveBufferSize) {
+        countReceivedBytes(length);
+        ++packetsDiscarded_;
+        return;
+    }
+    uint8_t* buffer = receiveBuffer();
+    std::memcpy(buffer, data, length);
+    size_t size = length;
+    if (srtp != nullptr &&
+        !(isRtcp ? srtp->unprotectRtcp(buffer, size) : srtp->unprotectRtp(buffer, size))) {
+        countReceivedBytes(length);
+        ++packetsDiscarded_;
+        return;
+    }
+    if (isRtcp) {
+        receiveRtcpPacket(buffer, size);
+    } else {
+        receiveRtpPacket(buffer, size, kReceiveBufferSize);
+    }
+}
+
+const uint8_t* Transport::protectRtcp(const uint8_t* data, size_t& length,
+                                      srtp::SrtpSession* srtp) {
+    if (srtp == nullptr) {
+        return data;
+    }
+    static uint8_t buffer[rtcp::kMaxPacketSize + srtp::kMaxTrailerLength];
+    if (length > rtcp::kMaxPacketSize) {
+        return nullptr;
+    }
+    std::memcpy(buffer, data, length);
+    return srtp->protectRtcp(buffer, length, sizeof(buffer)) ? buffer : nullptr;
 }
 
 void Transport::countReceivedBytes(size_t length) {

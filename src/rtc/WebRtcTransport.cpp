@@ -7,20 +7,12 @@
 #include "rtc/rtcp/Packet.hpp"
 #include "utils/Errors.hpp"
 
-#include <cstring>
 
 namespace sfu::rtc {
 
 using nlohmann::json;
 
 namespace {
-
-// Received packets are copied here to be decrypted and rewritten in place.
-constexpr size_t kReceiveBufferSize = 65536 + 256;
-uint8_t receiveBuffer[kReceiveBufferSize];
-// Outgoing RTCP is copied here to be encrypted; TCP frames get their
-// 2-byte length prefix in front.
-uint8_t rtcpSendBuffer[rtcp::kMaxPacketSize + 256];
 
 // How often ICE consent (30 s) is checked.
 constexpr uint64_t kIceTickMs = 1000;
@@ -346,26 +338,13 @@ void WebRtcTransport::onPacket(const uint8_t* data, size_t length, const ice::Tu
         return;
     case ice::PacketKind::Rtp:
     case ice::PacketKind::Rtcp: {
-        if (!srtpIn_ || !ice_.isValidTuple(tuple) || length > kReceiveBufferSize) {
+        if (!srtpIn_ || !ice_.isValidTuple(tuple)) {
             countReceivedBytes(length);
             ++packetsDiscarded_;
             return;
         }
-        const bool isRtcp = ice::classifyPacket(data, length) == ice::PacketKind::Rtcp;
-        std::memcpy(receiveBuffer, data, length);
-        size_t size = length;
-        const bool ok = isRtcp ? srtpIn_->unprotectRtcp(receiveBuffer, size)
-                               : srtpIn_->unprotectRtp(receiveBuffer, size);
-        if (!ok) {
-            countReceivedBytes(length);
-            ++packetsDiscarded_;
-            return;
-        }
-        if (isRtcp) {
-            receiveRtcpPacket(receiveBuffer, size);
-        } else {
-            receiveRtpPacket(receiveBuffer, size, kReceiveBufferSize);
-        }
+        receiveMediaBytes(data, length, ice::classifyPacket(data, length) == ice::PacketKind::Rtcp,
+                          srtpIn_.get());
         return;
     }
     case ice::PacketKind::Unknown:
@@ -414,13 +393,12 @@ void WebRtcTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) 
 }
 
 void WebRtcTransport::sendRtcpPacket(const uint8_t* data, size_t length) {
-    if (!isConnected() || length > rtcp::kMaxPacketSize) {
+    if (!isConnected()) {
         return;
     }
-    std::memcpy(rtcpSendBuffer, data, length);
     size_t size = length;
-    if (srtpOut_->protectRtcp(rtcpSendBuffer, size, sizeof(rtcpSendBuffer))) {
-        sendToSelected(rtcpSendBuffer, size);
+    if (const uint8_t* out = protectRtcp(data, size, srtpOut_.get())) {
+        sendToSelected(out, size);
     }
 }
 
