@@ -1,6 +1,7 @@
 // H.264: the input is parsed as one payload (alone and with frame marking
 // values taken from its first octets) and as an SPS; then read as a stream
 // of frame-marked packets for one consumer's temporal filter.
+#include "FuzzUtil.hpp"
 #include "rtc/codecs/Codecs.hpp"
 #include "rtc/codecs/H264.hpp"
 
@@ -9,14 +10,9 @@
 #include <vector>
 
 using namespace sfu::codecs;
+using sfu::fuzz::check;
 
 namespace {
-
-void check(bool ok) {
-    if (!ok) {
-        __builtin_trap();
-    }
-}
 
 FrameMarking marking(uint8_t a, uint8_t b) {
     FrameMarking fm;

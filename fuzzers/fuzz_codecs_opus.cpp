@@ -1,5 +1,6 @@
 // Opus: the input is parsed as one payload; whatever parses must keep to
 // RFC 6716's limits.
+#include "FuzzUtil.hpp"
 #include "rtc/codecs/Codecs.hpp"
 #include "rtc/codecs/Opus.hpp"
 
@@ -8,16 +9,7 @@
 #include <vector>
 
 using namespace sfu::codecs;
-
-namespace {
-
-void check(bool ok) {
-    if (!ok) {
-        __builtin_trap();
-    }
-}
-
-} // namespace
+using sfu::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint8_t> copy(data, data + size);

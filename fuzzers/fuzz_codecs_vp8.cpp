@@ -1,6 +1,7 @@
 // VP8: the input is parsed as one payload, rewritten on a copy and parsed
 // again; then read as a stream for one consumer: a target octet, then
 // packets, each behind a length octet (0 = the source switches streams).
+#include "FuzzUtil.hpp"
 #include "rtc/codecs/Codecs.hpp"
 #include "rtc/codecs/Vp8.hpp"
 
@@ -9,14 +10,9 @@
 #include <vector>
 
 using namespace sfu::codecs;
+using sfu::fuzz::check;
 
 namespace {
-
-void check(bool ok) {
-    if (!ok) {
-        __builtin_trap();
-    }
-}
 
 void onePayload(const uint8_t* data, size_t size) {
     std::vector<uint8_t> copy(data, data + size);
@@ -27,19 +23,7 @@ void onePayload(const uint8_t* data, size_t size) {
     check(d->headerLength >= 1 && d->headerLength < size);
     check(!d->isKeyFrame || d->isStartOfFrame);
     check(d->temporalLayer() <= 3);
-    const bool wroteId = d->writePictureId(copy.data(), copy.size(), 0x5A5A);
-    const bool wroteTl0 = d->writeTl0PicIdx(copy.data(), copy.size(), 0xA5);
-    check(wroteId == d->hasPictureId && wroteTl0 == d->hasTl0PicIdx);
-    const auto again = vp8::PayloadDescriptor::parse(copy.data(), copy.size());
-    check(again.has_value());
-    check(again->headerLength == d->headerLength);
-    check(again->pictureIdIs15Bit == d->pictureIdIs15Bit);
-    if (d->hasPictureId) {
-        check(again->pictureId == (d->pictureIdIs15Bit ? 0x5A5A : 0x5A));
-    }
-    if (d->hasTl0PicIdx) {
-        check(again->tl0PicIdx == 0xA5);
-    }
+    sfu::fuzz::checkIdRewrite(copy, *d, 0x5A5A, 0xA5);
     const auto info = parsePayload(Codec::Vp8, data, size);
     check(info.has_value() && info->isKeyFrame == d->isKeyFrame);
 }
@@ -52,27 +36,24 @@ void stream(const uint8_t* data, size_t size) {
     ctx.setTargetTemporalLayer(data[0] & 0x03);
     EncodingContext wrapped(Codec::Vp8);
     wrapped.setTargetLayers(0, data[0] >> 6);
-    size_t off = 1;
-    while (off < size) {
-        const size_t want = data[off++];
-        if (want == 0) {
+    sfu::fuzz::forEachPacket(
+        data, size, 1,
+        [&](std::vector<uint8_t>& pkt) {
+            // The wrapper gets its own copy: the context rewrites `pkt`.
+            std::vector<uint8_t> pkt2 = pkt;
+            if (const auto d = vp8::PayloadDescriptor::parse(pkt.data(), pkt.size())) {
+                if (ctx.process(*d, pkt.data(), pkt.size())) {
+                    const auto out = vp8::PayloadDescriptor::parse(pkt.data(), pkt.size());
+                    check(out.has_value() && out->headerLength == d->headerLength);
+                }
+                check(ctx.currentTemporalLayer() <= 3);
+            }
+            wrapped.process(pkt2.data(), pkt2.size());
+        },
+        [&] {
             ctx.requestSync();
             wrapped.requestSync();
-            continue;
-        }
-        const size_t n = want < size - off ? want : size - off;
-        std::vector<uint8_t> pkt(data + off, data + off + n);
-        off += n;
-        std::vector<uint8_t> pkt2 = pkt;
-        if (const auto d = vp8::PayloadDescriptor::parse(pkt.data(), pkt.size())) {
-            if (ctx.process(*d, pkt.data(), pkt.size())) {
-                const auto out = vp8::PayloadDescriptor::parse(pkt.data(), pkt.size());
-                check(out.has_value() && out->headerLength == d->headerLength);
-            }
-            check(ctx.currentTemporalLayer() <= 3);
-        }
-        wrapped.process(pkt2.data(), pkt2.size());
-    }
+        });
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // VP9: the input is parsed as one payload, rewritten on a copy and parsed
 // again; then read as a stream for one consumer: a targets octet, then
 // packets, each behind a length octet (0 = the source switches streams).
+#include "FuzzUtil.hpp"
 #include "rtc/codecs/Codecs.hpp"
 #include "rtc/codecs/Vp9.hpp"
 
@@ -9,14 +10,9 @@
 #include <vector>
 
 using namespace sfu::codecs;
+using sfu::fuzz::check;
 
 namespace {
-
-void check(bool ok) {
-    if (!ok) {
-        __builtin_trap();
-    }
-}
 
 void onePayload(const uint8_t* data, size_t size) {
     std::vector<uint8_t> copy(data, data + size);
@@ -31,18 +27,7 @@ void onePayload(const uint8_t* data, size_t size) {
         check(d->ss.storedPictureGroups() <= vp9::ScalabilityStructure::kMaxStoredPictureGroups);
     }
     check(!d->hasFrameSize || (d->isKeyFrame && d->width > 0 && d->height > 0));
-    const bool wroteId = d->writePictureId(copy.data(), copy.size(), 0x1234);
-    const bool wroteTl0 = d->writeTl0PicIdx(copy.data(), copy.size(), 0x77);
-    check(wroteId == d->hasPictureId && wroteTl0 == d->hasTl0PicIdx);
-    const auto again = vp9::PayloadDescriptor::parse(copy.data(), copy.size());
-    check(again.has_value());
-    check(again->headerLength == d->headerLength);
-    if (d->hasPictureId) {
-        check(again->pictureId == (d->pictureIdIs15Bit ? 0x1234 : 0x34));
-    }
-    if (d->hasTl0PicIdx) {
-        check(again->tl0PicIdx == 0x77);
-    }
+    sfu::fuzz::checkIdRewrite(copy, *d, 0x1234, 0x77);
     const auto info = parsePayload(Codec::Vp9, data, size);
     check(info.has_value() && info->isKeyFrame == d->isKeyFrame);
 }
@@ -57,29 +42,26 @@ void stream(const uint8_t* data, size_t size) {
     ctx.setKsvc((data[0] & 0x40) != 0);
     EncodingContext wrapped(Codec::Vp9);
     wrapped.setTargetLayers(data[0] >> 5, data[0] & 0x07);
-    size_t off = 1;
-    while (off < size) {
-        const size_t want = data[off++];
-        if (want == 0) {
+    sfu::fuzz::forEachPacket(
+        data, size, 1,
+        [&](std::vector<uint8_t>& pkt) {
+            // The wrapper gets its own copy: the context rewrites `pkt`.
+            std::vector<uint8_t> pkt2 = pkt;
+            if (const auto d = vp9::PayloadDescriptor::parse(pkt.data(), pkt.size())) {
+                const auto r = ctx.process(*d, pkt.data(), pkt.size());
+                check(!r.setMarker || r.forward);
+                if (r.forward) {
+                    const auto out = vp9::PayloadDescriptor::parse(pkt.data(), pkt.size());
+                    check(out.has_value() && out->headerLength == d->headerLength);
+                    check(out->spatialLayer() <= ctx.currentSpatialLayer());
+                }
+            }
+            wrapped.process(pkt2.data(), pkt2.size());
+        },
+        [&] {
             ctx.requestSync();
             wrapped.requestSync();
-            continue;
-        }
-        const size_t n = want < size - off ? want : size - off;
-        std::vector<uint8_t> pkt(data + off, data + off + n);
-        off += n;
-        std::vector<uint8_t> pkt2 = pkt;
-        if (const auto d = vp9::PayloadDescriptor::parse(pkt.data(), pkt.size())) {
-            const auto r = ctx.process(*d, pkt.data(), pkt.size());
-            check(!r.setMarker || r.forward);
-            if (r.forward) {
-                const auto out = vp9::PayloadDescriptor::parse(pkt.data(), pkt.size());
-                check(out.has_value() && out->headerLength == d->headerLength);
-                check(out->spatialLayer() <= ctx.currentSpatialLayer());
-            }
-        }
-        wrapped.process(pkt2.data(), pkt2.size());
-    }
+        });
 }
 
 } // namespace

@@ -1,90 +1,18 @@
 // Media path cost of the RTP packet view: parsing and rewriting a 1,200-byte
 // video packet with mid, abs-send-time and transport-wide-cc extensions, as a
 // consumer does for every packet it forwards. The global allocation functions
-// are replaced with counting ones; every benchmark reports allocs_per_iter,
-// which must stay 0.
+// are replaced with the unit tests' counting ones; every benchmark reports
+// allocs_per_iter, which must stay 0.
+#include "AllocationCounter.hpp"
 #include "rtc/rtp/Extensions.hpp"
 #include "rtc/rtp/RtpPacket.hpp"
 #include "rtc/rtp/SeqRewriter.hpp"
 #include "rtc/rtp/Time.hpp"
 
 #include <array>
-#include <atomic>
 #include <benchmark/benchmark.h>
 #include <cstdlib>
 #include <cstring>
-#include <new>
-
-namespace {
-
-std::atomic<size_t> allocationCount{0};
-
-void* countedAllocate(size_t size, size_t alignment) {
-    allocationCount.fetch_add(1, std::memory_order_relaxed);
-    if (size == 0) {
-        size = 1;
-    }
-    return alignment > alignof(std::max_align_t)
-               ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
-               : std::malloc(size);
-}
-
-// Out of line so that GCC, seeing free() inlined into a replaced operator
-// delete, does not take it for a mismatch with operator new.
-[[gnu::noinline]] void countedRelease(void* memory) {
-    std::free(memory);
-}
-
-} // namespace
-
-void* operator new(size_t size) {
-    if (void* memory = countedAllocate(size, 0)) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size) {
-    return operator new(size);
-}
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-    return countedAllocate(size, 0);
-}
-void* operator new[](size_t size, const std::nothrow_t&) noexcept {
-    return countedAllocate(size, 0);
-}
-void* operator new(size_t size, std::align_val_t alignment) {
-    if (void* memory = countedAllocate(size, static_cast<size_t>(alignment))) {
-        return memory;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](size_t size, std::align_val_t alignment) {
-    return operator new(size, alignment);
-}
-void operator delete(void* memory) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, size_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, size_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete(void* memory, size_t, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
-void operator delete[](void* memory, size_t, std::align_val_t) noexcept {
-    countedRelease(memory);
-}
 
 namespace {
 
@@ -147,14 +75,15 @@ ExtensionIdMap consumerMap() {
 }
 
 void reportAllocations(benchmark::State& state, size_t before) {
-    state.counters["allocs_per_iter"] = benchmark::Counter(
-        static_cast<double>(allocationCount.load() - before), benchmark::Counter::kAvgIterations);
+    state.counters["allocs_per_iter"] =
+        benchmark::Counter(static_cast<double>(sfu::test::allocationCount.load() - before),
+                           benchmark::Counter::kAvgIterations);
 }
 
 void BM_Parse(benchmark::State& state) {
     std::array<uint8_t, kBufferSize> buffer = fixture().original;
     const size_t size = fixture().size;
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     for (auto _ : state) {
         auto packet = RtpPacket::parse(buffer.data(), size, buffer.size());
         benchmark::DoNotOptimize(packet);
@@ -176,7 +105,7 @@ void BM_ParseAndRewrite(benchmark::State& state) {
     TimestampRewriter timestamps;
     timestamps.syncTo(0x5d8c71f0, 90000);
     uint64_t nowMs = 1700000000000ULL;
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     for (auto _ : state) {
         auto packet = RtpPacket::parse(buffer.data(), size, buffer.size());
         packet->setSsrc(0x01020304);
@@ -203,7 +132,7 @@ void BM_CopyAndRewrite(benchmark::State& state) {
     auto incoming = RtpPacket::parse(buffer.data(), size, buffer.size());
     uint64_t nowMs = 1700000000000ULL;
     uint16_t transportSeq = 0;
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     for (auto _ : state) {
         auto packet = incoming->copyTo(out.data(), out.size());
         packet->setSsrc(0x01020304);
@@ -225,7 +154,7 @@ void BM_CopyAndAddExtension(benchmark::State& state) {
     std::array<uint8_t, kBufferSize> buffer = fixture().original;
     std::array<uint8_t, kBufferSize> out{};
     auto incoming = RtpPacket::parse(buffer.data(), fixture().size, buffer.size());
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     for (auto _ : state) {
         auto packet = incoming->copyTo(out.data(), out.size());
         setVideoOrientation(*packet, 11, {false, false, 90});
@@ -238,7 +167,7 @@ BENCHMARK(BM_CopyAndAddExtension);
 void BM_RtxRoundTrip(benchmark::State& state) {
     std::array<uint8_t, kBufferSize> buffer = fixture().original;
     auto packet = RtpPacket::parse(buffer.data(), fixture().size, buffer.size());
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     for (auto _ : state) {
         packet->rtxEncode(97, 0x0a0b0c0d, 7);
         packet->rtxDecode(96, 0x4a5f1c3e);
@@ -253,7 +182,7 @@ void BM_SeqRewriterWithDrops(benchmark::State& state) {
     uint16_t input = 0;
     rewriter.sync(input);
     uint64_t sum = 0;
-    const size_t before = allocationCount.load();
+    const size_t before = sfu::test::allocationCount.load();
     for (auto _ : state) {
         if ((input & 7) == 3) {
             rewriter.drop(input);

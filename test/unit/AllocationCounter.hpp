@@ -1,6 +1,6 @@
-// Replaces the global allocation functions of the test binary that includes
-// this header, so that a test can count heap allocations around code that
-// must not allocate. Include it in exactly one file of a test binary.
+// Replaces the global allocation functions of the test or benchmark binary
+// that includes this header, so that it can count heap allocations around
+// code that must not allocate. Include it in exactly one file of a binary.
 #pragma once
 
 #include <atomic>

@@ -8,12 +8,12 @@
 // per message below.
 #pragma once
 
+#include "rtc/rtcp/InputIterator.hpp"
 #include "rtc/rtcp/Items.hpp"
 #include "rtc/rtcp/Packet.hpp"
 
 #include <bit>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 #include <utility>
@@ -466,23 +466,14 @@ struct VbcmItemView {
 
 class VbcmView {
 public:
-    class Iterator {
+    class Iterator : public InputIterator<Iterator, VbcmItemView> {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = VbcmItemView;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = VbcmItemView;
+        using InputIterator::operator++;
 
         Iterator() = default;
         Iterator(const uint8_t* p, size_t left) : p_(left > 0 ? p : nullptr), left_(left) {}
         VbcmItemView operator*() const;
         Iterator& operator++();
-        Iterator operator++(int) {
-            Iterator old = *this;
-            ++*this;
-            return old;
-        }
         bool operator==(const Iterator& o) const { return p_ == o.p_; }
 
     private:

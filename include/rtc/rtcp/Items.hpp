@@ -3,11 +3,11 @@
 // size and how one item is read and written.
 #pragma once
 
+#include "rtc/rtcp/InputIterator.hpp"
 #include "utils/Bytes.hpp"
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <utility>
 
 namespace sfu::rtcp {
@@ -24,13 +24,10 @@ class ItemRange {
 public:
     using value_type = decltype(Codec::read(std::declval<const uint8_t*>()));
 
-    class Iterator {
+    class Iterator : public InputIterator<Iterator, ItemRange::value_type> {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = ItemRange::value_type;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = value_type;
+        // Spelled out: the base depends on Codec, so its name is not in scope.
+        using InputIterator<Iterator, ItemRange::value_type>::operator++;
 
         Iterator() = default;
         explicit Iterator(const uint8_t* p) : p_(p) {}
@@ -38,11 +35,6 @@ public:
         Iterator& operator++() {
             p_ += Codec::kSize;
             return *this;
-        }
-        Iterator operator++(int) {
-            Iterator old = *this;
-            p_ += Codec::kSize;
-            return old;
         }
         bool operator==(const Iterator& o) const { return p_ == o.p_; }
 

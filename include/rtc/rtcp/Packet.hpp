@@ -3,9 +3,10 @@
 // accessor reads outside the range that parse() validated.
 #pragma once
 
+#include "rtc/rtcp/InputIterator.hpp"
+
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 
@@ -70,22 +71,13 @@ private:
 // any packet of it.
 class CompoundView {
 public:
-    class Iterator {
+    class Iterator : public InputIterator<Iterator, PacketView> {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = PacketView;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = PacketView;
+        using InputIterator::operator++;
 
         Iterator() = default;
         PacketView operator*() const { return *current_; }
         Iterator& operator++();
-        Iterator operator++(int) {
-            Iterator old = *this;
-            ++*this;
-            return old;
-        }
         bool operator==(const Iterator& o) const { return pos_ == o.pos_; }
 
     private:

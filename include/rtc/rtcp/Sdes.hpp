@@ -2,11 +2,11 @@
 // item list ended by null octets up to the next 32-bit boundary.
 #pragma once
 
+#include "rtc/rtcp/InputIterator.hpp"
 #include "rtc/rtcp/Packet.hpp"
 #include "utils/Bytes.hpp"
 
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,13 +34,9 @@ struct SdesItemView {
 // One chunk, already validated by SdesView::parse.
 class SdesChunkView {
 public:
-    class Iterator {
+    class Iterator : public InputIterator<Iterator, SdesItemView> {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = SdesItemView;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = SdesItemView;
+        using InputIterator::operator++;
 
         Iterator() = default;
         explicit Iterator(const uint8_t* p) : p_(p) {}
@@ -48,11 +44,6 @@ public:
             return {p_[0], {reinterpret_cast<const char*>(p_ + 2), p_[1]}};
         }
         Iterator& operator++();
-        Iterator operator++(int) {
-            Iterator old = *this;
-            ++*this;
-            return old;
-        }
         bool operator==(const Iterator& o) const { return p_ == o.p_; }
 
     private:
@@ -77,23 +68,14 @@ private:
 
 class SdesView {
 public:
-    class Iterator {
+    class Iterator : public InputIterator<Iterator, SdesChunkView> {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = SdesChunkView;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = SdesChunkView;
+        using InputIterator::operator++;
 
         Iterator() = default;
         Iterator(const uint8_t* p, size_t left, size_t chunks);
         SdesChunkView operator*() const { return {p_, chunkSize_}; }
         Iterator& operator++();
-        Iterator operator++(int) {
-            Iterator old = *this;
-            ++*this;
-            return old;
-        }
         bool operator==(const Iterator& o) const { return chunks_ == o.chunks_; }
 
     private:

@@ -9,11 +9,11 @@
 #pragma once
 
 #include "rtc/rtcp/Feedback.hpp"
+#include "rtc/rtcp/InputIterator.hpp"
 #include "rtc/rtcp/Packet.hpp"
 
 #include <array>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -41,23 +41,14 @@ struct TccPacket {
 
 class TransportCcView {
 public:
-    class Iterator {
+    class Iterator : public InputIterator<Iterator, TccPacket> {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = TccPacket;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = TccPacket;
+        using InputIterator::operator++;
 
         Iterator() = default;
         explicit Iterator(const TransportCcView& v);
         TccPacket operator*() const { return current_; }
         Iterator& operator++();
-        Iterator operator++(int) {
-            Iterator old = *this;
-            ++*this;
-            return old;
-        }
         bool operator==(const Iterator& o) const { return left_ == o.left_; }
 
     private:

@@ -3,11 +3,11 @@
 // by their length and kept as raw bytes.
 #pragma once
 
+#include "rtc/rtcp/InputIterator.hpp"
 #include "rtc/rtcp/Items.hpp"
 #include "rtc/rtcp/Packet.hpp"
 
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 #include <variant>
@@ -51,23 +51,14 @@ struct XrBlockView {
 
 class XrView {
 public:
-    class Iterator {
+    class Iterator : public InputIterator<Iterator, XrBlockView> {
     public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = XrBlockView;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = XrBlockView;
+        using InputIterator::operator++;
 
         Iterator() = default;
         Iterator(const uint8_t* p, size_t left) : p_(left > 0 ? p : nullptr), left_(left) {}
         XrBlockView operator*() const;
         Iterator& operator++();
-        Iterator operator++(int) {
-            Iterator old = *this;
-            ++*this;
-            return old;
-        }
         bool operator==(const Iterator& o) const { return p_ == o.p_; }
 
     private:

@@ -83,6 +83,9 @@ public:
     static constexpr unsigned long kReplayWindow = 1024;
 
 private:
+    struct Step;
+
+    bool run(const Step& step, uint8_t* data, size_t& len, size_t capacity);
     bool fail(int status);
 
     srtp_ctx_t_* session_ = nullptr;

@@ -1,21 +1,12 @@
 #include "rtc/codecs/Codecs.hpp"
 
+#include "utils/Strings.hpp"
+
 namespace sfu::codecs {
 
 namespace {
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
+using strings::equalsIgnoreCase;
 
 template <typename Desc>
 PayloadInfo infoOf(Codec codec, const Desc& d) {

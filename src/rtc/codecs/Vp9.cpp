@@ -1,6 +1,7 @@
 #include "rtc/codecs/Vp9.hpp"
 
 #include "BitReader.hpp"
+#include "PictureId.hpp"
 #include "utils/Bytes.hpp"
 
 #include <algorithm>
@@ -127,20 +128,9 @@ std::optional<PayloadDescriptor> PayloadDescriptor::parse(const uint8_t* payload
     size_t off = 1;
 
     if (d.hasPictureId) {
-        if (len <= off) {
-            return std::nullopt;
-        }
         d.pictureIdOffset = static_cast<uint8_t>(off);
-        d.pictureIdIs15Bit = (payload[off] & 0x80) != 0;
-        if (d.pictureIdIs15Bit) {
-            if (len <= off + 1) {
-                return std::nullopt;
-            }
-            d.pictureId = static_cast<uint16_t>(((payload[off] & 0x7F) << 8) | payload[off + 1]);
-            off += 2;
-        } else {
-            d.pictureId = payload[off] & 0x7F;
-            off += 1;
+        if (!detail::readPictureId(payload, len, off, d.pictureId, d.pictureIdIs15Bit)) {
+            return std::nullopt;
         }
     }
 
@@ -193,28 +183,12 @@ std::optional<PayloadDescriptor> PayloadDescriptor::parse(const uint8_t* payload
 }
 
 bool PayloadDescriptor::writePictureId(uint8_t* payload, size_t len, uint16_t id) const {
-    if (!hasPictureId || payload == nullptr) {
-        return false;
-    }
-    const size_t need = size_t{pictureIdOffset} + (pictureIdIs15Bit ? 2 : 1);
-    if (pictureIdOffset == 0 || need > len) {
-        return false;
-    }
-    if (pictureIdIs15Bit) {
-        payload[pictureIdOffset] = static_cast<uint8_t>(0x80 | ((id >> 8) & 0x7F));
-        payload[pictureIdOffset + 1] = static_cast<uint8_t>(id);
-    } else {
-        payload[pictureIdOffset] = static_cast<uint8_t>(id & 0x7F);
-    }
-    return true;
+    return hasPictureId &&
+           detail::writePictureId(payload, len, pictureIdOffset, pictureIdIs15Bit, id);
 }
 
 bool PayloadDescriptor::writeTl0PicIdx(uint8_t* payload, size_t len, uint8_t value) const {
-    if (!hasTl0PicIdx || payload == nullptr || tl0PicIdxOffset == 0 || tl0PicIdxOffset >= len) {
-        return false;
-    }
-    payload[tl0PicIdxOffset] = value;
-    return true;
+    return hasTl0PicIdx && detail::writeTl0PicIdx(payload, len, tl0PicIdxOffset, value);
 }
 
 void EncodingContext::setTargetSpatialLayer(uint8_t layer) {

@@ -1,5 +1,7 @@
 #include "rtc/parameters/Enums.hpp"
 
+#include "utils/Strings.hpp"
+
 #include <array>
 #include <utility>
 
@@ -7,18 +9,7 @@ namespace sfu::params {
 
 namespace {
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
+using strings::equalsIgnoreCase;
 
 // Spellings follow the host's supported capabilities, so a dump shows the
 // same mimeType the router advertises.

@@ -2,6 +2,7 @@
 
 #include "JsonFields.hpp"
 #include "utils/Errors.hpp"
+#include "utils/Strings.hpp"
 
 #include <cmath>
 #include <limits>
@@ -18,15 +19,7 @@ constexpr uint64_t kMaxPayloadType = 127;
 constexpr uint64_t kMaxU8 = std::numeric_limits<uint8_t>::max();
 constexpr uint64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-std::string toLower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c + 32);
-        }
-    }
-    return out;
-}
+using strings::toLower;
 
 // "type/subtype" with type audio or video, any case. Known subtypes are
 // respelled canonically so dumps match what the router advertises.

@@ -142,66 +142,55 @@ bool SrtpSession::fail(int status) {
     return false;
 }
 
-bool SrtpSession::protectRtp(uint8_t* data, size_t& len, size_t capacity) {
-    if (direction_ != Direction::Outbound || len < kMinRtpLength || capacity < len ||
-        capacity - len < rtpTrailer_ || len > INT_MAX - rtpTrailer_) {
+// What sets the four packet operations apart; the checks, the libsrtp call
+// and the accounting around them are the same.
+struct SrtpSession::Step {
+    Direction direction;
+    size_t minLength;
+    size_t trailer;
+    srtp_err_status_t (*call)(srtp_t, void*, int*);
+    uint64_t SrtpCounters::*packets;
+};
+
+bool SrtpSession::run(const Step& step, uint8_t* data, size_t& len, size_t capacity) {
+    if (direction_ != step.direction || len < step.minLength || capacity < len ||
+        capacity - len < step.trailer || len > INT_MAX - step.trailer) {
         return fail(srtp_err_status_bad_param);
     }
     int length = static_cast<int>(len);
-    const srtp_err_status_t err = srtp_protect(session_, data, &length);
+    const srtp_err_status_t err = step.call(session_, data, &length);
     if (err != srtp_err_status_ok) {
         return fail(err);
     }
     len = static_cast<size_t>(length);
     lastFailure_ = Failure::None;
-    ++counters_.rtpPackets;
+    ++(counters_.*step.packets);
     return true;
+}
+
+bool SrtpSession::protectRtp(uint8_t* data, size_t& len, size_t capacity) {
+    return run(
+        {Direction::Outbound, kMinRtpLength, rtpTrailer_, srtp_protect, &SrtpCounters::rtpPackets},
+        data, len, capacity);
 }
 
 bool SrtpSession::protectRtcp(uint8_t* data, size_t& len, size_t capacity) {
-    if (direction_ != Direction::Outbound || len < kMinRtcpLength || capacity < len ||
-        capacity - len < rtcpTrailer_ || len > INT_MAX - rtcpTrailer_) {
-        return fail(srtp_err_status_bad_param);
-    }
-    int length = static_cast<int>(len);
-    const srtp_err_status_t err = srtp_protect_rtcp(session_, data, &length);
-    if (err != srtp_err_status_ok) {
-        return fail(err);
-    }
-    len = static_cast<size_t>(length);
-    lastFailure_ = Failure::None;
-    ++counters_.rtcpPackets;
-    return true;
+    return run({Direction::Outbound, kMinRtcpLength, rtcpTrailer_, srtp_protect_rtcp,
+                &SrtpCounters::rtcpPackets},
+               data, len, capacity);
 }
 
+// Unprotecting only shrinks the packet: no trailer room, and the packet's
+// own length is its capacity.
 bool SrtpSession::unprotectRtp(uint8_t* data, size_t& len) {
-    if (direction_ != Direction::Inbound || len < kMinRtpLength || len > INT_MAX) {
-        return fail(srtp_err_status_bad_param);
-    }
-    int length = static_cast<int>(len);
-    const srtp_err_status_t err = srtp_unprotect(session_, data, &length);
-    if (err != srtp_err_status_ok) {
-        return fail(err);
-    }
-    len = static_cast<size_t>(length);
-    lastFailure_ = Failure::None;
-    ++counters_.rtpPackets;
-    return true;
+    return run({Direction::Inbound, kMinRtpLength, 0, srtp_unprotect, &SrtpCounters::rtpPackets},
+               data, len, len);
 }
 
 bool SrtpSession::unprotectRtcp(uint8_t* data, size_t& len) {
-    if (direction_ != Direction::Inbound || len < kMinRtcpLength || len > INT_MAX) {
-        return fail(srtp_err_status_bad_param);
-    }
-    int length = static_cast<int>(len);
-    const srtp_err_status_t err = srtp_unprotect_rtcp(session_, data, &length);
-    if (err != srtp_err_status_ok) {
-        return fail(err);
-    }
-    len = static_cast<size_t>(length);
-    lastFailure_ = Failure::None;
-    ++counters_.rtcpPackets;
-    return true;
+    return run(
+        {Direction::Inbound, kMinRtcpLength, 0, srtp_unprotect_rtcp, &SrtpCounters::rtcpPackets},
+        data, len, len);
 }
 
 void SrtpSession::removeStream(uint32_t ssrc) {

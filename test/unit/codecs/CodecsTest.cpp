@@ -1,12 +1,12 @@
 #include "rtc/codecs/Codecs.hpp"
 
-#include "HexBytes.hpp"
+#include "TestUtil.hpp"
 
 #include <gtest/gtest.h>
 #include <vector>
 
 using namespace sfu::codecs;
-using sfu::codecs::test::hex;
+using sfu::test::fromHex;
 
 TEST(CodecDispatch, MimeTypesAnyCase) {
     EXPECT_EQ(codecFromMimeType("video/VP8"), Codec::Vp8);
@@ -29,7 +29,7 @@ TEST(CodecDispatch, MimeTypesAnyCase) {
 }
 
 TEST(CodecDispatch, ParsesEachCodec) {
-    const auto vp8 = hex("90 80 80 00 b0 ba 00 9d 01 2a 80 02 e0 01 00 07");
+    const auto vp8 = fromHex("90 80 80 00 b0 ba 00 9d 01 2a 80 02 e0 01 00 07");
     auto info = parsePayload(Codec::Vp8, vp8.data(), vp8.size());
     ASSERT_TRUE(info);
     EXPECT_TRUE(info->isKeyFrame);
@@ -39,7 +39,7 @@ TEST(CodecDispatch, ParsesEachCodec) {
     EXPECT_EQ(info->height, 480);
     EXPECT_TRUE(isKeyFrame(codecFromMimeType("video/vp8"), vp8.data(), vp8.size()));
 
-    const auto vp9 = hex("ea 80 07 45 03 86 00 40");
+    const auto vp9 = fromHex("ea 80 07 45 03 86 00 40");
     info = parsePayload(Codec::Vp9, vp9.data(), vp9.size());
     ASSERT_TRUE(info);
     EXPECT_FALSE(info->isKeyFrame);
@@ -47,9 +47,9 @@ TEST(CodecDispatch, ParsesEachCodec) {
     EXPECT_EQ(info->spatialLayer, 2);
     EXPECT_EQ(info->temporalLayer, 2);
 
-    const auto h264 = hex("7c 85 88 84 04 2f");
+    const auto h264 = fromHex("7c 85 88 84 04 2f");
     EXPECT_TRUE(isKeyFrame(Codec::H264, h264.data(), h264.size()));
-    const auto slice = hex("41 9a 60 17");
+    const auto slice = fromHex("41 9a 60 17");
     FrameMarking fm;
     fm.startOfFrame = true;
     fm.temporalId = 1;
@@ -59,12 +59,12 @@ TEST(CodecDispatch, ParsesEachCodec) {
     EXPECT_EQ(info->temporalLayer, 1);
     EXPECT_TRUE(info->isStartOfFrame);
     EXPECT_FALSE(info->isKeyFrame);
-    const auto fuEnd = hex("7c 45 37 f7");
+    const auto fuEnd = fromHex("7c 45 37 f7");
     info = parsePayload(Codec::H264, fuEnd.data(), fuEnd.size());
     ASSERT_TRUE(info);
     EXPECT_FALSE(info->isStartOfFrame);
 
-    const auto dtx = hex("78");
+    const auto dtx = fromHex("78");
     info = parsePayload(Codec::Opus, dtx.data(), dtx.size());
     ASSERT_TRUE(info);
     EXPECT_TRUE(info->isDtx);
@@ -80,9 +80,9 @@ TEST(CodecEncodingContext, Vp8RewritesThroughTheWrapper) {
     EXPECT_EQ(ctx.codec(), Codec::Vp8);
     ctx.setTargetLayers(0, 0);
     // TL0 key picture 10, TL1 picture 11 (dropped), TL0 picture 12 sent as 11.
-    auto k = hex("90 e0 80 0a 01 00 b0 ba 00 9d 01 2a 80 02 e0 01");
-    auto t1 = hex("90 e0 80 0b 01 60 b1 2d 00");
-    auto t0 = hex("90 e0 80 0c 02 00 b1 2d 00");
+    auto k = fromHex("90 e0 80 0a 01 00 b0 ba 00 9d 01 2a 80 02 e0 01");
+    auto t1 = fromHex("90 e0 80 0b 01 60 b1 2d 00");
+    auto t0 = fromHex("90 e0 80 0c 02 00 b1 2d 00");
     auto r = ctx.process(k.data(), k.size());
     EXPECT_TRUE(r.parsed && r.forward && r.isKeyFrame);
     r = ctx.process(t1.data(), t1.size());
@@ -94,7 +94,7 @@ TEST(CodecEncodingContext, Vp8RewritesThroughTheWrapper) {
     EXPECT_EQ(ctx.currentTemporalLayer(), 0);
     EXPECT_EQ(ctx.currentSpatialLayer(), 0);
     // Malformed payloads are forwarded untouched, flagged as not parsed.
-    auto bad = hex("90 e0 80");
+    auto bad = fromHex("90 e0 80");
     r = ctx.process(bad.data(), bad.size());
     EXPECT_FALSE(r.parsed);
     EXPECT_TRUE(r.forward);
@@ -104,8 +104,8 @@ TEST(CodecEncodingContext, Vp9MarkerThroughTheWrapper) {
     EncodingContext ctx(Codec::Vp9);
     ctx.setKsvc(false);
     ctx.setTargetLayers(0, 7);
-    auto s0 = hex("ac 80 05 00 00 82 49 83 42 00 15 f0 11 f6");
-    auto s1 = hex("ac 80 05 03 00 86 00");
+    auto s0 = fromHex("ac 80 05 00 00 82 49 83 42 00 15 f0 11 f6");
+    auto s1 = fromHex("ac 80 05 03 00 86 00");
     auto r = ctx.process(s0.data(), s0.size());
     EXPECT_TRUE(r.forward && r.setMarker && r.isKeyFrame);
     r = ctx.process(s1.data(), s1.size());
@@ -118,7 +118,7 @@ TEST(CodecEncodingContext, Vp9MarkerThroughTheWrapper) {
 TEST(CodecEncodingContext, H264AndAudioAndUnknown) {
     EncodingContext h(Codec::H264);
     h.setTargetLayers(0, 0);
-    auto slice = hex("41 9a 60 17");
+    auto slice = fromHex("41 9a 60 17");
     FrameMarking fm;
     fm.startOfFrame = true;
     fm.temporalId = 1;
@@ -132,7 +132,7 @@ TEST(CodecEncodingContext, H264AndAudioAndUnknown) {
     h.requestSync(); // nothing to resync in H.264
 
     EncodingContext o(Codec::Opus);
-    auto toc = hex("fc 01 02");
+    auto toc = fromHex("fc 01 02");
     r = o.process(toc.data(), toc.size());
     EXPECT_TRUE(r.parsed && r.forward);
     EXPECT_FALSE(r.isKeyFrame);

@@ -1,12 +1,12 @@
 #include "rtc/codecs/H264.hpp"
 
-#include "HexBytes.hpp"
+#include "TestUtil.hpp"
 
 #include <gtest/gtest.h>
 #include <vector>
 
 using sfu::codecs::FrameMarking;
-using sfu::codecs::test::hex;
+using sfu::test::fromHex;
 using namespace sfu::codecs::h264;
 
 namespace {
@@ -37,7 +37,7 @@ const char* kSps576iHigh = "67 64 00 1e ac d9 40 b4 24 d8 08 80 00 00 03 00 80 0
 } // namespace
 
 TEST(H264Payload, StapAWithSpsAndPps) {
-    const auto p = hex(kStapASpsPps);
+    const auto p = fromHex(kStapASpsPps);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->packetization, Packetization::StapA);
@@ -55,7 +55,7 @@ TEST(H264Payload, StapAWithSpsAndPps) {
 }
 
 TEST(H264Payload, FuAIdrFragments) {
-    const auto s = hex(kFuAIdrStart);
+    const auto s = fromHex(kFuAIdrStart);
     const auto d = PayloadDescriptor::parse(s.data(), s.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->packetization, Packetization::FuA);
@@ -66,7 +66,7 @@ TEST(H264Payload, FuAIdrFragments) {
     EXPECT_TRUE(d->hasIdr);
     EXPECT_TRUE(d->isKeyFrame);
 
-    const auto e = hex(kFuAIdrEnd);
+    const auto e = fromHex(kFuAIdrEnd);
     const auto de = PayloadDescriptor::parse(e.data(), e.size());
     ASSERT_TRUE(de);
     EXPECT_FALSE(de->fuStart);
@@ -78,7 +78,7 @@ TEST(H264Payload, FuAIdrFragments) {
 }
 
 TEST(H264Payload, SingleNalSlice) {
-    const auto p = hex(kSingleSlice);
+    const auto p = fromHex(kSingleSlice);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->packetization, Packetization::SingleNal);
@@ -88,7 +88,7 @@ TEST(H264Payload, SingleNalSlice) {
 }
 
 TEST(H264Payload, SingleNalSpsAndIdr) {
-    const auto sps = hex(kSps720pBaseline);
+    const auto sps = fromHex(kSps720pBaseline);
     const auto d = PayloadDescriptor::parse(sps.data(), sps.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->hasSps);
@@ -96,7 +96,7 @@ TEST(H264Payload, SingleNalSpsAndIdr) {
     EXPECT_EQ(d->width, 1280);
     EXPECT_EQ(d->height, 720);
 
-    const auto idr = hex("65 88 84 04 2f 26");
+    const auto idr = fromHex("65 88 84 04 2f 26");
     const auto di = PayloadDescriptor::parse(idr.data(), idr.size());
     ASSERT_TRUE(di);
     EXPECT_TRUE(di->hasIdr);
@@ -106,7 +106,7 @@ TEST(H264Payload, SingleNalSpsAndIdr) {
 
 TEST(H264Payload, FuBStartIsRead) {
     // FU-B: indicator type 29, header S + IDR, then a decoding order number.
-    const auto p = hex("7d 85 00 07 88 84 04");
+    const auto p = fromHex("7d 85 00 07 88 84 04");
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->packetization, Packetization::FuB);
@@ -115,8 +115,8 @@ TEST(H264Payload, FuBStartIsRead) {
 
 TEST(H264Payload, StapAWithIdrAfterParameterSets) {
     // SPS, PPS and a (cut) IDR slice in one STAP-A.
-    const auto p = hex("78 00 19 67 42 c0 1e d9 00 a0 2f f9 70 11 00 00 03 00 01 00 00 03 00 3c"
-                       " 8f 16 2e 48 00 04 68 cb 8c b2 00 03 65 88 84");
+    const auto p = fromHex("78 00 19 67 42 c0 1e d9 00 a0 2f f9 70 11 00 00 03 00 01 00 00 03 00 3c"
+                           " 8f 16 2e 48 00 04 68 cb 8c b2 00 03 65 88 84");
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->nalCount, 3);
@@ -139,7 +139,7 @@ TEST(H264Sps, SizesFromRealEncoders) {
         {kSps576iHigh, 100, 720, 576},           // interlaced: map units are field pairs
     };
     for (const auto& c : cases) {
-        const auto b = hex(c.sps);
+        const auto b = fromHex(c.sps);
         const auto s = parseSps(b.data(), b.size());
         ASSERT_TRUE(s) << c.sps;
         EXPECT_EQ(s->profileIdc, c.profile) << c.sps;
@@ -149,10 +149,10 @@ TEST(H264Sps, SizesFromRealEncoders) {
 }
 
 TEST(H264Sps, RejectsWrongTypeAndTruncation) {
-    const auto pps = hex("68 cb 8c b2");
+    const auto pps = fromHex("68 cb 8c b2");
     EXPECT_FALSE(parseSps(pps.data(), pps.size()));
     EXPECT_FALSE(parseSps(nullptr, 5));
-    const auto full = hex(kSps1080pHigh);
+    const auto full = fromHex(kSps1080pHigh);
     // Every prefix: no crash, and never a size from a cut SPS beyond the
     // crop fields (the last bytes hold VUI, which is not needed).
     for (size_t n = 0; n < full.size(); ++n) {
@@ -164,7 +164,7 @@ TEST(H264Sps, RejectsWrongTypeAndTruncation) {
         }
     }
     // Exp-Golomb codes longer than 32 bits: all zeros after the ids.
-    const auto zeros = hex("67 64 00 28 00 00 00 00 00 00 00 00 00 00");
+    const auto zeros = fromHex("67 64 00 28 00 00 00 00 00 00 00 00 00 00");
     EXPECT_FALSE(parseSps(zeros.data(), zeros.size()));
 }
 
@@ -191,7 +191,7 @@ TEST(H264Payload, RejectsMalformed) {
              "7c 80 11",          // FU-A of type 0
              "7d 85 00 07",       // FU-B without data
          }) {
-        const auto p = hex(h);
+        const auto p = fromHex(h);
         EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size())) << h;
     }
     EXPECT_FALSE(PayloadDescriptor::parse(nullptr, 3));
@@ -199,7 +199,7 @@ TEST(H264Payload, RejectsMalformed) {
 
 TEST(H264Payload, EveryTruncationIsSafe) {
     for (const char* h : {kStapASpsPps, kFuAIdrStart, kFuAIdrEnd, kSingleSlice, kSps576iHigh}) {
-        const auto full = hex(h);
+        const auto full = fromHex(h);
         for (size_t n = 0; n <= full.size(); ++n) {
             std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
             const auto d = PayloadDescriptor::parse(cut.data(), cut.size());
@@ -249,7 +249,7 @@ TEST(H264FrameMarking, MarksKeyFrameAndLayersInDescriptor) {
     FrameMarking fm;
     fm.startOfFrame = true;
     fm.independent = true;
-    const auto p = hex(kSingleSlice); // the payload alone says non-IDR
+    const auto p = fromHex(kSingleSlice); // the payload alone says non-IDR
     const auto d = PayloadDescriptor::parse(p.data(), p.size(), fm);
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->hasFrameMarking);
@@ -273,7 +273,7 @@ bool sendFrame(EncodingContext& ctx, uint8_t tid, bool independent, bool baseSyn
     fm.independent = independent;
     fm.baseLayerSync = baseSync;
     fm.temporalId = tid;
-    const auto p = hex(independent ? kFuAIdrStart : kSingleSlice);
+    const auto p = fromHex(independent ? kFuAIdrStart : kSingleSlice);
     const auto d = PayloadDescriptor::parse(p.data(), p.size(), fm);
     EXPECT_TRUE(d.has_value());
     return d && ctx.process(*d);
@@ -312,7 +312,7 @@ TEST(H264Context, FiltersTemporalLayers) {
 TEST(H264Context, WithoutFrameMarkingEverythingPasses) {
     EncodingContext ctx;
     ctx.setTargetTemporalLayer(0);
-    const auto p = hex(kSingleSlice);
+    const auto p = fromHex(kSingleSlice);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(ctx.process(*d));

@@ -1,11 +1,11 @@
 #include "rtc/codecs/Opus.hpp"
 
-#include "HexBytes.hpp"
+#include "TestUtil.hpp"
 
 #include <gtest/gtest.h>
 #include <vector>
 
-using sfu::codecs::test::hex;
+using sfu::test::fromHex;
 using namespace sfu::codecs::opus;
 
 namespace {
@@ -19,7 +19,7 @@ const char* kSilkWb60 = "58 88 83 0c 43 b9 45 fb e3 77 c1 bb";
 } // namespace
 
 TEST(OpusToc, CeltFullbandStereo) {
-    const auto p = hex(kCeltFbStereo);
+    const auto p = fromHex(kCeltFbStereo);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->config, 31);
@@ -35,7 +35,7 @@ TEST(OpusToc, CeltFullbandStereo) {
 }
 
 TEST(OpusToc, SilkWideband60ms) {
-    const auto p = hex(kSilkWb60);
+    const auto p = fromHex(kSilkWb60);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->config, 11);
@@ -79,39 +79,39 @@ TEST(OpusToc, EveryConfig) {
 TEST(OpusToc, Dtx) {
     // WebRTC's DTX packets: the TOC alone, or TOC and one octet.
     for (const char* h : {"78", "78 00", "fc ff"}) {
-        const auto p = hex(h);
+        const auto p = fromHex(h);
         const auto d = PayloadDescriptor::parse(p.data(), p.size());
         ASSERT_TRUE(d) << h;
         EXPECT_TRUE(d->isDtx) << h;
     }
-    const auto p = hex("78 00 01");
+    const auto p = fromHex("78 00 01");
     EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size())->isDtx);
 }
 
 TEST(OpusFraming, CodeOneAndTwo) {
     // Code 1: two frames of equal size, so an even number of octets.
-    auto p = hex("fd 11 22 33 44");
+    auto p = fromHex("fd 11 22 33 44");
     auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->frameCount, 2);
     EXPECT_EQ(d->packetDurationUs, 40'000u);
-    p = hex("fd 11 22 33");
+    p = fromHex("fd 11 22 33");
     EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size()));
 
     // Code 2: first frame 3 octets, second takes the rest.
-    p = hex("fe 03 aa bb cc dd ee");
+    p = fromHex("fe 03 aa bb cc dd ee");
     d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->frameCount, 2);
     EXPECT_TRUE(d->vbr);
     // First frame longer than what is there.
-    p = hex("fe 07 aa bb");
+    p = fromHex("fe 07 aa bb");
     EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size()));
     // Two-octet length cut short.
-    p = hex("fe fc");
+    p = fromHex("fe fc");
     EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size()));
     // Two-octet length: 252 + 4 * 0 = 252, then 252 octets and a 1-octet frame.
-    p = hex("fe fc 00");
+    p = fromHex("fe fc 00");
     p.resize(3 + 252 + 1, 0x55);
     EXPECT_TRUE(PayloadDescriptor::parse(p.data(), p.size()));
 }
@@ -119,7 +119,7 @@ TEST(OpusFraming, CodeOneAndTwo) {
 TEST(OpusFraming, CodeThree) {
     // As libopus packs 40 ms of CELT 20 ms CBR: count octet 0x42 (padding,
     // M=2), one padding length octet (1), two 4-octet frames, 1 padding octet.
-    auto p = hex("df 42 01 11 22 33 44 55 66 77 88 00");
+    auto p = fromHex("df 42 01 11 22 33 44 55 66 77 88 00");
     auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->config, 27);
@@ -131,22 +131,22 @@ TEST(OpusFraming, CodeThree) {
     EXPECT_EQ(d->paddingLength, 2);
     EXPECT_EQ(d->packetDurationUs, 40'000u);
     // CBR data not a multiple of M.
-    p = hex("df 42 01 11 22 33 44 55 66 77 00");
+    p = fromHex("df 42 01 11 22 33 44 55 66 77 00");
     EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size()));
 
     // VBR, three SILK 20 ms frames of 2, 1 and 3 octets.
-    p = hex("4b 83 02 01 aa bb cc dd ee ff");
+    p = fromHex("4b 83 02 01 aa bb cc dd ee ff");
     d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_EQ(d->frameCount, 3);
     EXPECT_TRUE(d->vbr);
     EXPECT_EQ(d->packetDurationUs, 60'000u);
     // Lengths that add up to more than the packet.
-    p = hex("4b 83 05 01 aa bb cc");
+    p = fromHex("4b 83 05 01 aa bb cc");
     EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size()));
 
     // Padding of 254 + 3 octets announced by 0xff 0x03.
-    p = hex("fb 41 ff 03 11");
+    p = fromHex("fb 41 ff 03 11");
     p.resize(p.size() + 257, 0);
     d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
@@ -166,11 +166,11 @@ TEST(OpusFraming, RejectsMalformed) {
              "fb 41 ff",    // 255 needs another length octet
              "fb 82 05 11", // VBR: first of two frames longer than the rest
          }) {
-        const auto p = hex(h);
+        const auto p = fromHex(h);
         EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size())) << h;
     }
     // One VBR frame has no length octet and takes all the rest.
-    const auto one = hex("fb 81 01");
+    const auto one = fromHex("fb 81 01");
     EXPECT_TRUE(PayloadDescriptor::parse(one.data(), one.size()));
     EXPECT_FALSE(PayloadDescriptor::parse(nullptr, 2));
     // R2: a code 0 frame over 1275 octets.
@@ -184,7 +184,7 @@ TEST(OpusFraming, RejectsMalformed) {
 TEST(OpusFraming, EveryTruncationIsSafe) {
     for (const char* h : {kCeltFbStereo, kSilkWb60, "df 42 01 11 22 33 44 55 66 77 88 00",
                           "4b 83 02 01 aa bb cc dd ee ff", "fe 03 aa bb cc dd ee"}) {
-        const auto full = hex(h);
+        const auto full = fromHex(h);
         for (size_t n = 0; n <= full.size(); ++n) {
             std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
             const auto d = PayloadDescriptor::parse(cut.data(), cut.size());

@@ -1,15 +1,15 @@
 #include "rtc/codecs/Vp8.hpp"
 
-#include "HexBytes.hpp"
+#include "TestUtil.hpp"
 
 #include <gtest/gtest.h>
 #include <optional>
 #include <vector>
 
-using sfu::codecs::test::concat;
-using sfu::codecs::test::hex;
 using sfu::codecs::vp8::EncodingContext;
 using sfu::codecs::vp8::PayloadDescriptor;
+using sfu::test::concat;
+using sfu::test::fromHex;
 
 namespace {
 
@@ -32,7 +32,7 @@ std::vector<uint8_t> packet(uint16_t pictureId, uint8_t tl0, uint8_t tid, bool l
                               static_cast<uint8_t>(pictureId),
                               tl0,
                               static_cast<uint8_t>((tid << 6) | (layerSync ? 0x20 : 0x00))};
-    return concat(p, hex(start && keyFrame ? kKeyHeader : kInterHeader));
+    return concat(p, fromHex(start && keyFrame ? kKeyHeader : kInterHeader));
 }
 
 struct Sent {
@@ -55,7 +55,7 @@ std::optional<Sent> send(EncodingContext& ctx, std::vector<uint8_t> p) {
 } // namespace
 
 TEST(Vp8Descriptor, FfmpegKeyFrameStart) {
-    const auto p = hex(kFfmpegKeyFrameStart);
+    const auto p = fromHex(kFfmpegKeyFrameStart);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->extended);
@@ -82,7 +82,7 @@ TEST(Vp8Descriptor, FfmpegKeyFrameStart) {
 }
 
 TEST(Vp8Descriptor, FfmpegContinuationAndInterFrame) {
-    const auto mid = hex(kFfmpegKeyFrameMiddle);
+    const auto mid = fromHex(kFfmpegKeyFrameMiddle);
     const auto d = PayloadDescriptor::parse(mid.data(), mid.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->startOfPartition);
@@ -90,7 +90,7 @@ TEST(Vp8Descriptor, FfmpegContinuationAndInterFrame) {
     EXPECT_FALSE(d->isKeyFrame);
     EXPECT_EQ(d->pictureId, 0);
 
-    const auto inter = hex(kFfmpegInterFrameStart);
+    const auto inter = fromHex(kFfmpegInterFrameStart);
     const auto d2 = PayloadDescriptor::parse(inter.data(), inter.size());
     ASSERT_TRUE(d2);
     EXPECT_TRUE(d2->isStartOfFrame);
@@ -100,7 +100,7 @@ TEST(Vp8Descriptor, FfmpegContinuationAndInterFrame) {
 
 TEST(Vp8Descriptor, MinimalDescriptorWithoutExtension) {
     // RFC 7741: X=0, a single octet, then the VP8 payload header.
-    const auto p = concat(hex("10"), hex(kKeyHeader));
+    const auto p = concat(fromHex("10"), fromHex(kKeyHeader));
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->extended);
@@ -112,7 +112,7 @@ TEST(Vp8Descriptor, MinimalDescriptorWithoutExtension) {
 
 TEST(Vp8Descriptor, AllExtensionFields) {
     // X I L T K, 15-bit picture id 0x1234, TL0PICIDX 0x56, TID 2, Y, KEYIDX 17.
-    const auto p = concat(hex("b3 f0 92 34 56 b1"), hex(kInterHeader));
+    const auto p = concat(fromHex("b3 f0 92 34 56 b1"), fromHex(kInterHeader));
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->nonReference);
@@ -131,7 +131,7 @@ TEST(Vp8Descriptor, AllExtensionFields) {
 
 TEST(Vp8Descriptor, SevenBitPictureIdAndKeyIdxOnly) {
     // I with M=0 (7-bit id 0x55), K without T: the octet is there, TID is not.
-    const auto p = concat(hex("90 90 55 c5"), hex(kInterHeader));
+    const auto p = concat(fromHex("90 90 55 c5"), fromHex(kInterHeader));
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->pictureIdIs15Bit);
@@ -145,18 +145,18 @@ TEST(Vp8Descriptor, SevenBitPictureIdAndKeyIdxOnly) {
 
 TEST(Vp8Descriptor, KeyFrameNeedsWholeHeaderAndStartCode) {
     // P=0 but only 5 bytes of header: no key frame, no size.
-    auto p = hex("90 80 80 00 b0 ba 00 9d 01");
+    auto p = fromHex("90 80 80 00 b0 ba 00 9d 01");
     auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->isKeyFrame);
     EXPECT_EQ(d->width, 0);
     // Wrong start code.
-    p = hex("90 80 80 00 b0 ba 00 9d 01 2b 80 02 e0 01");
+    p = fromHex("90 80 80 00 b0 ba 00 9d 01 2b 80 02 e0 01");
     d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->isKeyFrame);
     // Key frame header in a packet that does not start the frame.
-    p = hex("80 80 80 00 b0 ba 00 9d 01 2a 80 02 e0 01");
+    p = fromHex("80 80 80 00 b0 ba 00 9d 01 2a 80 02 e0 01");
     d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->isKeyFrame);
@@ -164,7 +164,7 @@ TEST(Vp8Descriptor, KeyFrameNeedsWholeHeaderAndStartCode) {
 
 TEST(Vp8Descriptor, ScaledKeyFrame) {
     // 1280x720 with horizontal scale 1 and vertical scale 2 in the top bits.
-    const auto p = hex("10 b0 ba 00 9d 01 2a 00 45 d0 82");
+    const auto p = fromHex("10 b0 ba 00 9d 01 2a 00 45 d0 82");
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->isKeyFrame);
@@ -181,7 +181,7 @@ TEST(Vp8Descriptor, RejectsTruncatedAndEmpty) {
     // Descriptor alone, no VP8 data.
     for (const char* h : {"10", "90", "90 80", "90 80 80", "90 80 80 00", "90 e0 92 34 56 20",
                           "90 40", "90 20", "90 10"}) {
-        const auto p = hex(h);
+        const auto p = fromHex(h);
         EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size())) << h;
     }
 }
@@ -189,7 +189,7 @@ TEST(Vp8Descriptor, RejectsTruncatedAndEmpty) {
 TEST(Vp8Descriptor, EveryTruncationIsSafe) {
     for (const char* h : {kFfmpegKeyFrameStart, kFfmpegKeyFrameMiddle, kFfmpegInterFrameStart,
                           "b3 f0 92 34 56 b1 b1 2d 00"}) {
-        const auto full = hex(h);
+        const auto full = fromHex(h);
         for (size_t n = 0; n <= full.size(); ++n) {
             // A copy of exactly n bytes, so a read past it is caught by ASan.
             std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
@@ -218,7 +218,7 @@ TEST(Vp8Descriptor, HostileBytes) {
 }
 
 TEST(Vp8Descriptor, RewriteKeepsFieldWidth) {
-    auto p = concat(hex("90 e0 92 34 56 20"), hex(kInterHeader));
+    auto p = concat(fromHex("90 e0 92 34 56 20"), fromHex(kInterHeader));
     auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->writePictureId(p.data(), p.size(), 0x7ABC));
@@ -228,7 +228,7 @@ TEST(Vp8Descriptor, RewriteKeepsFieldWidth) {
     EXPECT_EQ(p[4], 0x99);
     EXPECT_EQ(p[5], 0x20); // untouched
 
-    p = concat(hex("90 80 55"), hex(kInterHeader));
+    p = concat(fromHex("90 80 55"), fromHex(kInterHeader));
     d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->writePictureId(p.data(), p.size(), 0x1FF));
@@ -236,7 +236,7 @@ TEST(Vp8Descriptor, RewriteKeepsFieldWidth) {
     EXPECT_FALSE(d->writeTl0PicIdx(p.data(), p.size(), 1));
 
     // A length shorter than the descriptor claims is refused.
-    p = concat(hex("90 e0 92 34 56 20"), hex(kInterHeader));
+    p = concat(fromHex("90 e0 92 34 56 20"), fromHex(kInterHeader));
     d = PayloadDescriptor::parse(p.data(), p.size());
     EXPECT_FALSE(d->writePictureId(p.data(), 3, 1));
     EXPECT_FALSE(d->writeTl0PicIdx(p.data(), 4, 1));
@@ -391,7 +391,8 @@ TEST(Vp8Context, PictureIdWrapsInBothWidths) {
     EncodingContext narrow;
     narrow.setTargetTemporalLayer(0);
     auto seven = [](uint8_t id, uint8_t tid) {
-        return concat({0x90, 0xE0, id, 0x05, static_cast<uint8_t>(tid << 6)}, hex(kInterHeader));
+        return concat({0x90, 0xE0, id, 0x05, static_cast<uint8_t>(tid << 6)},
+                      fromHex(kInterHeader));
     };
     ASSERT_TRUE(send(narrow, seven(126, 0)));
     EXPECT_FALSE(send(narrow, seven(127, 2)));
@@ -407,15 +408,15 @@ TEST(Vp8Context, WithoutPictureIdFiltersPerPacket) {
     EncodingContext ctx;
     ctx.setTargetTemporalLayer(1);
     // X with T only.
-    auto p0 = concat(hex("90 20 00"), hex(kInterHeader));
-    auto p2 = concat(hex("90 20 80"), hex(kInterHeader));
+    auto p0 = concat(fromHex("90 20 00"), fromHex(kInterHeader));
+    auto p2 = concat(fromHex("90 20 80"), fromHex(kInterHeader));
     auto d0 = PayloadDescriptor::parse(p0.data(), p0.size());
     auto d2 = PayloadDescriptor::parse(p2.data(), p2.size());
     ASSERT_TRUE(d0 && d2);
     EXPECT_TRUE(ctx.process(*d0, p0.data(), p0.size()));
     EXPECT_FALSE(ctx.process(*d2, p2.data(), p2.size()));
     // No layer information at all: everything goes.
-    auto plain = hex(kFfmpegInterFrameStart);
+    auto plain = fromHex(kFfmpegInterFrameStart);
     auto dp = PayloadDescriptor::parse(plain.data(), plain.size());
     ASSERT_TRUE(dp);
     EXPECT_TRUE(ctx.process(*dp, plain.data(), plain.size()));

@@ -1,15 +1,15 @@
 #include "rtc/codecs/Vp9.hpp"
 
-#include "HexBytes.hpp"
+#include "TestUtil.hpp"
 
 #include <gtest/gtest.h>
 #include <optional>
 #include <vector>
 
-using sfu::codecs::test::concat;
-using sfu::codecs::test::hex;
 using sfu::codecs::vp9::EncodingContext;
 using sfu::codecs::vp9::PayloadDescriptor;
+using sfu::test::concat;
+using sfu::test::fromHex;
 
 namespace {
 
@@ -98,7 +98,7 @@ PictureResult sendSvcPicture(EncodingContext& ctx, uint16_t id, bool key, uint8_
 } // namespace
 
 TEST(Vp9Descriptor, FfmpegKeyFrameProfile0) {
-    const auto p = hex(kFfmpegKeyProfile0);
+    const auto p = fromHex(kFfmpegKeyProfile0);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->hasPictureId);
@@ -114,7 +114,7 @@ TEST(Vp9Descriptor, FfmpegKeyFrameProfile0) {
 }
 
 TEST(Vp9Descriptor, FfmpegKeyFrameProfile1Rgb) {
-    const auto p = hex(kFfmpegKeyProfile1);
+    const auto p = fromHex(kFfmpegKeyProfile1);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->isKeyFrame);
@@ -125,7 +125,7 @@ TEST(Vp9Descriptor, FfmpegKeyFrameProfile1Rgb) {
 }
 
 TEST(Vp9Descriptor, FfmpegInterFrameAndMiddle) {
-    const auto p = hex(kFfmpegInterFrame);
+    const auto p = fromHex(kFfmpegInterFrame);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->startOfLayerFrame);
@@ -135,7 +135,7 @@ TEST(Vp9Descriptor, FfmpegInterFrameAndMiddle) {
     // The uncompressed header says inter frame: no size.
     EXPECT_FALSE(d->hasFrameSize);
 
-    const auto m = hex(kFfmpegMiddle);
+    const auto m = fromHex(kFfmpegMiddle);
     const auto dm = PayloadDescriptor::parse(m.data(), m.size());
     ASSERT_TRUE(dm);
     EXPECT_FALSE(dm->startOfLayerFrame);
@@ -143,7 +143,7 @@ TEST(Vp9Descriptor, FfmpegInterFrameAndMiddle) {
 }
 
 TEST(Vp9Descriptor, SvcKeyFrameWithScalabilityStructure) {
-    const auto p = hex(kSvcKeyFrame);
+    const auto p = fromHex(kSvcKeyFrame);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->hasPictureId);
@@ -185,7 +185,7 @@ TEST(Vp9Descriptor, SvcKeyFrameWithScalabilityStructure) {
 }
 
 TEST(Vp9Descriptor, FlexibleModeReferences) {
-    const auto p = hex(kFlexible);
+    const auto p = fromHex(kFlexible);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->flexibleMode);
@@ -206,7 +206,7 @@ TEST(Vp9Descriptor, FlexibleModeReferences) {
 }
 
 TEST(Vp9Descriptor, SevenBitIdAndNotUsedForInterLayer) {
-    const auto p = hex("a5 7f 40 09 86 00");
+    const auto p = fromHex("a5 7f 40 09 86 00");
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->pictureIdIs15Bit);
@@ -252,7 +252,7 @@ TEST(Vp9Descriptor, RejectsHostileDescriptors) {
              "8a 05 08 02 0c 01", // group entry with R=3 and one P_DIFF
              "88 05",             // valid descriptor but no frame data
          }) {
-        const auto p = hex(h);
+        const auto p = fromHex(h);
         EXPECT_FALSE(PayloadDescriptor::parse(p.data(), p.size())) << h;
     }
     EXPECT_FALSE(PayloadDescriptor::parse(nullptr, 4));
@@ -261,7 +261,7 @@ TEST(Vp9Descriptor, RejectsHostileDescriptors) {
 TEST(Vp9Descriptor, EveryTruncationIsSafe) {
     for (const char* h :
          {kFfmpegKeyProfile0, kFfmpegKeyProfile1, kFfmpegInterFrame, kSvcKeyFrame, kFlexible}) {
-        const auto full = hex(h);
+        const auto full = fromHex(h);
         for (size_t n = 0; n <= full.size(); ++n) {
             std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
             const auto d = PayloadDescriptor::parse(cut.data(), cut.size());
@@ -277,20 +277,20 @@ TEST(Vp9Descriptor, EveryTruncationIsSafe) {
 
 TEST(Vp9Descriptor, KeyFrameSizeNeedsWholeHeader) {
     // The profile 0 key frame cut inside the height field.
-    const auto p = hex("08 82 49 83 42 00 15 f0 11");
+    const auto p = fromHex("08 82 49 83 42 00 15 f0 11");
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->isKeyFrame);
     EXPECT_FALSE(d->hasFrameSize);
     // Bad sync code.
-    const auto q = hex("08 82 49 83 43 00 15 f0 11 f6");
+    const auto q = fromHex("08 82 49 83 43 00 15 f0 11 f6");
     const auto dq = PayloadDescriptor::parse(q.data(), q.size());
     ASSERT_TRUE(dq);
     EXPECT_FALSE(dq->hasFrameSize);
 }
 
 TEST(Vp9Descriptor, Rewrite) {
-    auto p = hex(kSvcKeyFrame);
+    auto p = fromHex(kSvcKeyFrame);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     EXPECT_TRUE(d->writePictureId(p.data(), p.size(), 0x4321));
@@ -301,7 +301,7 @@ TEST(Vp9Descriptor, Rewrite) {
     EXPECT_EQ(r->tl0PicIdx, 77);
     EXPECT_EQ(r->ss.widths[2], 1280);
 
-    auto f = hex(kFfmpegInterFrame);
+    auto f = fromHex(kFfmpegInterFrame);
     const auto df = PayloadDescriptor::parse(f.data(), f.size());
     ASSERT_TRUE(df);
     EXPECT_FALSE(df->writePictureId(f.data(), f.size(), 1));
@@ -323,7 +323,7 @@ TEST(Vp9Context, NothingBeforeKeyFrame) {
 
 TEST(Vp9Context, ScalabilityStructureCapsTheCurrentLayer) {
     EncodingContext ctx;
-    auto p = hex(kSvcKeyFrame);
+    auto p = fromHex(kSvcKeyFrame);
     const auto d = PayloadDescriptor::parse(p.data(), p.size());
     ASSERT_TRUE(d);
     const auto r = ctx.process(*d, p.data(), p.size());
@@ -468,7 +468,7 @@ TEST(Vp9Context, FfmpegStreamPassesThrough) {
     // No ids and no layers: every packet goes, unchanged.
     EncodingContext ctx;
     for (const char* h : {kFfmpegKeyProfile0, kFfmpegMiddle, kFfmpegInterFrame}) {
-        auto p = hex(h);
+        auto p = fromHex(h);
         const auto before = p;
         const auto d = PayloadDescriptor::parse(p.data(), p.size());
         ASSERT_TRUE(d);

@@ -2,6 +2,7 @@
 // vectors, a request builder and a listener that records what it is told.
 #pragma once
 
+#include "TestUtil.hpp"
 #include "rtc/ice/IceServer.hpp"
 #include "rtc/ice/StunBuilder.hpp"
 #include "rtc/ice/StunMessage.hpp"
@@ -18,30 +19,7 @@
 
 namespace sfu::ice::test {
 
-inline std::vector<uint8_t> fromHex(std::string_view hex) {
-    std::vector<uint8_t> out;
-    int high = -1;
-    for (const char c : hex) {
-        int nibble = -1;
-        if (c >= '0' && c <= '9') {
-            nibble = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-            nibble = c - 'a' + 10;
-        } else if (c >= 'A' && c <= 'F') {
-            nibble = c - 'A' + 10;
-        } else {
-            continue;
-        }
-        if (high < 0) {
-            high = nibble;
-        } else {
-            out.push_back(static_cast<uint8_t>((high << 4) | nibble));
-            high = -1;
-        }
-    }
-    EXPECT_LT(high, 0) << "odd number of hex digits";
-    return out;
-}
+using sfu::test::fromHex;
 
 inline sockaddr_storage ipv4(const char* ip, uint16_t port) {
     sockaddr_storage storage{};

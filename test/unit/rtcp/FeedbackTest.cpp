@@ -19,7 +19,7 @@ PacketView pkt(const std::vector<uint8_t>& b, size_t n = 0) {
 } // namespace
 
 TEST(RtcpNack, ChromeNack) {
-    const auto b = hex(vectors::kNack);
+    const auto b = fromHex(vectors::kNack);
     const auto nack = NackView::parse(pkt(b));
     ASSERT_TRUE(nack);
     EXPECT_EQ(nack->senderSsrc(), 1u);
@@ -69,7 +69,7 @@ TEST(RtcpNack, CompressEveryGap) {
 }
 
 TEST(RtcpPsfb, ChromePli) {
-    const auto b = hex(vectors::kPli);
+    const auto b = fromHex(vectors::kPli);
     const auto pli = PliView::parse(pkt(b));
     ASSERT_TRUE(pli);
     EXPECT_EQ(pli->senderSsrc(), 0x902f9e2eu);
@@ -81,7 +81,7 @@ TEST(RtcpPsfb, ChromePli) {
 }
 
 TEST(RtcpPsfb, ChromeFir) {
-    const auto b = hex(vectors::kFir);
+    const auto b = fromHex(vectors::kFir);
     const auto fir = FirView::parse(pkt(b));
     ASSERT_TRUE(fir);
     EXPECT_EQ(fir->senderSsrc(), 0xfa17fa17u);
@@ -93,12 +93,12 @@ TEST(RtcpPsfb, ChromeFir) {
     const size_t n = writeFir(0xfa17fa17, items, buf, sizeof buf);
     EXPECT_EQ(std::vector<uint8_t>(buf, buf + n), b);
     // An FCI that is not a whole number of 8-octet entries.
-    const auto bad = hex("84ce0003 fa17fa17 00000000 02d03702");
+    const auto bad = fromHex("84ce0003 fa17fa17 00000000 02d03702");
     EXPECT_FALSE(FirView::parse(pkt(bad)));
 }
 
 TEST(RtcpPsfb, Remb) {
-    const auto b = hex(vectors::kRrRemb);
+    const auto b = fromHex(vectors::kRrRemb);
     const auto remb = RembView::parse(pkt(b, 1));
     ASSERT_TRUE(remb);
     EXPECT_EQ(remb->senderSsrc(), 0xfa17fa17u);
@@ -136,17 +136,17 @@ TEST(RtcpPsfb, RembBitrateEncoding) {
 
 TEST(RtcpPsfb, RembHostileAndGenericAfb) {
     // SSRC count says 3, two present: not a REMB, kept as generic AFB.
-    auto b = hex("8fce0006 fa17fa17 00000000 52454d42 0301df82 02d03702 04a76747");
+    auto b = fromHex("8fce0006 fa17fa17 00000000 52454d42 0301df82 02d03702 04a76747");
     EXPECT_FALSE(RembView::parse(pkt(b)));
     const auto decoded = decode(pkt(b));
     ASSERT_TRUE(decoded);
     ASSERT_TRUE(std::holds_alternative<Afb>(*decoded));
     EXPECT_EQ(bytesOf(*decoded), b);
     // Too short for the REMB header.
-    b = hex("8fce0003 fa17fa17 00000000 52454d42");
+    b = fromHex("8fce0003 fa17fa17 00000000 52454d42");
     EXPECT_FALSE(RembView::parse(pkt(b)));
     // Zero SSRCs is a valid REMB.
-    b = hex("8fce0004 fa17fa17 00000000 52454d42 00000000");
+    b = fromHex("8fce0004 fa17fa17 00000000 52454d42 00000000");
     const auto empty = RembView::parse(pkt(b));
     ASSERT_TRUE(empty);
     EXPECT_TRUE(empty->ssrcs().empty());
@@ -227,7 +227,7 @@ TEST(RtcpPsfb, Rpsi) {
     const auto bo = bytesOf(odd);
     EXPECT_EQ(toHex(bo), "83ce0004 00000001 00000002 0864abcd ef000000");
     // Padding bits beyond the bit string.
-    const auto bad = hex("83ce0003 00000001 00000002 11601234");
+    const auto bad = fromHex("83ce0003 00000001 00000002 11601234");
     EXPECT_FALSE(RpsiView::parse(*PacketView::parse(bad.data(), bad.size())));
 }
 
@@ -246,12 +246,12 @@ TEST(RtcpPsfb, Vbcm) {
     EXPECT_EQ(n, 2u);
     EXPECT_EQ(Vbcm::from(*view), v);
     // Entry length past the FCI.
-    const auto bad = hex("87ce0004 00000001 00000002 0a0b0c0d 03610009");
+    const auto bad = fromHex("87ce0004 00000001 00000002 0a0b0c0d 03610009");
     EXPECT_FALSE(VbcmView::parse(*PacketView::parse(bad.data(), bad.size())));
 }
 
 TEST(RtcpFeedback, TooShortForTheSsrcs) {
-    const auto b = hex("81cd0001 00000001");
+    const auto b = fromHex("81cd0001 00000001");
     EXPECT_FALSE(FeedbackView::parse(pkt(b)));
     EXPECT_FALSE(NackView::parse(pkt(b)));
     EXPECT_FALSE(PliView::parse(pkt(b)));
@@ -259,7 +259,7 @@ TEST(RtcpFeedback, TooShortForTheSsrcs) {
 }
 
 TEST(RtcpFeedback, UnknownFmtIsKeptRaw) {
-    const auto b = hex("8ccd0003 00000001 00000002 deadbeef"); // RTPFB FMT 12
+    const auto b = fromHex("8ccd0003 00000001 00000002 deadbeef"); // RTPFB FMT 12
     const auto p = decode(pkt(b));
     ASSERT_TRUE(p);
     ASSERT_TRUE(std::holds_alternative<UnknownPacket>(*p));

@@ -9,19 +9,19 @@ using namespace sfu::rtcp;
 using namespace sfu::rtcp::test;
 
 TEST(RtcpPacket, DemuxByPayloadType) {
-    const auto sr = hex("80c80000");
+    const auto sr = fromHex("80c80000");
     EXPECT_TRUE(isRtcp(sr.data(), sr.size()));
-    const auto rtp = hex("80600001 00000000 00000001"); // PT 96
+    const auto rtp = fromHex("80600001 00000000 00000001"); // PT 96
     EXPECT_FALSE(isRtcp(rtp.data(), rtp.size()));
-    const auto rtpMarker = hex("80e00001"); // PT 96 with the marker bit is 224
+    const auto rtpMarker = fromHex("80e00001"); // PT 96 with the marker bit is 224
     EXPECT_FALSE(isRtcp(rtpMarker.data(), rtpMarker.size()));
     EXPECT_FALSE(isRtcp(sr.data(), 3));
-    const auto v1 = hex("40c80000");
+    const auto v1 = fromHex("40c80000");
     EXPECT_FALSE(isRtcp(v1.data(), v1.size()));
 }
 
 TEST(RtcpPacket, HeaderOnlyPacketIsWellFormed) {
-    const auto b = hex("80c80000");
+    const auto b = fromHex("80c80000");
     const auto pkt = PacketView::parse(b.data(), b.size());
     ASSERT_TRUE(pkt);
     EXPECT_EQ(pkt->size(), 4u);
@@ -33,7 +33,7 @@ TEST(RtcpPacket, HeaderOnlyPacketIsWellFormed) {
 }
 
 TEST(RtcpPacket, RejectsBadHeaders) {
-    auto b = hex("80c80000");
+    auto b = fromHex("80c80000");
     EXPECT_FALSE(PacketView::parse(b.data(), 3));
     EXPECT_FALSE(PacketView::parse(nullptr, 4));
     b[0] = 0x00; // version 0
@@ -45,7 +45,7 @@ TEST(RtcpPacket, RejectsBadHeaders) {
 
 TEST(RtcpPacket, Padding) {
     // RR without blocks plus 4 octets of padding (pad count 4).
-    const auto ok = hex("a0c90002 11223344 00000004");
+    const auto ok = fromHex("a0c90002 11223344 00000004");
     const auto pkt = PacketView::parse(ok.data(), ok.size());
     ASSERT_TRUE(pkt);
     EXPECT_TRUE(pkt->padded());
@@ -57,12 +57,12 @@ TEST(RtcpPacket, Padding) {
     EXPECT_TRUE(rr->extension().empty());
 
     // A pad count of zero, or one reaching into the header, is invalid.
-    const auto zero = hex("a0c90002 11223344 00000000");
+    const auto zero = fromHex("a0c90002 11223344 00000000");
     EXPECT_FALSE(PacketView::parse(zero.data(), zero.size()));
-    const auto tooBig = hex("a0c90002 11223344 00000009");
+    const auto tooBig = fromHex("a0c90002 11223344 00000009");
     EXPECT_FALSE(PacketView::parse(tooBig.data(), tooBig.size()));
     // Padding may eat the whole body.
-    const auto all = hex("a0c90002 00000000 00000008");
+    const auto all = fromHex("a0c90002 00000000 00000008");
     const auto allPkt = PacketView::parse(all.data(), all.size());
     ASSERT_TRUE(allPkt);
     EXPECT_EQ(allPkt->bodySize(), 0u);
@@ -70,7 +70,7 @@ TEST(RtcpPacket, Padding) {
 }
 
 TEST(RtcpCompound, WalksEveryPacketOfAChromeCompound) {
-    const auto b = hex(vectors::kChromeSrSdes);
+    const auto b = fromHex(vectors::kChromeSrSdes);
     const CompoundView c(b.data(), b.size());
     EXPECT_TRUE(c.valid());
     EXPECT_EQ(c.packetCount(), 2u);
@@ -82,7 +82,7 @@ TEST(RtcpCompound, WalksEveryPacketOfAChromeCompound) {
 }
 
 TEST(RtcpCompound, FirefoxCompound) {
-    const auto b = hex(vectors::kFirefoxCompound);
+    const auto b = fromHex(vectors::kFirefoxCompound);
     ASSERT_EQ(b.size(), 132u);
     const CompoundView c(b.data(), b.size());
     ASSERT_TRUE(c.valid());
@@ -111,7 +111,7 @@ TEST(RtcpCompound, FirefoxCompound) {
 
 TEST(RtcpCompound, UnknownTypeIsSkippedByItsLength) {
     // SR, then type 210 with 8 body octets, then an RR.
-    const auto b = hex("80c80000 80d20002 01020304 05060708 80c90001 0badcafe");
+    const auto b = fromHex("80c80000 80d20002 01020304 05060708 80c90001 0badcafe");
     const CompoundView c(b.data(), b.size());
     ASSERT_TRUE(c.valid());
     std::vector<uint8_t> types;
@@ -131,7 +131,7 @@ TEST(RtcpCompound, UnknownTypeIsSkippedByItsLength) {
 
 TEST(RtcpCompound, StopsAtTheFirstBadPacket) {
     // A good RR, then a header claiming 100 words.
-    const auto b = hex("80c90001 0badcafe 80c90064 00000000");
+    const auto b = fromHex("80c90001 0badcafe 80c90064 00000000");
     const CompoundView c(b.data(), b.size());
     EXPECT_FALSE(c.valid());
     EXPECT_EQ(c.validSize(), 8u);
@@ -142,10 +142,10 @@ TEST(RtcpCompound, StopsAtTheFirstBadPacket) {
 TEST(RtcpCompound, EmptyAndGarbage) {
     EXPECT_FALSE(CompoundView(nullptr, 0).valid());
     EXPECT_EQ(CompoundView(nullptr, 0).packetCount(), 0u);
-    const auto junk = hex("00000000 00000000");
+    const auto junk = fromHex("00000000 00000000");
     EXPECT_FALSE(CompoundView(junk.data(), junk.size()).valid());
     // Trailing octets shorter than a header.
-    const auto tail = hex("80c90001 0badcafe 80");
+    const auto tail = fromHex("80c90001 0badcafe 80");
     EXPECT_FALSE(CompoundView(tail.data(), tail.size()).valid());
     EXPECT_EQ(CompoundView(tail.data(), tail.size()).packetCount(), 1u);
 }
@@ -184,13 +184,13 @@ TEST(RtcpCompound, EveryTruncationIsRejectedOrSafe) {
           vectors::kPli, vectors::kFir, vectors::kTccRun1, vectors::kTccRun7, vectors::kTccOneBit,
           vectors::kTccLongRun, vectors::kXrAllBlocks}) {
         SCOPED_TRACE(v);
-        checkTruncations(hex(v));
+        checkTruncations(fromHex(v));
     }
 }
 
 TEST(RtcpCompound, LengthFieldTamperingIsRejectedOrSafe) {
     // Rewrite each packet's length field to every small value and walk.
-    const auto full = hex(vectors::kFirefoxCompound);
+    const auto full = fromHex(vectors::kFirefoxCompound);
     size_t off = 0;
     for (const PacketView pkt : CompoundView(full.data(), full.size())) {
         for (uint16_t words = 0; words < 40; ++words) {
@@ -210,7 +210,7 @@ TEST(RtcpCompound, CountFieldTamperingIsRejectedOrSafe) {
     // Every count value (RC, SC, FMT) on every packet of every vector.
     for (const char* v : {vectors::kChromeSrSdes, vectors::kRrRemb, vectors::kFirefoxCompound,
                           vectors::kTccOneBit, vectors::kXrAllBlocks, vectors::kFir}) {
-        const auto full = hex(v);
+        const auto full = fromHex(v);
         size_t off = 0;
         for (const PacketView pkt : CompoundView(full.data(), full.size())) {
             for (uint8_t count = 0; count < 32; ++count) {
@@ -236,7 +236,7 @@ TEST(RtcpCompound, RandomMutationsAreSafe) {
     for (const char* v :
          {vectors::kChromeSrSdes, vectors::kRrRemb, vectors::kFirefoxCompound, vectors::kTccRun7,
           vectors::kTccOneBit, vectors::kTccLongRun, vectors::kXrAllBlocks}) {
-        const auto full = hex(v);
+        const auto full = fromHex(v);
         for (int round = 0; round < 2000; ++round) {
             auto b = full;
             const int flips = 1 + static_cast<int>(next() % 4);

@@ -15,7 +15,7 @@ PacketView first(const std::vector<uint8_t>& b) {
 } // namespace
 
 TEST(RtcpReports, ChromeSenderReport) {
-    const auto b = hex(vectors::kChromeSrSdes);
+    const auto b = fromHex(vectors::kChromeSrSdes);
     const auto sr = SenderReportView::parse(first(b));
     ASSERT_TRUE(sr);
     EXPECT_EQ(sr->ssrc(), 0x5d931534u);
@@ -32,7 +32,7 @@ TEST(RtcpReports, ChromeSenderReport) {
 }
 
 TEST(RtcpReports, ReceiverReportBlock) {
-    const auto b = hex(vectors::kRrRemb);
+    const auto b = fromHex(vectors::kRrRemb);
     const auto rr = ReceiverReportView::parse(first(b));
     ASSERT_TRUE(rr);
     EXPECT_EQ(rr->ssrc(), 0x5d931534u);
@@ -65,18 +65,18 @@ TEST(RtcpReports, NegativeCumulativeLossRoundTrips) {
 
 TEST(RtcpReports, CountThatOverflowsTheBodyIsRejected) {
     // RC = 2 but only one block present.
-    auto b = hex("82c90007 5d931534 01932db4 00000001 00000000 00000000 00000000 00000005");
+    auto b = fromHex("82c90007 5d931534 01932db4 00000001 00000000 00000000 00000000 00000005");
     EXPECT_FALSE(ReceiverReportView::parse(first(b)));
     // RC = 31 on a minimal SR.
-    b = hex("9fc80006 5d931534 dd3ac1b4 76547171 0008cf00 00000e18 0008cf00");
+    b = fromHex("9fc80006 5d931534 dd3ac1b4 76547171 0008cf00 00000e18 0008cf00");
     EXPECT_FALSE(SenderReportView::parse(first(b)));
     // SR body too short for the sender info.
-    b = hex("80c80005 5d931534 dd3ac1b4 76547171 0008cf00 00000e18");
+    b = fromHex("80c80005 5d931534 dd3ac1b4 76547171 0008cf00 00000e18");
     EXPECT_FALSE(SenderReportView::parse(first(b)));
 }
 
 TEST(RtcpReports, ProfileExtensionIsKept) {
-    const auto b = hex("80c90002 11111111 abcdef01");
+    const auto b = fromHex("80c90002 11111111 abcdef01");
     const auto rr = ReceiverReportView::parse(first(b));
     ASSERT_TRUE(rr);
     ASSERT_EQ(rr->extension().size(), 4u);

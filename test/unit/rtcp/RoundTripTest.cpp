@@ -119,7 +119,7 @@ TEST(RtcpRoundTrip, RealBytesRebuildIdentically) {
           vectors::kPli, vectors::kFir, vectors::kTccRun1, vectors::kTccRun7, vectors::kTccOneBit,
           vectors::kTccNegativeRef, vectors::kXrAllBlocks}) {
         SCOPED_TRACE(v);
-        const auto b = hex(v);
+        const auto b = fromHex(v);
         const auto packets = decodeCompound(b.data(), b.size());
         ASSERT_TRUE(packets);
         std::vector<uint8_t> out(b.size() + 64);

@@ -1,61 +1,27 @@
-// Helpers shared by the RTCP tests: hex vectors and a walker that reads every
-// field of every packet the way a receiver would.
+// Helpers shared by the RTCP tests: word-grouped hex, serializing, and a
+// walker that reads every field of every packet the way a receiver would.
 #pragma once
 
+#include "TestUtil.hpp"
 #include "rtc/rtcp/Rtcp.hpp"
 
 #include <cstdint>
-#include <cstdio>
-#include <stdexcept>
 #include <string>
-#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace sfu::rtcp::test {
 
-// Hex digits, whitespace ignored.
-inline std::vector<uint8_t> hex(std::string_view s) {
-    std::vector<uint8_t> out;
-    int hi = -1;
-    for (const char c : s) {
-        int v;
-        if (c >= '0' && c <= '9') {
-            v = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-            v = c - 'a' + 10;
-        } else if (c >= 'A' && c <= 'F') {
-            v = c - 'A' + 10;
-        } else {
-            continue;
-        }
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out.push_back(static_cast<uint8_t>(hi << 4 | v));
-            hi = -1;
-        }
-    }
-    if (hi >= 0) {
-        throw std::invalid_argument("odd number of hex digits");
-    }
-    return out;
+using sfu::test::fromHex;
+
+// RTCP is laid out in 32-bit words, so expectations are written a word at a
+// time.
+inline std::string toHex(const uint8_t* data, size_t size) {
+    return sfu::test::toHex(data, size, 4);
 }
 
-inline std::string toHex(const uint8_t* p, size_t n) {
-    std::string s;
-    char buf[4];
-    for (size_t i = 0; i < n; ++i) {
-        std::snprintf(buf, sizeof buf, "%02x", p[i]);
-        s += buf;
-        if (i % 4 == 3 && i + 1 < n) {
-            s += ' ';
-        }
-    }
-    return s;
-}
-
-inline std::string toHex(const std::vector<uint8_t>& v) {
-    return toHex(v.data(), v.size());
+inline std::string toHex(const std::vector<uint8_t>& bytes) {
+    return toHex(bytes.data(), bytes.size());
 }
 
 // Serializes into an exactly sized vector (empty when serialize() refuses).

@@ -19,7 +19,7 @@ PacketView nth(const std::vector<uint8_t>& b, size_t n) {
 } // namespace
 
 TEST(RtcpSdes, ChromeCname) {
-    const auto b = hex(vectors::kChromeSrSdes);
+    const auto b = fromHex(vectors::kChromeSrSdes);
     const auto sdes = SdesView::parse(nth(b, 1));
     ASSERT_TRUE(sdes);
     EXPECT_EQ(sdes->chunkCount(), 1u);
@@ -82,23 +82,23 @@ TEST(RtcpSdes, ItemsOfEveryLengthTerminateCorrectly) {
 
 TEST(RtcpSdes, HostileChunks) {
     // No null octet after the item.
-    auto b = hex("81ca0002 11223344 08026162");
+    auto b = fromHex("81ca0002 11223344 08026162");
     EXPECT_FALSE(SdesView::parse(*PacketView::parse(b.data(), b.size())));
     // Item length runs past the packet.
-    b = hex("81ca0003 11223344 01ff6162 00000000");
+    b = fromHex("81ca0003 11223344 01ff6162 00000000");
     EXPECT_FALSE(SdesView::parse(*PacketView::parse(b.data(), b.size())));
     // SC claims two chunks, one present.
-    b = hex("82ca0003 11223344 01016100 00000000");
+    b = fromHex("82ca0003 11223344 01016100 00000000");
     b.resize(16);
     b[3] = 3;
     EXPECT_FALSE(SdesView::parse(*PacketView::parse(b.data(), b.size())));
     // Terminator present but its padding cut short by the packet end.
-    b = hex("81ca0002 11223344 01016100");
+    b = fromHex("81ca0002 11223344 01016100");
     EXPECT_TRUE(SdesView::parse(*PacketView::parse(b.data(), b.size())));
-    b = hex("81ca0002 11223344 0102616200");
+    b = fromHex("81ca0002 11223344 0102616200");
     EXPECT_FALSE(SdesView::parse(*PacketView::parse(b.data(), 12)));
     // Zero chunks, empty body: fine.
-    b = hex("80ca0000");
+    b = fromHex("80ca0000");
     const auto empty = SdesView::parse(*PacketView::parse(b.data(), b.size()));
     ASSERT_TRUE(empty);
     EXPECT_TRUE(empty->begin() == empty->end());
@@ -119,7 +119,7 @@ TEST(RtcpSdes, SerializeLimits) {
 }
 
 TEST(RtcpBye, SsrcsAndReason) {
-    const auto b = hex(vectors::kFirefoxCompound);
+    const auto b = fromHex(vectors::kFirefoxCompound);
     const auto bye = ByeView::parse(nth(b, 2));
     ASSERT_TRUE(bye);
     ASSERT_EQ(bye->ssrcs().size(), 1u);
@@ -143,18 +143,18 @@ TEST(RtcpBye, SsrcsAndReason) {
 
 TEST(RtcpBye, HostileBye) {
     // Reason length past the body.
-    auto b = hex("81cb0002 00000001 09616263");
+    auto b = fromHex("81cb0002 00000001 09616263");
     EXPECT_FALSE(ByeView::parse(*PacketView::parse(b.data(), b.size())));
     // SC larger than the body.
-    b = hex("85cb0002 00000001 00000002");
+    b = fromHex("85cb0002 00000001 00000002");
     EXPECT_FALSE(ByeView::parse(*PacketView::parse(b.data(), b.size())));
     // SC 0, no reason: fine.
-    b = hex("80cb0000");
+    b = fromHex("80cb0000");
     EXPECT_TRUE(ByeView::parse(*PacketView::parse(b.data(), b.size())));
 }
 
 TEST(RtcpApp, NameAndData) {
-    const auto b = hex(vectors::kFirefoxCompound);
+    const auto b = fromHex(vectors::kFirefoxCompound);
     const auto app = AppView::parse(nth(b, 5));
     ASSERT_TRUE(app);
     EXPECT_EQ(app->subtype(), 0);
@@ -168,12 +168,12 @@ TEST(RtcpApp, NameAndData) {
     EXPECT_EQ(App::from(*AppView::parse(*PacketView::parse(raw.data(), raw.size()))), a);
     a.data.push_back(9);
     EXPECT_TRUE(bytesOf(a).empty());
-    const auto shortApp = hex("80cc0001 00000001");
+    const auto shortApp = fromHex("80cc0001 00000001");
     EXPECT_FALSE(AppView::parse(*PacketView::parse(shortApp.data(), shortApp.size())));
 }
 
 TEST(RtcpXr, AllRfcBlocksParseAndUnknownOnesAreSkipped) {
-    const auto b = hex(vectors::kXrAllBlocks);
+    const auto b = fromHex(vectors::kXrAllBlocks);
     ASSERT_EQ(b.size(), 208u);
     const auto xr = XrView::parse(*PacketView::parse(b.data(), b.size()));
     ASSERT_TRUE(xr);
@@ -215,13 +215,13 @@ TEST(RtcpXr, Writers) {
 
 TEST(RtcpXr, HostileBlocks) {
     // Block length past the packet.
-    auto b = hex("80cf0003 01020304 04000005 00000000");
+    auto b = fromHex("80cf0003 01020304 04000005 00000000");
     EXPECT_FALSE(XrView::parse(*PacketView::parse(b.data(), b.size())));
     // Half a block header (padding takes the other half).
-    b = hex("a0cf0002 01020304 04000002");
+    b = fromHex("a0cf0002 01020304 04000002");
     EXPECT_FALSE(XrView::parse(*PacketView::parse(b.data(), b.size())));
     // RRT with the wrong length and DLRR with a partial sub-block stay raw.
-    b = hex("80cf0006 01020304 04000001 00000001 05000002 00000001 00000002");
+    b = fromHex("80cf0006 01020304 04000001 00000001 05000002 00000001 00000002");
     const auto xr = XrView::parse(*PacketView::parse(b.data(), b.size()));
     ASSERT_TRUE(xr);
     for (const XrBlockView block : *xr) {
@@ -230,11 +230,11 @@ TEST(RtcpXr, HostileBlocks) {
     }
     EXPECT_EQ(bytesOf(Xr::from(*xr)), b);
     // No blocks at all.
-    b = hex("80cf0001 01020304");
+    b = fromHex("80cf0001 01020304");
     const auto empty = XrView::parse(*PacketView::parse(b.data(), b.size()));
     ASSERT_TRUE(empty);
     EXPECT_TRUE(empty->begin() == empty->end());
     // Not even the SSRC.
-    b = hex("80cf0000");
+    b = fromHex("80cf0000");
     EXPECT_FALSE(XrView::parse(*PacketView::parse(b.data(), b.size())));
 }

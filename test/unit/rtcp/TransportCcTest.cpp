@@ -49,7 +49,7 @@ std::vector<uint16_t> chunksOf(const TransportCcView& v) {
 } // namespace
 
 TEST(RtcpTcc, BrowserPacketWithOneRun) {
-    const auto b = hex(vectors::kTccRun1);
+    const auto b = fromHex(vectors::kTccRun1);
     const auto v = parseTcc(b);
     ASSERT_TRUE(v);
     EXPECT_EQ(v->senderSsrc(), 0xfa17fa17u);
@@ -70,7 +70,7 @@ TEST(RtcpTcc, BrowserPacketWithOneRun) {
 }
 
 TEST(RtcpTcc, BrowserPacketWithSevenReceived) {
-    const auto b = hex(vectors::kTccRun7);
+    const auto b = fromHex(vectors::kTccRun7);
     const auto v = parseTcc(b);
     ASSERT_TRUE(v);
     EXPECT_EQ(v->baseSeq(), 4);
@@ -91,7 +91,7 @@ TEST(RtcpTcc, BrowserPacketWithSevenReceived) {
 }
 
 TEST(RtcpTcc, OneBitVectorWithLosses) {
-    const auto b = hex(vectors::kTccOneBit);
+    const auto b = fromHex(vectors::kTccOneBit);
     const auto v = parseTcc(b);
     ASSERT_TRUE(v);
     EXPECT_FALSE(v->padded());
@@ -116,7 +116,7 @@ TEST(RtcpTcc, OneBitVectorWithLosses) {
 }
 
 TEST(RtcpTcc, NegativeReferenceTimeAndNoStatuses) {
-    const auto b = hex(vectors::kTccNegativeRef);
+    const auto b = fromHex(vectors::kTccNegativeRef);
     const auto v = parseTcc(b);
     ASSERT_TRUE(v);
     EXPECT_EQ(v->referenceTime(), -2);
@@ -127,7 +127,7 @@ TEST(RtcpTcc, NegativeReferenceTimeAndNoStatuses) {
 }
 
 TEST(RtcpTcc, RunLongerThanTheStatusCount) {
-    const auto b = hex(vectors::kTccLongRun);
+    const auto b = fromHex(vectors::kTccLongRun);
     const auto v = parseTcc(b);
     ASSERT_TRUE(v);
     EXPECT_EQ(v->baseSeq(), 34108);
@@ -154,7 +154,7 @@ TEST(RtcpTcc, RunLongerThanTheStatusCount) {
 
 TEST(RtcpTcc, DraftChunkExamples) {
     // Run of 221 "not received" (0x00DD), then one received.
-    const auto b = hex("8fcd0006 00000001 00000002 000000de 00000100 00dd 2001 05 000000");
+    const auto b = fromHex("8fcd0006 00000001 00000002 000000de 00000100 00dd 2001 05 000000");
     const auto v = parseTcc(b);
     ASSERT_TRUE(v);
     const auto packets = packetsOf(*v);
@@ -167,7 +167,8 @@ TEST(RtcpTcc, DraftChunkExamples) {
     EXPECT_EQ(bytesOf(value), b);
 
     // One-bit vector 0x9F1C: lost, 5 received, 3 lost, 3 received, 2 lost.
-    const auto ob = hex("8fcd0007 00000001 00000002 0000000e 00000000 9f1c 0102 03040506 07080000");
+    const auto ob =
+        fromHex("8fcd0007 00000001 00000002 0000000e 00000000 9f1c 0102 03040506 07080000");
     const auto ov = parseTcc(ob);
     ASSERT_TRUE(ov);
     std::string pattern;
@@ -177,36 +178,37 @@ TEST(RtcpTcc, DraftChunkExamples) {
     EXPECT_EQ(pattern, ".RRRRR...RRR..");
 
     // Two-bit vector 0xCD50 carries symbol 3, reserved in -01: rejected.
-    const auto tb = hex("8fcd0006 00000001 00000002 00000007 00000000 cd50 0102 03000000");
+    const auto tb = fromHex("8fcd0006 00000001 00000002 00000007 00000000 cd50 0102 03000000");
     EXPECT_FALSE(parseTcc(tb));
 }
 
 TEST(RtcpTcc, HostilePackets) {
     // Status count larger than the chunks present.
-    EXPECT_FALSE(tccValid(hex("afcd0005 00000001 00000002 00000003 00000000 20010501")));
+    EXPECT_FALSE(tccValid(fromHex("afcd0005 00000001 00000002 00000003 00000000 20010501")));
     // Deltas missing.
-    EXPECT_FALSE(tccValid(hex("8fcd0005 00000001 00000002 00000003 00000000 20030500")));
+    EXPECT_FALSE(tccValid(fromHex("8fcd0005 00000001 00000002 00000003 00000000 20030500")));
     // Large deltas missing their second octets.
-    EXPECT_FALSE(tccValid(hex("8fcd0005 00000001 00000002 00000002 00000000 40020001")));
+    EXPECT_FALSE(tccValid(fromHex("8fcd0005 00000001 00000002 00000002 00000000 40020001")));
     // Reserved symbol in a run.
-    EXPECT_FALSE(tccValid(hex("8fcd0005 00000001 00000002 00000001 00000000 60010000")));
+    EXPECT_FALSE(tccValid(fromHex("8fcd0005 00000001 00000002 00000001 00000000 60010000")));
     // FCI shorter than the fixed fields.
-    EXPECT_FALSE(tccValid(hex("8fcd0003 00000001 00000002 00000001")));
+    EXPECT_FALSE(tccValid(fromHex("8fcd0003 00000001 00000002 00000001")));
     // The padding (P bit, count 3) hides what the chunks need.
-    EXPECT_FALSE(tccValid(hex("afcd0005 00000001 00000002 00000003 00000000 20030503")));
+    EXPECT_FALSE(tccValid(fromHex("afcd0005 00000001 00000002 00000003 00000000 20030503")));
     // Empty runs are walked over.
-    const auto emptyBytes = hex("8fcd0006 00000001 00000002 00000001 00000000 00000000 20010700");
+    const auto emptyBytes =
+        fromHex("8fcd0006 00000001 00000002 00000001 00000000 00000000 20010700");
     const auto empty = parseTcc(emptyBytes);
     ASSERT_TRUE(empty);
     const auto packets = packetsOf(*empty);
     ASSERT_EQ(packets.size(), 1u);
     EXPECT_EQ(packets[0].delta, 7);
     // The largest status count: 65535 received would need as many deltas.
-    EXPECT_FALSE(tccValid(hex("8fcd0009 00000001 00000002 0000ffff 00000000"
-                              "3fff 3fff 3fff 3fff 3fff 3fff 3fff 3fff 2007 0000")));
+    EXPECT_FALSE(tccValid(fromHex("8fcd0009 00000001 00000002 0000ffff 00000000"
+                                  "3fff 3fff 3fff 3fff 3fff 3fff 3fff 3fff 2007 0000")));
     // ... but 65535 lost ones fit in nine runs.
-    const auto allLostBytes = hex("8fcd0009 00000001 00000002 0000ffff 00000000"
-                                  "1fff 1fff 1fff 1fff 1fff 1fff 1fff 1fff 0007 0000");
+    const auto allLostBytes = fromHex("8fcd0009 00000001 00000002 0000ffff 00000000"
+                                      "1fff 1fff 1fff 1fff 1fff 1fff 1fff 1fff 0007 0000");
     const auto allLost = parseTcc(allLostBytes);
     ASSERT_TRUE(allLost);
     EXPECT_EQ(allLost->receivedCount(), 0u);

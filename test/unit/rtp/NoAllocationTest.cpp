@@ -2,6 +2,7 @@
 // global allocation functions of the whole test binary with counting ones,
 // then checks that parsing and rewriting a packet count zero allocations.
 #include "AllocationCounter.hpp"
+#include "TestUtil.hpp"
 #include "Vectors.hpp"
 #include "rtc/rtp/Extensions.hpp"
 #include "rtc/rtp/RateCalculator.hpp"
@@ -17,30 +18,6 @@
 namespace sfu::rtp::test {
 namespace {
 
-// Fills `out` from hex without allocating.
-size_t hexInto(std::string_view hex, uint8_t* out) {
-    size_t size = 0;
-    int high = -1;
-    for (const char c : hex) {
-        int nibble = -1;
-        if (c >= '0' && c <= '9') {
-            nibble = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-            nibble = c - 'a' + 10;
-        }
-        if (nibble < 0) {
-            continue;
-        }
-        if (high < 0) {
-            high = nibble;
-        } else {
-            out[size++] = static_cast<uint8_t>((high << 4) | nibble);
-            high = -1;
-        }
-    }
-    return size;
-}
-
 int* volatile escapedPointer = nullptr;
 
 TEST(NoAllocation, CounterSeesAllocations) {
@@ -53,7 +30,7 @@ TEST(NoAllocation, CounterSeesAllocations) {
 
 TEST(NoAllocation, ParseAndRewrite) {
     alignas(16) std::array<uint8_t, 1500> buffer{};
-    const size_t size = hexInto(kChromeVideo, buffer.data());
+    const size_t size = sfu::test::hexInto(kChromeVideo, buffer);
     ExtensionIdMap map;
     map.set(1, 3);
     map.set(4, 2);

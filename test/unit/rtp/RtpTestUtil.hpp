@@ -2,6 +2,7 @@
 // that a mutated packet still parses to exactly what its view reports.
 #pragma once
 
+#include "TestUtil.hpp"
 #include "rtc/rtp/RtpPacket.hpp"
 
 #include <algorithm>
@@ -15,49 +16,10 @@
 
 namespace sfu::rtp::test {
 
-// Hex digits with optional whitespace in between.
-inline std::vector<uint8_t> fromHex(std::string_view hex) {
-    std::vector<uint8_t> out;
-    int high = -1;
-    for (const char c : hex) {
-        int nibble = -1;
-        if (c >= '0' && c <= '9') {
-            nibble = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-            nibble = c - 'a' + 10;
-        } else if (c >= 'A' && c <= 'F') {
-            nibble = c - 'A' + 10;
-        } else {
-            continue;
-        }
-        if (high < 0) {
-            high = nibble;
-        } else {
-            out.push_back(static_cast<uint8_t>((high << 4) | nibble));
-            high = -1;
-        }
-    }
-    EXPECT_LT(high, 0) << "odd number of hex digits";
-    return out;
-}
-
-inline std::string toHex(const uint8_t* data, size_t size) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < size; ++i) {
-        out.push_back(kDigits[data[i] >> 4]);
-        out.push_back(kDigits[data[i] & 0x0F]);
-    }
-    return out;
-}
-
-inline std::vector<uint8_t> bytesOf(std::string_view text) {
-    return {text.begin(), text.end()};
-}
-
-inline std::vector<uint8_t> copyOf(std::span<const uint8_t> bytes) {
-    return {bytes.begin(), bytes.end()};
-}
+using sfu::test::bytesOf;
+using sfu::test::copyOf;
+using sfu::test::fromHex;
+using sfu::test::toHex;
 
 // A vector's bytes in a buffer with `extra` bytes of room after them.
 inline std::vector<uint8_t> withRoom(const std::vector<uint8_t>& bytes, size_t extra) {

@@ -1,16 +1,15 @@
 #include "rtc/srtp/Base64.hpp"
 
+#include "TestUtil.hpp"
+
 #include <gtest/gtest.h>
 #include <string>
 #include <vector>
 
 using namespace sfu::srtp;
+using sfu::test::bytesOf;
 
 namespace {
-
-std::vector<uint8_t> bytesOf(std::string_view s) {
-    return {s.begin(), s.end()};
-}
 
 TEST(Base64, Rfc4648Vectors) {
     const std::pair<const char*, const char*> vectors[] = {
