@@ -10,6 +10,8 @@ packages=(
   clang libclang-rt-14-dev clang-format
   python3 valgrind nodejs npm
   ffmpeg chromium python3-aiortc
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  python3-gi gir1.2-gstreamer-1.0
 )
 
 missing=()

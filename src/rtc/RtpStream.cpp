@@ -13,9 +13,11 @@ using nlohmann::json;
 namespace {
 
 // RFC 3550 A.1: a forward jump this large is accepted at once, a larger one
-// only when the next packet confirms it; a packet this far behind is old.
+// only when the next packet confirms it. A packet up to kMaxMisorder behind
+// is a late one, not a restart: repairs by retransmission arrive a round
+// trip (or several) late, hence far more than the RFC's 100.
 constexpr uint16_t kMaxDropout = 3000;
-constexpr uint16_t kMaxMisorder = 100;
+constexpr uint16_t kMaxMisorder = 1500;
 constexpr uint32_t kSeqMod = 1u << 16;
 
 const char* kindName(params::MediaKind kind) {

@@ -221,7 +221,9 @@ json SimpleConsumer::dump() const {
 }
 
 json SimpleConsumer::stats(uint64_t nowMs) {
-    return json::array({stream_->stats(nowMs)});
+    json stats = stream_->stats(nowMs);
+    stats["retransmissionsUnavailable"] = retransmissionsUnavailable_;
+    return json::array({std::move(stats)});
 }
 
 } // namespace sfu::rtc

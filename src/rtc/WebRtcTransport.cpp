@@ -7,7 +7,6 @@
 #include "rtc/rtcp/Packet.hpp"
 #include "utils/Errors.hpp"
 
-
 namespace sfu::rtc {
 
 using nlohmann::json;

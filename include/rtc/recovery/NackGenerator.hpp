@@ -33,6 +33,10 @@ struct NackConfig {
     // Floor of the spacing between two requests for the same packet (the RTT
     // is used when larger), so a tiny RTT cannot turn into a NACK storm.
     uint32_t minIntervalMs = 20;
+    // A hole older than the newest key frame no longer matters for what
+    // follows, but the receiver may still be waiting on it: it gets this
+    // many requests before it is given up for the key frame.
+    uint8_t keyFrameAttempts = 3;
 };
 
 // What a received packet turned out to be.
@@ -134,7 +138,7 @@ private:
     size_t findEntry(uint64_t ext) const;
     void start(uint16_t seq);
     void clearPending(GiveUpReason reason);
-    void dropOlderThan(uint64_t ext, GiveUpReason reason);
+    void noteKeyFrame(uint64_t ext);
     void compact();
     void giveUp(GiveUpReason reason) { ++counters_.givenUp[static_cast<size_t>(reason)]; }
     bool received(uint64_t ext) const;
@@ -143,6 +147,9 @@ private:
     void advanceWindow(uint64_t ext);
     ArrivalResult restart(uint16_t seq, bool isKeyFrame);
 
+    // Extended sequence number of the newest key frame's first packet.
+    uint64_t keyFrameExt_ = 0;
+    bool haveKeyFrame_ = false;
     NackConfig config_;
     size_t capacity_ = 0;
     std::unique_ptr<Entry[]> entries_;

@@ -75,15 +75,10 @@ void NackGenerator::clearPending(GiveUpReason reason) {
     live_ = 0;
 }
 
-void NackGenerator::dropOlderThan(uint64_t ext, GiveUpReason reason) {
-    // The ring is sorted, so everything older sits at the front.
-    while (size_ > 0 && at(0).ext < ext) {
-        if (at(0).live) {
-            giveUp(reason);
-            --live_;
-        }
-        head_ = (head_ + 1) % capacity_;
-        --size_;
+void NackGenerator::noteKeyFrame(uint64_t ext) {
+    if (!haveKeyFrame_ || ext > keyFrameExt_) {
+        keyFrameExt_ = ext;
+        haveKeyFrame_ = true;
     }
 }
 
@@ -153,10 +148,9 @@ ArrivalResult NackGenerator::onPacket(uint16_t seq, bool isKeyFrame, bool isReco
         ArrivalResult result{Arrival::InOrder, false, 0};
         const auto missing = static_cast<uint16_t>(diff - 1);
         if (isKeyFrame) {
-            // Everything before a key frame, the gap included, is no longer
-            // needed to decode what follows.
-            dropOlderThan(ext, GiveUpReason::KeyFrame);
-        } else if (missing > 0) {
+            noteKeyFrame(ext);
+        }
+        if (missing > 0) {
             if (live_ + missing > config_.maxPending) {
                 clearPending(GiveUpReason::Overflow);
                 result.keyFrameNeeded = true;
@@ -190,7 +184,7 @@ ArrivalResult NackGenerator::onPacket(uint16_t seq, bool isKeyFrame, bool isReco
             markReceived(ext);
         }
         if (isKeyFrame) {
-            dropOlderThan(ext, GiveUpReason::KeyFrame);
+            noteKeyFrame(ext);
         }
         return {Arrival::Repaired, false, 0};
     }
@@ -201,7 +195,7 @@ ArrivalResult NackGenerator::onPacket(uint16_t seq, bool isKeyFrame, bool isReco
         }
         markReceived(ext);
         if (isKeyFrame) {
-            dropOlderThan(ext, GiveUpReason::KeyFrame);
+            noteKeyFrame(ext);
         }
         return {Arrival::Late, false, 0};
     }
@@ -236,6 +230,12 @@ size_t NackGenerator::collect(uint64_t nowMs, uint32_t rttMs, std::span<uint16_t
             continue;
         }
         const bool due = entry.sent == 0 || now - entry.lastSentMs >= interval;
+        if (due && haveKeyFrame_ && entry.ext < keyFrameExt_ &&
+            entry.sent >= config_.keyFrameAttempts) {
+            giveUp(GiveUpReason::KeyFrame);
+            --live_;
+            continue;
+        }
         if (due) {
             if (entry.sent >= config_.maxRetries) {
                 giveUp(GiveUpReason::Retries);

@@ -164,7 +164,7 @@ TEST(NackGenerator, AgeLimit) {
     EXPECT_EQ(nack.counters().givenUpFor(GiveUpReason::Retries), 0u);
 }
 
-TEST(NackGenerator, KeyFramePrunesOlderPending) {
+TEST(NackGenerator, KeyFrameLimitsRequestsForOlderHoles) {
     NackGenerator nack;
     receive(nack, 1);
     receive(nack, 5);  // 2 3 4 missing
@@ -173,21 +173,26 @@ TEST(NackGenerator, KeyFramePrunesOlderPending) {
     // The key frame's first packet arrives late: 2, 3, 4, 6 are before it.
     const ArrivalResult r = nack.onPacket(7, true, false, 0);
     EXPECT_EQ(r.arrival, Arrival::Repaired);
-    EXPECT_EQ(nack.pendingCount(), 2u);
+    EXPECT_EQ(nack.pendingCount(), 6u);
+    // Older holes still get keyFrameAttempts (3) requests, newer ones more.
+    EXPECT_EQ(collectAll(nack, 0, 100), Seqs({2, 3, 4, 6, 8, 9}));
+    EXPECT_EQ(collectAll(nack, 100, 100), Seqs({2, 3, 4, 6, 8, 9}));
+    EXPECT_EQ(collectAll(nack, 200, 100), Seqs({2, 3, 4, 6, 8, 9}));
+    EXPECT_EQ(collectAll(nack, 300, 100), Seqs({8, 9}));
     EXPECT_EQ(nack.counters().givenUpFor(GiveUpReason::KeyFrame), 4u);
-    EXPECT_EQ(collectAll(nack, 0), Seqs({8, 9}));
+    EXPECT_EQ(nack.pendingCount(), 2u);
 
-    // A key frame arriving in order after a gap: the gap is not requested
-    // and older holes are dropped too.
-    const ArrivalResult k = nack.onPacket(20, true, false, 10);
+    // A key frame arriving in order after a gap: the gap is still requested
+    // (a receiver may be waiting on it), within the same limit.
+    const ArrivalResult k = nack.onPacket(20, true, false, 310);
     EXPECT_EQ(k.arrival, Arrival::InOrder);
-    EXPECT_EQ(k.newlyMissing, 0);
-    EXPECT_EQ(nack.pendingCount(), 0u);
+    EXPECT_EQ(k.newlyMissing, 9);
+    // 8 and 9 have had their requests and are now older than a key frame.
+    EXPECT_EQ(collectAll(nack, 400, 100), Seqs({11, 12, 13, 14, 15, 16, 17, 18, 19}));
     EXPECT_EQ(nack.counters().givenUpFor(GiveUpReason::KeyFrame), 6u);
-    EXPECT_TRUE(collectAll(nack, 100).empty());
     // Holes after the key frame are requested normally.
-    receive(nack, 22, 20);
-    EXPECT_EQ(collectAll(nack, 120), Seqs({21}));
+    receive(nack, 22, 410);
+    EXPECT_EQ(collectAll(nack, 420, 100), Seqs({21}));
 }
 
 TEST(NackGenerator, HugeGapAsksForKeyFrame) {
