@@ -67,6 +67,8 @@ public:
                                       uint64_t nowMs) = 0;
     virtual const std::string& cname() const { return cname_; }
     virtual void receiveReportBlock(const rtcp::ReportBlock& block) = 0;
+    // Round trip to the receiver from its reports, 0 while unknown.
+    virtual uint32_t roundTripTimeMs() const = 0;
     // A PLI or FIR from the receiver.
     virtual void receiveKeyFrameRequest(bool fir, uint64_t nowMs) = 0;
     // A generic NACK (RFC 4585) from the receiver for our stream.

@@ -65,6 +65,9 @@ public:
     void requestKeyFrame(uint32_t mappedSsrc, uint64_t nowMs);
     // Periodic work of loss recovery: NACK retries, key frame retries.
     void tick(uint64_t nowMs);
+    // The round trip to the sender, when the transport knows it: NACK
+    // retries are spaced by it.
+    void setRoundTripTime(uint32_t rttMs) { rttMs_ = rttMs; }
 
     // Scores of the started streams, for the host ({ssrc, rid?, score}).
     nlohmann::json scores() const;
@@ -113,6 +116,7 @@ private:
     params::RtpParameters rtpParameters_;
     params::RtpMapping rtpMapping_;
     uint32_t keyFrameRequestDelayMs_ = 0;
+    uint32_t rttMs_ = 0;
     bool paused_ = false;
     std::vector<Encoding> encodings_;
     // Payload type -> mapped payload type (0 = not mapped).

@@ -21,6 +21,9 @@ public:
     void collectSenderReports(std::vector<std::pair<uint32_t, rtcp::SenderInfo>>& reports,
                               uint64_t nowMs) override;
     void receiveReportBlock(const rtcp::ReportBlock& block) override;
+    uint32_t roundTripTimeMs() const override {
+        return stream_->hasRoundTripTime() ? static_cast<uint32_t>(stream_->roundTripTimeMs()) : 0;
+    }
     void receiveKeyFrameRequest(bool fir, uint64_t nowMs) override;
     void receiveNack(const rtcp::NackView& nack, uint64_t nowMs) override;
     nlohmann::json dump() const override;

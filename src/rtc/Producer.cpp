@@ -14,8 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-// Round trip assumed for NACK spacing: a receiver has no RTT of its own.
-constexpr uint32_t kAssumedRttMs = 100;
+// Round trip assumed for NACK spacing until the transport has measured one.
+constexpr uint32_t kDefaultRttMs = 100;
 
 // The SSRC our feedback claims to come from; any value works for senders.
 constexpr uint32_t kFeedbackSenderSsrc = 1;
@@ -338,7 +338,7 @@ bool Producer::decapsulateRtx(Encoding& encoding, rtp::RtpPacket& packet) {
 
 void Producer::sendNacks(Encoding& encoding, uint64_t nowMs) {
     uint16_t seqs[512];
-    const size_t count = encoding.nack->collect(nowMs, kAssumedRttMs, seqs);
+    const size_t count = encoding.nack->collect(nowMs, rttMs_ != 0 ? rttMs_ : kDefaultRttMs, seqs);
     RtpStreamRecv& stream = *encoding.stream;
     size_t done = 0;
     while (done < count) {

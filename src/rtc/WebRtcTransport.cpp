@@ -76,11 +76,22 @@ const char* iceStateString(ice::IceState state) {
 } // namespace
 
 // Delivers RFC 4571 frames of one TCP connection as packets of its tuple.
+// Delivers RFC 4571 frames of one TCP connection as packets of its tuple. A
+// frame that is no STUN, DTLS, RTP or RTCP means the peer is not speaking
+// ICE-TCP: the rest is not read and the connection is closed.
 struct WebRtcTransport::FrameSink : ice::Rfc4571Decoder::Listener {
     WebRtcTransport& transport;
+    ice::Rfc4571Decoder& decoder;
     ice::Tuple tuple;
-    FrameSink(WebRtcTransport& t, ice::Tuple tu) : transport(t), tuple(tu) {}
+    bool garbage = false;
+    FrameSink(WebRtcTransport& t, ice::Rfc4571Decoder& d, ice::Tuple tu)
+        : transport(t), decoder(d), tuple(tu) {}
     void onFrame(const uint8_t* data, size_t length) override {
+        if (ice::classifyPacket(data, length) == ice::PacketKind::Unknown) {
+            garbage = true;
+            decoder.stop();
+            return;
+        }
         transport.onPacket(data, length, tuple);
     }
 };
@@ -303,9 +314,13 @@ void WebRtcTransport::onTcpData(deps::TcpConnection* connection, const uint8_t* 
     if (it == tcpClients_.end()) {
         return;
     }
-    FrameSink sink(*this, ice::Tuple(ice::Protocol::Tcp, connection, connection->remoteAddress()));
-    if (!it->second->decoder.feed(data, length, sink)) {
-        SFU_WARN("webrtc transport %s: invalid ICE-TCP framing, connection closed", id_.c_str());
+    TcpClient& client = *it->second;
+    FrameSink sink(*this, client.decoder,
+                   ice::Tuple(ice::Protocol::Tcp, connection, connection->remoteAddress()));
+    if (!client.decoder.feed(data, length, sink) || sink.garbage) {
+        SFU_WARN("webrtc transport %s: invalid ICE-TCP data, connection closed", id_.c_str());
+        countReceivedBytes(length);
+        ++packetsDiscarded_;
         onTcpClosed(connection);
     }
 }

@@ -454,7 +454,8 @@ class HostileWebRtcTest(unittest.TestCase):
 
     def test_oversized_and_empty_rfc4571_frames(self):
         outcomes = {}
-        for name, first in (("random", None), ("stun", 0x00), ("dtls", 0x16), ("rtp", 0x80)):
+        for name, first in (("random", None), ("stun", 0x00), ("dtls", 0x16), ("rtp", 0x80),
+                            ("unknown", 0xF0)):
             body = self.rng.randbytes(65535)
             if first is not None:
                 body = bytes([first]) + body[1:]
@@ -464,6 +465,9 @@ class HostileWebRtcTest(unittest.TestCase):
         # A frame header announcing more than ever comes, then silence.
         outcomes["truncated frame"] = self.send_tcp(b"\xff\xff" + self.rng.randbytes(100))
         self.report("closed by the worker: %s" % outcomes)
+        # A frame no ICE-TCP peer would send ends the connection.
+        self.assertTrue(outcomes["65535-byte unknown frame"], outcomes)
+        self.assertTrue(outcomes["empty frame"], outcomes)
         self.assert_worker_and_others_fine("hostile RFC 4571 frames")
         # The TCP candidate still serves a good peer.
         sock = self.tcp_connect()
