@@ -268,6 +268,15 @@ void WebRtcTransport::fillDump(json& out) const {
     out["dtlsParameters"] =
         json{{"fingerprints", std::move(fingerprints)}, {"role", dtls::roleName(dtlsLocalRole_)}};
     out["dtlsState"] = dtlsState_;
+    // Not in the host's types: what the ICE server made of the checks it got.
+    const auto& counters = ice_.counters();
+    out["iceChecks"] = json{{"valid", counters.validChecks},
+                            {"malformed", counters.malformed},
+                            {"badFingerprint", counters.badFingerprint},
+                            {"badUsername", counters.badUsername},
+                            {"badIntegrity", counters.badIntegrity},
+                            {"badRequest", counters.badRequest},
+                            {"roleConflict", counters.roleConflict}};
 }
 
 void WebRtcTransport::fillStats(json& out) const {

@@ -67,6 +67,15 @@ async function start() {
   }
 }
 
+// ICE restart on both transports, as an application does after a network
+// change: new credentials from the worker, then the browser checks again.
+window.restartIce = async () => {
+  for (const transport of [call.sendTransport, call.recvTransport]) {
+    const { iceParameters } = await api('restartIce', { transportId: transport.id });
+    await transport.restartIce({ iceParameters });
+  }
+};
+
 document.getElementById('start').addEventListener('click', () => {
   status.textContent = 'starting';
   start().then(

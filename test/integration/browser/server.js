@@ -114,6 +114,11 @@ async function startServer(options) {
       await lookup(consumers, consumerId).resume();
       return {};
     },
+
+    async restartIce({ transportId }) {
+      const iceParameters = await lookup(transports, transportId).restartIce();
+      return { iceParameters };
+    },
   };
 
   const server = http.createServer((req, res) => {

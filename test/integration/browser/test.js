@@ -156,6 +156,42 @@ async function runScenario(scenario) {
       if (!problems.length || Date.now() > deadline) break;
       await sleep(500);
     }
+    // Media must keep flowing across an ICE restart once the browser has
+    // checked again with the new credentials.
+    if (!problems.length) {
+      const before = stats.recv.video || {};
+      const beforeAudio = stats.recv.audio || {};
+      const transports = [...server.transports.values()];
+      const validChecks = async () => Promise.all(transports.map(async (t) => (await t.dump()).iceChecks.valid));
+      const oldUfrags = transports.map((t) => t.iceParameters.usernameFragment);
+      const checksBefore = await validChecks();
+      await page.evaluate(() => window.restartIce());
+      const newUfrags = [...server.transports.values()].map((t) => t.iceParameters.usernameFragment);
+      if (newUfrags.some((u, i) => u === oldUfrags[i])) problems.push('restartIce kept the old ICE username fragment');
+      const restartDeadline = Date.now() + POLL_MS;
+      for (;;) {
+        stats = await page.evaluate(() => window.callStats());
+        const v = stats.recv.video || {};
+        const a = stats.recv.audio || {};
+        // The old credentials are refused after a restart, so checks that
+        // pass now were made with the new ones: the browser re-checked.
+        const checks = await validChecks();
+        const rechecked = checks.every((n, i) => n > checksBefore[i]);
+        const flowing =
+          v.framesDecoded > before.framesDecoded + MIN_FRAMES && a.packetsReceived > beforeAudio.packetsReceived + 50;
+        if (flowing && rechecked) break;
+        if (Date.now() > restartDeadline) {
+          problems.push(
+            `after ICE restart: video ${before.framesDecoded} -> ${v.framesDecoded} frames, ` +
+              `audio ${beforeAudio.packetsReceived} -> ${a.packetsReceived} packets, ` +
+              `valid ICE checks ${checksBefore} -> ${checks}`,
+          );
+          break;
+        }
+        await sleep(500);
+      }
+    }
+
     const host = await serverProblems(server, protocol);
     problems.push(...host.problems);
 
