@@ -53,7 +53,9 @@ public:
     // The media path: a packet of the producer, in the router's space.
     virtual void sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) = 0;
 
-    // From the router.
+    // From the router. The producer's state when the consumer is created
+    // (no notification: the consume answer carries it).
+    void setInitialProducerState(bool paused, std::vector<uint8_t> scores);
     void setProducerPaused(bool paused);
     void producerClosed();
     void producerScoresChanged(const std::vector<uint8_t>& scores);

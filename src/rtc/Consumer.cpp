@@ -73,6 +73,11 @@ void Consumer::updateActive(bool wasActive) {
     }
 }
 
+void Consumer::setInitialProducerState(bool paused, std::vector<uint8_t> scores) {
+    producerPaused_ = paused;
+    producerScores_ = std::move(scores);
+}
+
 void Consumer::setProducerPaused(bool paused) {
     if (producerPaused_ == paused) {
         return;

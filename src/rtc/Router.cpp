@@ -216,8 +216,7 @@ Producer& Router::producerById(const std::string& producerId) {
 void Router::onTransportNewConsumer(Transport& transport, Consumer& consumer, Producer& producer) {
     producerConsumers_[&producer].push_back(&consumer);
     consumerLinks_[&consumer] = ConsumerLink{&producer, &transport};
-    consumer.setProducerPaused(producer.paused());
-    consumer.producerScoresChanged(producer.encodingScores());
+    consumer.setInitialProducerState(producer.paused(), producer.encodingScores());
 }
 
 void Router::onTransportConsumerClosed(Transport& transport, Consumer& consumer) {
