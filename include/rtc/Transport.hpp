@@ -95,6 +95,9 @@ protected:
     // A buffer for the payload-channel and network input (the worker is
     // single-threaded), with room for a packet to grow.
     static constexpr size_t kReceiveBufferSize = 65536 + 256;
+    // Not in the host's types: what inbound SRTP accepted and refused, for
+    // dumps.
+    static nlohmann::json srtpCountersJson(const srtp::SrtpSession& session);
     static uint8_t* receiveBuffer();
     // RTP known to belong to a producer (the host's producer.send).
     void receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length, size_t capacity);

@@ -143,6 +143,9 @@ void PlainTransport::fillDump(json& out) const {
     if (srtpSuite_) {
         out["srtpParameters"] = srtpParametersJson();
     }
+    if (srtpIn_) {
+        out["srtpInbound"] = srtpCountersJson(*srtpIn_);
+    }
 }
 
 void PlainTransport::fillStats(json& out) const {

@@ -480,6 +480,15 @@ void Transport::receiveRtcpPacket(const uint8_t* data, size_t length) {
     }
 }
 
+json Transport::srtpCountersJson(const srtp::SrtpSession& session) {
+    const auto& c = session.counters();
+    return json{{"rtpPackets", c.rtpPackets},
+                {"rtcpPackets", c.rtcpPackets},
+                {"authFailures", c.authFailures},
+                {"replayFailures", c.replayFailures},
+                {"otherFailures", c.otherFailures}};
+}
+
 uint8_t* Transport::receiveBuffer() {
     static uint8_t buffer[kReceiveBufferSize];
     return buffer;
@@ -701,7 +710,8 @@ json Transport::dump() const {
                {"midTable", std::move(midTable)},
                {"ridTable", std::move(ridTable)}}},
              {"maxMessageSize", maxMessageSize_},
-             {"traceEventTypes", traceEvents_.toString()}};
+             {"traceEventTypes", traceEvents_.toString()},
+             {"packetsDiscarded", packetsDiscarded_}};
     if (sctpEnabled_) {
         out["sctpParameters"] = sctpParameters_;
         // No association is ever started: data channels are not built yet.

@@ -277,6 +277,9 @@ void WebRtcTransport::fillDump(json& out) const {
                             {"badIntegrity", counters.badIntegrity},
                             {"badRequest", counters.badRequest},
                             {"roleConflict", counters.roleConflict}};
+    if (srtpIn_) {
+        out["srtpInbound"] = srtpCountersJson(*srtpIn_);
+    }
 }
 
 void WebRtcTransport::fillStats(json& out) const {

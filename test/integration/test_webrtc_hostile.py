@@ -428,6 +428,13 @@ class HostileWebRtcTest(unittest.TestCase):
         stats = self.target_stats()
         self.assertEqual(stats["iceSelectedTuple"]["remotePort"], peer.getsockname()[1])
         self.assertEqual(stats["rtpBytesReceived"], 0, "garbage passed SRTP")
+        target = self.request("transport.dump", self.internal())
+        self.assertGreater(target["packetsDiscarded"], 0, "garbage not counted")
+        if _DTLS_SKIP is None:
+            # RTP- and RTCP-shaped garbage from the peer reached SRTP and failed.
+            srtp = target["srtpInbound"]
+            self.assertGreater(srtp["authFailures"] + srtp["otherFailures"], 0, srtp)
+            self.assertEqual(srtp["rtpPackets"] + srtp["rtcpPackets"], 0, srtp)
         # The comedia producer kept the stream's source, not a stranger's.
         plain = self.request("transport.dump", self.internal(self.stream.send_id))
         self.assertEqual(plain["tuple"]["remotePort"], self.stream.sender.getsockname()[1])
