@@ -20,6 +20,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -145,8 +146,15 @@ private:
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
     // RTP listener: where incoming RTP goes.
     std::unordered_map<uint32_t, Producer*> ssrcTable_;
-    std::unordered_map<std::string, Producer*> midTable_;
-    std::unordered_map<std::string, Producer*> ridTable_;
+    // Looked up by the string_view read from a packet, without building a
+    // std::string per packet.
+    struct StringHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    using StringTable = std::unordered_map<std::string, Producer*, StringHash, std::equal_to<>>;
+    StringTable midTable_;
+    StringTable ridTable_;
     rtp::ExtensionIds recvExtensionIds_;
     // Where incoming RTCP about our sent streams goes.
     std::unordered_map<uint32_t, Consumer*> consumerBySsrc_;

@@ -340,7 +340,7 @@ Producer* Transport::producerForPacket(const rtp::RtpPacket& packet) {
     Producer* producer = nullptr;
     if (const uint8_t midId = recvExtensionIds_.get(rtp::ExtensionType::Mid); midId != 0) {
         if (const auto mid = rtp::readSdes(packet.extension(midId))) {
-            if (const auto it = midTable_.find(std::string(*mid)); it != midTable_.end()) {
+            if (const auto it = midTable_.find(*mid); it != midTable_.end()) {
                 producer = it->second;
             }
         }
@@ -353,7 +353,7 @@ Producer* Transport::producerForPacket(const rtp::RtpPacket& packet) {
             continue;
         }
         if (const auto rid = rtp::readSdes(packet.extension(ridId))) {
-            if (const auto it = ridTable_.find(std::string(*rid)); it != ridTable_.end()) {
+            if (const auto it = ridTable_.find(*rid); it != ridTable_.end()) {
                 producer = it->second;
             }
         }
