@@ -138,7 +138,7 @@ void keyFrameSent(State& st) {
 // Records a mapping in the map and, when the map must take it (not 1024 or
 // more behind its newest), in the shadow.
 void record(State& st, Shadow& sh, uint16_t out, uint16_t input, uint32_t offset) {
-    st.map.record(out, input, offset);
+    st.map.record(out, input, offset, &st.store);
     if (st.mapNewest && rtp::seqDiff(out, *st.mapNewest) <= -int32_t{SendSeqMap::kSize}) {
         check(!st.map.lookup(out));
         return;
@@ -321,7 +321,7 @@ void opNackResponse(State& st, const Shadow& sh, Reader& in) {
     const size_t itemCount = rtcp::compressNack(std::span(seqs.data(), count), items);
     const Rewrite rewrite{0x55667788, 100, &st.ids};
     const NackResponse r = respondToNack(
-        std::span(items.data(), itemCount), st.map, st.store, st.now, interval,
+        std::span(items.data(), itemCount), st.map, st.now, interval,
         [&](const StoredPacket& stored, const SentPacket& sent) {
             check(sh.recorded[sent.outputSeq] && sh.inputOf[sent.outputSeq] == sent.inputSeq);
             checkStored(sh, stored, sent.inputSeq, st.expected);

@@ -31,11 +31,11 @@ run "unit tests" ctest --test-dir build --output-on-failure
 run "integration (python harness)" \
   "$python" -m unittest discover -s test/integration -p 'test_*.py'
 # The host's own suites, less the tests of features not built yet (data
-# channels; test-Consumer.js needs simulcast consumers).
+# channels).
 run "mediasoup host tests" \
   test/integration/host/run-mediasoup-tests.sh test-Worker.js test-Router.js \
   test-PlainTransport.js test-DirectTransport.js test-WebRtcTransport.js test-Producer.js \
-  test-multiopus.js -- -t '^(?!.*dataProducer)'
+  test-Consumer.js test-multiopus.js -- -t '^(?!.*dataProducer)'
 
 
 run "browser (Chromium + mediasoup-client over UDP and ICE-TCP)" \

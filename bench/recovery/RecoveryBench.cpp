@@ -71,7 +71,7 @@ void BM_BuildRtxRetransmission(benchmark::State& state) {
     std::array<uint8_t, 1500> buffer{};
     for (uint16_t s = 0; s < 1000; ++s) {
         store.store(makePacket(buffer.data(), buffer.size(), s), 0);
-        map.record(static_cast<uint16_t>(s + 5000), s);
+        map.record(static_cast<uint16_t>(s + 5000), s, 0, &store);
     }
     rtp::ExtensionIdMap ids;
     ids.set(1, 4);

@@ -1,11 +1,13 @@
 // A Consumer: one producer's media sent to one endpoint through a transport,
 // rewritten into the endpoint's own SSRC, payload types and header extension
 // ids. The base class holds what every kind of consumer shares (state,
-// requests, notifications, RTCP plumbing); SimpleConsumer and later the
-// simulcast, SVC and pipe consumers decide per packet what to send.
+// requests, notifications, its send streams and their RTCP); the simple,
+// pipe and simulcast consumers decide per packet what to send.
 #pragma once
 
 #include "channel/Request.hpp"
+#include "rtc/ConsumerStream.hpp"
+#include "rtc/Producer.hpp"
 #include "rtc/RtpForward.hpp"
 #include "rtc/RtpStream.hpp"
 #include "rtc/Shared.hpp"
@@ -53,34 +55,38 @@ public:
     // The media path: a packet of the producer, in the router's space.
     virtual void sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) = 0;
 
-    // From the router. The producer's state when the consumer is created
-    // (no notification: the consume answer carries it).
-    void setInitialProducerState(bool paused, std::vector<uint8_t> scores);
+    // From the router: the producer, whose state the consumer takes silently
+    // (the consume answer carries it). It outlives the consumer.
+    void setProducer(Producer& producer);
     void setProducerPaused(bool paused);
     void producerClosed();
     void producerScoresChanged(const std::vector<uint8_t>& scores);
     // From the transport.
     void setTransportConnected(bool connected);
 
-    // SSRCs this consumer sends with (RTCP from the receiver names them).
-    virtual std::vector<uint32_t> ssrcs() const = 0;
+    // SSRCs this consumer sends with (RTCP from the receiver names them):
+    // media SSRCs, and RTX SSRCs.
+    std::vector<uint32_t> ssrcs() const;
+    std::vector<uint32_t> rtxSsrcs() const;
     // Sender report and SDES chunk of each stream for the RTCP schedule.
-    virtual void collectSenderReports(std::vector<std::pair<uint32_t, rtcp::SenderInfo>>& reports,
-                                      uint64_t nowMs) = 0;
-    virtual const std::string& cname() const { return cname_; }
-    virtual void receiveReportBlock(const rtcp::ReportBlock& block) = 0;
+    void collectSenderReports(std::vector<std::pair<uint32_t, rtcp::SenderInfo>>& reports,
+                              uint64_t nowMs);
+    const std::string& cname() const { return cname_; }
+    void receiveReportBlock(const rtcp::ReportBlock& block);
     // Round trip to the receiver from its reports, 0 while unknown.
-    virtual uint32_t roundTripTimeMs() const = 0;
-    // A PLI or FIR from the receiver.
-    virtual void receiveKeyFrameRequest(bool fir, uint64_t nowMs) = 0;
-    // A generic NACK (RFC 4585) from the receiver for our stream.
-    virtual void receiveNack(const rtcp::NackView& nack, uint64_t nowMs) = 0;
+    uint32_t roundTripTimeMs() const;
+    // A PLI or FIR from the receiver about our stream `ssrc`.
+    void receiveKeyFrameRequest(bool fir, uint32_t ssrc, uint64_t nowMs);
+    // A generic NACK (RFC 4585) from the receiver for one of our streams.
+    void receiveNack(const rtcp::NackView& nack, uint64_t nowMs);
 
     // The {score, producerScore, producerScores} object.
     nlohmann::json scoreJson() const;
+    // The preferred layers of the consume answer, null where there are none.
+    virtual nlohmann::json preferredLayersJson() const { return nullptr; }
     void handleRequest(channel::Request& request);
     virtual nlohmann::json dump() const;
-    virtual nlohmann::json stats(uint64_t nowMs) = 0;
+    virtual nlohmann::json stats(uint64_t nowMs);
 
 protected:
     Consumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
@@ -89,10 +95,23 @@ protected:
     bool active() const { return !paused_ && !producerPaused_ && transportConnected_; }
     // Called when the consumer starts or stops sending.
     virtual void onActiveChanged(bool active) = 0;
-    virtual uint8_t score() const = 0;
+    // The producer's stream scores changed (or were first given).
+    virtual void onProducerScores() {}
+    virtual uint8_t score() const;
     // The score of the producer stream this consumer forwards.
     virtual uint8_t producerScore() const = 0;
+    // A key frame for what is sent: all of it, or (streamIndex) one stream.
     virtual void requestKeyFrame() = 0;
+    virtual void requestKeyFrame(size_t streamIndex) { (void)streamIndex, requestKeyFrame(); }
+    // consumer.setPreferredLayers: the answer; a single stream has no layers.
+    virtual nlohmann::json setPreferredLayers(const nlohmann::json& data);
+    // The retransmission hook of the consumers that rewrite payloads.
+    virtual ConsumerStream::ResendHook* resendHook() { return nullptr; }
+    // One send stream per consumer rtpParameters encoding; `producerSsrcs`
+    // gives the router-space stream each forwards (by index).
+    void createStreams(const std::vector<uint32_t>& producerSsrcs);
+    // Sends a copy a stream made: trace, then the transport.
+    void sendCopy(rtp::RtpPacket& copy, const RtpForwardInfo& info);
     void emitScore();
     void emitTrace(TraceEventType type, const char* direction, nlohmann::json info);
 
@@ -110,11 +129,14 @@ protected:
     // Router payload type -> this endpoint's payload type (0 = unsupported).
     std::array<uint8_t, 128> payloadTypes_{};
     std::vector<uint8_t> producerScores_;
+    Producer* producer_ = nullptr;
+    std::vector<std::unique_ptr<ConsumerStream>> streams_;
     TraceEvents traceEvents_{TraceEventType::Rtp, TraceEventType::KeyFrame, TraceEventType::Nack,
                              TraceEventType::Pli, TraceEventType::Fir};
 
 private:
     void updateActive(bool wasActive);
+    ConsumerStream* streamBySsrc(uint32_t ssrc);
 
     bool paused_ = false;
     bool producerPaused_ = false;

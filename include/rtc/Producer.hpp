@@ -74,6 +74,10 @@ public:
     // One score per encoding (0 for streams that have not started).
     std::vector<uint8_t> encodingScores() const;
     uint32_t mappedSsrc(size_t encodingIndex) const { return encodings_[encodingIndex].mappedSsrc; }
+    // The receive stream of an encoding, null until its first packet.
+    RtpStreamRecv* stream(size_t encodingIndex) const {
+        return encodingIndex < encodings_.size() ? encodings_[encodingIndex].stream.get() : nullptr;
+    }
     size_t encodingCount() const { return encodings_.size(); }
 
     void handleRequest(channel::Request& request);

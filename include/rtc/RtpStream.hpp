@@ -70,6 +70,8 @@ public:
     // score and tells whether it changed.
     rtcp::ReportBlock buildReportBlock(uint64_t nowMs, bool& scoreChanged);
     void receiveSenderReport(const rtcp::SenderInfo& info, uint64_t nowMs);
+    // The sender's last SR (NTP and RTP time of one instant), if any.
+    const std::optional<rtcp::SenderInfo>& lastSenderInfo() const { return lastSenderInfo_; }
 
     uint8_t score() const { return scores_.score(); }
     uint64_t packetCount() const { return received_; }
@@ -118,6 +120,7 @@ private:
     // From the sender's last SR.
     uint32_t lastSrCompact_ = 0;
     uint64_t lastSrReceivedMs_ = 0;
+    std::optional<rtcp::SenderInfo> lastSenderInfo_;
     ScoreHistory scores_;
     rtp::BasicRateCalculator<100> rate_;
 };

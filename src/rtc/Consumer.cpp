@@ -2,6 +2,7 @@
 
 #include "Logger.hpp"
 #include "rtc/SimpleConsumer.hpp"
+#include "rtc/SimulcastConsumer.hpp"
 #include "rtc/rtp/Extensions.hpp"
 #include "utils/Errors.hpp"
 
@@ -24,6 +25,12 @@ std::unique_ptr<Consumer> Consumer::create(std::string id, std::string producerI
     case params::RtpParametersType::Simple:
         return std::make_unique<SimpleConsumer>(std::move(id), std::move(producerId), shared,
                                                 listener, data);
+    case params::RtpParametersType::Pipe:
+        return std::make_unique<PipeConsumer>(std::move(id), std::move(producerId), shared,
+                                              listener, data);
+    case params::RtpParametersType::Simulcast:
+        return std::make_unique<SimulcastConsumer>(std::move(id), std::move(producerId), shared,
+                                                   listener, data);
     default:
         throw Error("not implemented: transport.consume of type '" + type->get<std::string>() +
                     "'");
@@ -73,9 +80,19 @@ void Consumer::updateActive(bool wasActive) {
     }
 }
 
-void Consumer::setInitialProducerState(bool paused, std::vector<uint8_t> scores) {
-    producerPaused_ = paused;
-    producerScores_ = std::move(scores);
+void Consumer::createStreams(const std::vector<uint32_t>& producerSsrcs) {
+    const ConsumerStream::Endpoint endpoint{rtpParameters_, kind_, cname_, extensionIdMap_};
+    for (size_t i = 0; i < rtpParameters_.encodings.size(); ++i) {
+        streams_.push_back(std::make_unique<ConsumerStream>(endpoint, rtpParameters_.encodings[i],
+                                                            producerSsrcs.at(i)));
+    }
+}
+
+void Consumer::setProducer(Producer& producer) {
+    producer_ = &producer;
+    producerPaused_ = producer.paused();
+    producerScores_ = producer.encodingScores();
+    onProducerScores();
 }
 
 void Consumer::setProducerPaused(bool paused) {
@@ -98,6 +115,7 @@ void Consumer::producerScoresChanged(const std::vector<uint8_t>& scores) {
     }
     producerScores_ = scores;
     emitScore();
+    onProducerScores();
 }
 
 void Consumer::setTransportConnected(bool connected) {
@@ -107,6 +125,128 @@ void Consumer::setTransportConnected(bool connected) {
     const bool wasActive = active();
     transportConnected_ = connected;
     updateActive(wasActive);
+}
+
+ConsumerStream* Consumer::streamBySsrc(uint32_t ssrc) {
+    for (const auto& stream : streams_) {
+        if (stream->ssrc() == ssrc) {
+            return stream.get();
+        }
+    }
+    return nullptr;
+}
+
+std::vector<uint32_t> Consumer::ssrcs() const {
+    std::vector<uint32_t> out;
+    for (const auto& stream : streams_) {
+        out.push_back(stream->ssrc());
+    }
+    return out;
+}
+
+std::vector<uint32_t> Consumer::rtxSsrcs() const {
+    std::vector<uint32_t> out;
+    for (const auto& stream : streams_) {
+        if (const auto rtx = stream->rtxSsrc()) {
+            out.push_back(*rtx);
+        }
+    }
+    return out;
+}
+
+void Consumer::collectSenderReports(std::vector<std::pair<uint32_t, rtcp::SenderInfo>>& reports,
+                                    uint64_t nowMs) {
+    for (const auto& stream : streams_) {
+        if (const auto info = stream->rtp().buildSenderInfo(nowMs)) {
+            reports.emplace_back(stream->ssrc(), *info);
+        }
+    }
+}
+
+void Consumer::receiveReportBlock(const rtcp::ReportBlock& block) {
+    ConsumerStream* stream = streamBySsrc(block.ssrc);
+    if (stream != nullptr && stream->rtp().receiveReportBlock(block)) {
+        emitScore();
+    }
+}
+
+uint32_t Consumer::roundTripTimeMs() const {
+    double rtt = 0;
+    for (const auto& stream : streams_) {
+        if (stream->rtp().hasRoundTripTime()) {
+            rtt = std::max(rtt, stream->rtp().roundTripTimeMs());
+        }
+    }
+    return static_cast<uint32_t>(rtt);
+}
+
+void Consumer::receiveKeyFrameRequest(bool fir, uint32_t ssrc, uint64_t nowMs) {
+    (void)nowMs;
+    ConsumerStream* stream = streamBySsrc(ssrc);
+    if (stream == nullptr) {
+        return;
+    }
+    if (fir) {
+        ++stream->rtp().firCount;
+    } else {
+        ++stream->rtp().pliCount;
+    }
+    const TraceEventType type = fir ? TraceEventType::Fir : TraceEventType::Pli;
+    if (traceEvents_.enabled(type)) {
+        emitTrace(type, "in", json{{"ssrc", ssrc}});
+    }
+    if (active()) {
+        for (size_t i = 0; i < streams_.size(); ++i) {
+            if (streams_[i].get() == stream) {
+                requestKeyFrame(i);
+            }
+        }
+    }
+}
+
+void Consumer::receiveNack(const rtcp::NackView& nack, uint64_t nowMs) {
+    ConsumerStream* stream = streamBySsrc(nack.mediaSsrc());
+    if (stream == nullptr) {
+        return;
+    }
+    if (traceEvents_.enabled(TraceEventType::Nack)) {
+        emitTrace(TraceEventType::Nack, "in", json{{"ssrc", stream->ssrc()}});
+    }
+    stream->receiveNack(nack, nowMs, active(), resendHook(), [&](rtp::RtpPacket& packet, bool rtx) {
+        listener_.onConsumerRetransmitRtpPacket(*this, packet, rtx);
+    });
+}
+
+void Consumer::sendCopy(rtp::RtpPacket& copy, const RtpForwardInfo& info) {
+    if (traceEvents_.enabled(TraceEventType::Rtp)) {
+        emitTrace(TraceEventType::Rtp, "out",
+                  json{{"payloadType", copy.payloadType()},
+                       {"sequenceNumber", copy.sequenceNumber()},
+                       {"timestamp", copy.timestamp()},
+                       {"marker", copy.marker()},
+                       {"ssrc", copy.ssrc()},
+                       {"isKeyFrame", info.keyFrame},
+                       {"size", copy.size()},
+                       {"payloadSize", copy.payloadLength()}});
+    }
+    listener_.onConsumerSendRtpPacket(*this, copy);
+}
+
+uint8_t Consumer::score() const {
+    return streams_.empty() ? 0 : streams_[0]->rtp().score();
+}
+
+json Consumer::setPreferredLayers(const json& data) {
+    (void)data;
+    return nullptr;
+}
+
+json Consumer::stats(uint64_t nowMs) {
+    json out = json::array();
+    for (const auto& stream : streams_) {
+        out.push_back(stream->stats(nowMs));
+    }
+    return out;
 }
 
 json Consumer::scoreJson() const {
@@ -160,8 +300,11 @@ void Consumer::handleRequest(channel::Request& request) {
         return;
     }
     case Method::ConsumerSetPreferredLayers:
-        // A single stream has no layers to choose from.
-        request.accept();
+        if (auto layers = setPreferredLayers(request.data()); layers.is_null()) {
+            request.accept();
+        } else {
+            request.accept(std::move(layers));
+        }
         return;
     case Method::ConsumerRequestKeyFrame:
         if (active()) {

@@ -216,7 +216,7 @@ Producer& Router::producerById(const std::string& producerId) {
 void Router::onTransportNewConsumer(Transport& transport, Consumer& consumer, Producer& producer) {
     producerConsumers_[&producer].push_back(&consumer);
     consumerLinks_[&consumer] = ConsumerLink{&producer, &transport};
-    consumer.setInitialProducerState(producer.paused(), producer.encodingScores());
+    consumer.setProducer(producer);
 }
 
 void Router::onTransportConsumerClosed(Transport& transport, Consumer& consumer) {

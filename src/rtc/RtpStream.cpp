@@ -191,6 +191,7 @@ rtcp::ReportBlock RtpStreamRecv::buildReportBlock(uint64_t nowMs, bool& scoreCha
 void RtpStreamRecv::receiveSenderReport(const rtcp::SenderInfo& info, uint64_t nowMs) {
     lastSrCompact_ = info.compactNtp();
     lastSrReceivedMs_ = nowMs;
+    lastSenderInfo_ = info;
 }
 
 json RtpStreamRecv::stats(uint64_t nowMs) {

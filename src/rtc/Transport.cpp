@@ -311,21 +311,30 @@ void Transport::consume(channel::Request& request) {
     const std::string& producerId = request.internalId("producerId");
     Producer& producer = listener_.producerById(producerId);
     auto consumer = Consumer::create(id, producerId, shared_, *this, request.data());
-    for (const uint32_t ssrc : consumer->ssrcs()) {
-        if (consumerBySsrc_.count(ssrc) != 0) {
-            throw Error("ssrc already used by a consumer [ssrc:" + std::to_string(ssrc) + "]");
+    std::vector<uint32_t> ssrcs = consumer->ssrcs();
+    const std::vector<uint32_t> rtxSsrcs = consumer->rtxSsrcs();
+    ssrcs.insert(ssrcs.end(), rtxSsrcs.begin(), rtxSsrcs.end());
+    for (size_t i = 0; i < ssrcs.size(); ++i) {
+        if (consumerBySsrc_.count(ssrcs[i]) != 0 ||
+            std::find(ssrcs.begin(), ssrcs.begin() + static_cast<ptrdiff_t>(i), ssrcs[i]) !=
+                ssrcs.begin() + static_cast<ptrdiff_t>(i)) {
+            throw Error("ssrc already used by a consumer [ssrc:" + std::to_string(ssrcs[i]) + "]");
         }
     }
     Consumer* c = consumer.get();
     consumers_.emplace(id, std::move(consumer));
-    for (const uint32_t ssrc : c->ssrcs()) {
+    for (const uint32_t ssrc : ssrcs) {
         consumerBySsrc_[ssrc] = c;
     }
     listener_.onTransportNewConsumer(*this, *c, producer);
     c->setTransportConnected(isConnected());
-    request.accept(json{{"paused", c->paused()},
-                        {"producerPaused", c->producerPaused()},
-                        {"score", c->scoreJson()}});
+    json answer{{"paused", c->paused()},
+                {"producerPaused", c->producerPaused()},
+                {"score", c->scoreJson()}};
+    if (json layers = c->preferredLayersJson(); !layers.is_null()) {
+        answer["preferredLayers"] = std::move(layers);
+    }
+    request.accept(std::move(answer));
     scheduleRtcp();
 }
 
@@ -461,13 +470,13 @@ void Transport::receiveRtcpPacket(const uint8_t* data, size_t length) {
             if (const auto pli = rtcp::PliView::parse(pkt)) {
                 if (const auto it = consumerBySsrc_.find(pli->mediaSsrc());
                     it != consumerBySsrc_.end()) {
-                    it->second->receiveKeyFrameRequest(false, now);
+                    it->second->receiveKeyFrameRequest(false, pli->mediaSsrc(), now);
                 }
             } else if (const auto fir = rtcp::FirView::parse(pkt)) {
                 for (const rtcp::FirItem item : fir->items()) {
                     if (const auto it = consumerBySsrc_.find(item.ssrc);
                         it != consumerBySsrc_.end()) {
-                        it->second->receiveKeyFrameRequest(true, now);
+                        it->second->receiveKeyFrameRequest(true, item.ssrc, now);
                     }
                 }
             }
@@ -667,9 +676,11 @@ json Transport::dump() const {
     json mapRtxSsrcConsumerId = json::object();
     for (const auto& [id, c] : consumers_) {
         consumerIds.push_back(id);
-        const auto ssrcs = c->ssrcs();
-        for (size_t i = 0; i < ssrcs.size(); ++i) {
-            (i == 0 ? mapSsrcConsumerId : mapRtxSsrcConsumerId)[std::to_string(ssrcs[i])] = id;
+        for (const uint32_t ssrc : c->ssrcs()) {
+            mapSsrcConsumerId[std::to_string(ssrc)] = id;
+        }
+        for (const uint32_t ssrc : c->rtxSsrcs()) {
+            mapRtxSsrcConsumerId[std::to_string(ssrc)] = id;
         }
     }
     json ssrcTable = json::object();

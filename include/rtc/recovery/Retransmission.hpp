@@ -24,17 +24,25 @@ struct SentPacket {
     uint16_t outputSeq = 0;       // the consumer's sequence number
     uint16_t inputSeq = 0;        // the producer's (store) sequence number
     uint32_t timestampOffset = 0; // added to the producer's timestamp
+    // The producer stream's store it came from (null: no loss recovery).
+    const PacketStore* store = nullptr;
 };
 
 // Remembers the mapping for the last kSize packets a consumer sent, in a
-// fixed ring indexed by output sequence number.
+// fixed ring indexed by output sequence number. A consumer that switches
+// between source streams (simulcast) sends runs of packets from one store
+// after another: the store is kept per run, not per packet.
 class SendSeqMap {
 public:
     static constexpr size_t kSize = 1024;
+    // Source switches remembered; packets sent before the oldest one can no
+    // longer be resent.
+    static constexpr size_t kMaxRuns = 8;
 
     // Called for every packet forwarded. Output sequence numbers only move
     // forward; one further back than the ring reaches is ignored.
-    void record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestampOffset = 0);
+    void record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestampOffset = 0,
+                const PacketStore* store = nullptr);
     std::optional<SentPacket> lookup(uint16_t outputSeq) const;
 
     // Whether a retransmission of `outputSeq` may go out now: false when it
@@ -55,14 +63,27 @@ private:
         uint16_t outputSeq;
     };
 
+    // A run of output sequence numbers sent from one store.
+    struct Run {
+        uint16_t firstOutputSeq = 0;
+        const PacketStore* store = nullptr;
+    };
+
     // Index of `outputSeq` when it is within the ring's reach and recorded.
     std::optional<size_t> indexOf(uint16_t outputSeq) const;
+    void noteStore(uint16_t outputSeq, const PacketStore* store);
+    // The store of the run `outputSeq` belongs to; `known` false when it is
+    // older than every run remembered.
+    const PacketStore* storeOf(uint16_t outputSeq, bool& known) const;
 
     std::array<Entry, kSize> entries_{};
     std::bitset<kSize> valid_;
     std::bitset<kSize> resent_;
     bool started_ = false;
     uint16_t newest_ = 0;
+    std::array<Run, kMaxRuns> runs_{};
+    size_t runCount_ = 0;
+    size_t runHead_ = 0; // oldest run
 };
 
 // The consumer's per-stream rewrite, applied identically on first send and
@@ -114,12 +135,13 @@ struct NackResponse {
 };
 
 // Answers one NACK for a consumer: for every sequence number asked for that
-// the map and the store still know, calls resend(const StoredPacket&,
-// const SentPacket&) (typically buildRetransmission() and send). `items` is a
-// span of NackItem or a NackView's items(). Allocates nothing.
+// the map and the store it was sent from still know, calls
+// resend(const StoredPacket&, const SentPacket&) (typically
+// buildRetransmission() and send). `items` is a span of NackItem or a
+// NackView's items(). Allocates nothing.
 template <typename Items, typename Fn>
-NackResponse respondToNack(const Items& items, SendSeqMap& map, const PacketStore& store,
-                           uint64_t nowMs, uint32_t minResendIntervalMs, Fn&& resend) {
+NackResponse respondToNack(const Items& items, SendSeqMap& map, uint64_t nowMs,
+                           uint32_t minResendIntervalMs, Fn&& resend) {
     NackResponse response;
     for (const rtcp::NackItem item : items) {
         rtcp::forEachNacked(item, [&](uint16_t outputSeq) {
@@ -129,7 +151,8 @@ NackResponse respondToNack(const Items& items, SendSeqMap& map, const PacketStor
                 ++response.unknown;
                 return;
             }
-            const StoredPacket* stored = store.find(sent->inputSeq, nowMs);
+            const StoredPacket* stored =
+                sent->store != nullptr ? sent->store->find(sent->inputSeq, nowMs) : nullptr;
             if (stored == nullptr) {
                 ++response.notStored;
                 return;

@@ -23,7 +23,38 @@ std::optional<size_t> SendSeqMap::indexOf(uint16_t outputSeq) const {
     return index;
 }
 
-void SendSeqMap::record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestampOffset) {
+void SendSeqMap::noteStore(uint16_t outputSeq, const PacketStore* store) {
+    if (runCount_ > 0) {
+        const Run& newest = runs_[(runHead_ + runCount_ - 1) % kMaxRuns];
+        // A late packet older than the newest run stays in the run it
+        // falls in: switches only happen at the newest output.
+        if (newest.store == store || !rtp::isNewer(outputSeq, newest.firstOutputSeq)) {
+            return;
+        }
+        if (runCount_ == kMaxRuns) {
+            runHead_ = (runHead_ + 1) % kMaxRuns;
+            --runCount_;
+        }
+    }
+    runs_[(runHead_ + runCount_) % kMaxRuns] = Run{outputSeq, store};
+    ++runCount_;
+}
+
+const PacketStore* SendSeqMap::storeOf(uint16_t outputSeq, bool& known) const {
+    // The newest run that starts at or before it.
+    for (size_t i = runCount_; i-- > 0;) {
+        const Run& run = runs_[(runHead_ + i) % kMaxRuns];
+        if (!rtp::isNewer(run.firstOutputSeq, outputSeq)) {
+            known = true;
+            return run.store;
+        }
+    }
+    known = false;
+    return nullptr;
+}
+
+void SendSeqMap::record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestampOffset,
+                        const PacketStore* store) {
     if (!started_) {
         started_ = true;
         newest_ = outputSeq;
@@ -44,6 +75,7 @@ void SendSeqMap::record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestam
             return;
         }
     }
+    noteStore(outputSeq, store);
     const size_t index = outputSeq % kSize;
     entries_[index] = Entry{timestampOffset, 0, inputSeq, outputSeq};
     valid_.set(index);
@@ -56,7 +88,12 @@ std::optional<SentPacket> SendSeqMap::lookup(uint16_t outputSeq) const {
         return std::nullopt;
     }
     const Entry& entry = entries_[*index];
-    return SentPacket{entry.outputSeq, entry.inputSeq, entry.timestampOffset};
+    bool known = false;
+    const PacketStore* store = storeOf(outputSeq, known);
+    if (!known) {
+        return std::nullopt;
+    }
+    return SentPacket{entry.outputSeq, entry.inputSeq, entry.timestampOffset, store};
 }
 
 bool SendSeqMap::allowResend(uint16_t outputSeq, uint64_t nowMs, uint32_t minIntervalMs) {
@@ -78,6 +115,8 @@ void SendSeqMap::clear() {
     valid_.reset();
     resent_.reset();
     started_ = false;
+    runCount_ = 0;
+    runHead_ = 0;
 }
 
 bool applyRewrite(rtp::RtpPacket& packet, const Rewrite& rewrite, const SentPacket& sent) {

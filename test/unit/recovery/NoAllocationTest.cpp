@@ -62,7 +62,7 @@ struct Pipeline {
                     checksum += keyFrames.firSequenceNumber();
                 }
                 store.store(packet, now);
-                map.record(static_cast<uint16_t>(s + 1000), s, 0);
+                map.record(static_cast<uint16_t>(s + 1000), s, 0, &store);
             }
             if (seq % 3000 == 0) {
                 keyFrames.keyFrameReceived(now);
@@ -85,7 +85,7 @@ struct Pipeline {
                     }
                 }
                 const size_t itemCount = rtcp::compressNack(std::span(due.data(), asked), items);
-                respondToNack(std::span(items.data(), itemCount), map, store, now, 30,
+                respondToNack(std::span(items.data(), itemCount), map, now, 30,
                               [&](const StoredPacket& stored, const SentPacket& sent) {
                                   auto p = buildRetransmission(stored, sent, rewrite, &rtx,
                                                                out.data(), out.size());

@@ -5,6 +5,7 @@
 #include "rtc/rtcp/Feedback.hpp"
 #include "rtc/rtcp/Packet.hpp"
 
+#include <array>
 #include <gtest/gtest.h>
 #include <map>
 #include <vector>
@@ -53,7 +54,7 @@ struct Fixture {
         ASSERT_TRUE(copy->remapExtensionIds(ids));
         out.resize(copy->size());
         firstSends[nextOut] = out;
-        map.record(nextOut, inSeq, tsOffset);
+        map.record(nextOut, inSeq, tsOffset, &store);
         ++nextOut;
     }
 };
@@ -106,6 +107,36 @@ TEST(SendSeqMap, MapsOutputToInput) {
     EXPECT_LT(SendSeqMap::memoryBytes(), 13u * 1024u);
 }
 
+TEST(SendSeqMap, RemembersTheStoreOfEachRun) {
+    // A simulcast consumer sends runs from one producer stream after
+    // another; every packet must be resent from the store it came from.
+    std::array<PacketStore, 3> stores;
+    SendSeqMap map;
+    uint16_t out = 65530;
+    for (int run = 0; run < 3; ++run) {
+        for (int i = 0; i < 10; ++i) {
+            map.record(out++, static_cast<uint16_t>(i), 0, &stores[run]);
+        }
+    }
+    for (uint16_t back = 1; back <= 30; ++back) {
+        const auto sent = map.lookup(static_cast<uint16_t>(out - back));
+        ASSERT_TRUE(sent);
+        EXPECT_EQ(sent->store, &stores[2 - (back - 1) / 10]) << back;
+    }
+    // A late packet of an older run does not start a run of its own.
+    map.record(static_cast<uint16_t>(out - 15), 99, 0, &stores[0]);
+    EXPECT_EQ(map.lookup(static_cast<uint16_t>(out - 15))->store, &stores[1]);
+    EXPECT_EQ(map.lookup(static_cast<uint16_t>(out - 5))->store, &stores[2]);
+    // Past kMaxRuns switches, the oldest runs are forgotten and their packets
+    // can no longer be resent even though the ring still maps them.
+    for (size_t run = 0; run < SendSeqMap::kMaxRuns; ++run) {
+        map.record(out++, 0, 0, &stores[run % 2]);
+    }
+    EXPECT_FALSE(map.lookup(static_cast<uint16_t>(out - SendSeqMap::kMaxRuns - 1)));
+    EXPECT_EQ(map.lookup(static_cast<uint16_t>(out - 1))->store,
+              &stores[(SendSeqMap::kMaxRuns - 1) % 2]);
+}
+
 TEST(Retransmission, ResendIsExactlyTheFirstSend) {
     Fixture f;
     for (uint16_t s = 500; s < 600; ++s) {
@@ -123,8 +154,7 @@ TEST(Retransmission, ResendIsExactlyTheFirstSend) {
     ASSERT_TRUE(view);
     size_t checked = 0;
     const NackResponse r = respondToNack(
-        view->items(), f.map, f.store, 100, 0,
-        [&](const StoredPacket& stored, const SentPacket& sent) {
+        view->items(), f.map, 100, 0, [&](const StoredPacket& stored, const SentPacket& sent) {
             uint8_t buf[1600];
             auto packet = buildRetransmission(stored, sent, f.rewrite, nullptr, buf, sizeof(buf));
             ASSERT_TRUE(packet);
@@ -147,7 +177,7 @@ TEST(Retransmission, RtxDecapsulatesToTheFirstSend) {
     const NackResponse r = respondToNack(
         rtcp::compressNack(std::vector<uint16_t>{static_cast<uint16_t>(f.nextOut - 3),
                                                  static_cast<uint16_t>(f.nextOut - 2)}),
-        f.map, f.store, 10, 0, [&](const StoredPacket& stored, const SentPacket& sent) {
+        f.map, 10, 0, [&](const StoredPacket& stored, const SentPacket& sent) {
             uint8_t buf[1600];
             const uint16_t rtxSeq = rtx.nextSeq;
             auto packet = buildRetransmission(stored, sent, f.rewrite, &rtx, buf, sizeof(buf));
@@ -182,7 +212,7 @@ TEST(Retransmission, CountsPacketsNoLongerAvailable) {
     asked.push_back(static_cast<uint16_t>(first - 2000)); // too old for the map
     size_t calls = 0;
     // At 1200 ms the first five (stored at 0) are past the 1 s bound.
-    const NackResponse r = respondToNack(rtcp::compressNack(asked), f.map, f.store, 1200, 0,
+    const NackResponse r = respondToNack(rtcp::compressNack(asked), f.map, 1200, 0,
                                          [&](const StoredPacket&, const SentPacket&) { ++calls; });
     EXPECT_EQ(r.requested, 12u);
     EXPECT_EQ(r.resent, 5u);
@@ -198,11 +228,11 @@ TEST(Retransmission, RepeatedNacksAreThrottled) {
     }
     const auto items = rtcp::compressNack(std::vector<uint16_t>{60001, 60002});
     auto count = [](const StoredPacket&, const SentPacket&) {};
-    EXPECT_EQ(respondToNack(items, f.map, f.store, 100, 50, count).resent, 2u);
-    const NackResponse again = respondToNack(items, f.map, f.store, 120, 50, count);
+    EXPECT_EQ(respondToNack(items, f.map, 100, 50, count).resent, 2u);
+    const NackResponse again = respondToNack(items, f.map, 120, 50, count);
     EXPECT_EQ(again.resent, 0u);
     EXPECT_EQ(again.throttled, 2u);
-    EXPECT_EQ(respondToNack(items, f.map, f.store, 150, 50, count).resent, 2u);
+    EXPECT_EQ(respondToNack(items, f.map, 150, 50, count).resent, 2u);
     // Recording the number anew (not expected in practice) resets it.
     f.map.record(60001, 1);
     EXPECT_TRUE(f.map.allowResend(60001, 151, 50));

@@ -1,0 +1,75 @@
+// The consumer of a simulcast producer: of the producer's streams (spatial
+// layers, lowest first) it forwards one at a time as its own single stream,
+// and of that stream the temporal layers up to a target.
+//
+// Layer choice: the target spatial layer is the highest one not above the
+// preferred layer whose producer stream is alive (score > 0), else the
+// lowest alive one above it. A switch happens at a key frame of the target
+// stream, which is asked for when the target changes. Across switches the
+// receiver sees one stream: sequence numbers and picture ids continue,
+// timestamps keep increasing (aligned through the sender's reports when
+// both streams have them, else by wall clock).
+#pragma once
+
+#include "rtc/Consumer.hpp"
+#include "rtc/codecs/Codecs.hpp"
+
+namespace sfu::rtc {
+
+class SimulcastConsumer final : public Consumer, private ConsumerStream::ResendHook {
+public:
+    SimulcastConsumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
+                      const nlohmann::json& data);
+
+    void sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) override;
+    nlohmann::json preferredLayersJson() const override;
+    nlohmann::json dump() const override;
+    nlohmann::json stats(uint64_t nowMs) override;
+
+private:
+    void onActiveChanged(bool active) override;
+    void onProducerScores() override;
+    uint8_t producerScore() const override;
+    void requestKeyFrame() override;
+    nlohmann::json setPreferredLayers(const nlohmann::json& data) override;
+    ConsumerStream::ResendHook* resendHook() override { return this; }
+    bool rewriteResend(rtp::RtpPacket& packet, const recovery::SentPacket& sent) override;
+
+    // {spatialLayer, temporalLayer?} clamped into preferred*_; TypeError.
+    void takePreferredLayers(const nlohmann::json& layers);
+    // Chooses the target layers from the preferred ones and the producer
+    // streams' scores; asks for a key frame where a switch is due.
+    void updateTarget(bool forceKeyFrame);
+    void requestKeyFrameOf(int spatialLayer);
+    // Starts forwarding `spatial` from this key frame packet.
+    void startRun(int spatial, const rtp::RtpPacket& packet, const RtpForwardInfo& info);
+    // The timestamp offset that makes `timestamp` of stream `spatial` follow
+    // what was sent so far.
+    uint32_t timestampOffsetFor(int spatial, uint32_t timestamp, uint64_t nowMs) const;
+    // Emits layerschange (and score) when what is forwarded changed.
+    void reportCurrentLayers();
+    int currentTemporalLayer() const;
+
+    std::vector<uint32_t> producerSsrcs_;
+    int maxTemporalLayer_ = 0;
+    int preferredSpatial_ = 0;
+    int preferredTemporal_ = 0;
+    int targetSpatial_ = -1;
+    int targetTemporal_ = -1;
+    int currentSpatial_ = -1;
+    // What the last layerschange said.
+    int reportedSpatial_ = -1;
+    int reportedTemporal_ = -1;
+    codecs::EncodingContext context_;
+    uint32_t clockRate_ = 90000;
+    // Output timestamps: the offset of the current run, the newest sent.
+    uint32_t timestampOffset_ = 0;
+    bool sentAny_ = false;
+    uint32_t maxTimestamp_ = 0;
+    uint64_t lastSentMs_ = 0;
+    // The store of the stream being forwarded: retransmissions of earlier
+    // runs cannot have their picture ids rewritten any more.
+    const recovery::PacketStore* currentStore_ = nullptr;
+};
+
+} // namespace sfu::rtc
