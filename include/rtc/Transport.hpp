@@ -13,6 +13,7 @@
 #include "rtc/RtpForward.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
+#include "rtc/TransportCcFeedback.hpp"
 #include "rtc/rtp/RateCalculator.hpp"
 #include "rtc/srtp/SrtpSession.hpp"
 
@@ -138,6 +139,9 @@ private:
     Consumer& consumerOf(const channel::Request& request);
     Producer* producerForPacket(const rtp::RtpPacket& packet);
     void deliverToProducer(Producer& producer, rtp::RtpPacket& packet, uint64_t now);
+    // Periodic work while there are producers: their NACK and key frame
+    // retries, and the transport-wide congestion control feedback.
+    void recoveryTick();
     void scheduleRtcp();
     void sendRtcpReports();
     nlohmann::json stats();
@@ -172,8 +176,12 @@ private:
     // Reused by every report so that the schedule does not allocate.
     std::vector<std::pair<uint32_t, rtcp::SenderInfo>> rtcpReports_;
     std::vector<rtcp::ReportBlock> rtcpBlocks_;
-    // Drives the producers' NACK and key frame retries while there are any.
+    // Drives recoveryTick() while there are producers.
     deps::UvTimer recoveryTimer_;
+    // Arrivals of packets with a transport-wide sequence number, reported to
+    // their sender for its bandwidth estimation.
+    TransportCcFeedback tccFeedback_;
+    uint64_t lastTccFeedbackMs_ = 0;
     rtp::BasicRateCalculator<100> recvRate_;
     rtp::BasicRateCalculator<100> sendRate_;
     rtp::BasicRateCalculator<100> rtpRecvRate_;

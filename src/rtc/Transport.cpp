@@ -54,12 +54,8 @@ const std::string& newId(const channel::Request& request, const char* key) {
 
 Transport::Transport(std::string id, Shared& shared, Listener& listener, const json& data)
     : id_(std::move(id)), shared_(shared), listener_(listener), rtcpSsrc_(randomUint32()),
-      rtcpTimer_(shared.loop, [this] { sendRtcpReports(); }), recoveryTimer_(shared.loop, [this] {
-          const uint64_t now = nowMs();
-          for (auto& [id, producer] : producers_) {
-              producer->tick(now);
-          }
-      }) {
+      rtcpTimer_(shared.loop, [this] { sendRtcpReports(); }),
+      recoveryTimer_(shared.loop, [this] { recoveryTick(); }) {
     rtcpCname_ = id_.substr(0, 8);
     if (const auto enable = data.find("enableSctp"); enable != data.end() && enable->is_boolean()) {
         sctpEnabled_ = enable->get<bool>();
@@ -410,7 +406,29 @@ void Transport::receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t le
     deliverToProducer(producer, *packet, now);
 }
 
+void Transport::recoveryTick() {
+    const uint64_t now = nowMs();
+    for (auto& [id, producer] : producers_) {
+        producer->tick(now);
+    }
+    if (now - lastTccFeedbackMs_ >= TransportCcFeedback::kIntervalMs) {
+        lastTccFeedbackMs_ = now;
+        tccFeedback_.flush(rtcpSsrc_, [&](const uint8_t* data, size_t length) {
+            if (isConnected()) {
+                sendRate_.update(length, now);
+                sendRtcpPacket(data, length);
+            }
+        });
+    }
+}
+
 void Transport::deliverToProducer(Producer& producer, rtp::RtpPacket& packet, uint64_t now) {
+    if (const uint8_t tccId = recvExtensionIds_.get(rtp::ExtensionType::TransportWideCc01);
+        tccId != 0) {
+        if (const auto seq = rtp::readTransportWideSeq(packet.extension(tccId))) {
+            tccFeedback_.onPacket(*seq, static_cast<int64_t>(uv_hrtime() / 1000), packet.ssrc());
+        }
+    }
     RtpForwardInfo info;
     const size_t size = packet.size();
     const auto result = producer.receiveRtpPacket(packet, now, info);
@@ -722,7 +740,10 @@ json Transport::dump() const {
                {"ridTable", std::move(ridTable)}}},
              {"maxMessageSize", maxMessageSize_},
              {"traceEventTypes", traceEvents_.toString()},
-             {"packetsDiscarded", packetsDiscarded_}};
+             {"packetsDiscarded", packetsDiscarded_},
+             {"transportCcFeedback",
+              {{"packets", tccFeedback_.feedbackPackets()},
+               {"arrivalsDropped", tccFeedback_.arrivalsDropped()}}}};
     if (sctpEnabled_) {
         out["sctpParameters"] = sctpParameters_;
         // No association is ever started: data channels are not built yet.

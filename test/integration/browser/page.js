@@ -40,14 +40,22 @@ async function start() {
   call.sendTransport = await createTransport('send');
   call.recvTransport = await createTransport('recv');
 
+  // ?simulcast: the camera is sent as three simulcast streams (quarter,
+  // half and full size) and received through a simulcast consumer.
+  const simulcast = new URLSearchParams(location.search).has('simulcast');
   const stream = await navigator.mediaDevices.getUserMedia({
     audio: true,
-    video: { width: 640, height: 480, frameRate: 30 },
+    video: simulcast ? { width: 1280, height: 720, frameRate: 30 } : { width: 640, height: 480, frameRate: 30 },
   });
-  // One encoding each: the worker's SimpleConsumer forwards single-stream
-  // producers only, so no simulcast.
+  const encodings = simulcast
+    ? [
+        { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+        { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+        { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+      ]
+    : [{ maxBitrate: 1_000_000 }];
   call.producers.push(
-    await call.sendTransport.produce({ track: stream.getVideoTracks()[0], encodings: [{ maxBitrate: 1_000_000 }] }),
+    await call.sendTransport.produce({ track: stream.getVideoTracks()[0], encodings }),
     await call.sendTransport.produce({ track: stream.getAudioTracks()[0] }),
   );
 

@@ -102,6 +102,9 @@ async function startServer(options) {
         paused: false,
       });
       consumers.set(consumer.id, consumer);
+      // Every layer change the worker reports, for the simulcast scenario.
+      consumer.appData.layers = [];
+      consumer.on('layerschange', (layers) => consumer.appData.layers.push(layers || null));
       return {
         id: consumer.id,
         producerId,
@@ -115,6 +118,12 @@ async function startServer(options) {
       return {};
     },
 
+    async setPreferredLayers({ consumerId, spatialLayer, temporalLayer }) {
+      const consumer = lookup(consumers, consumerId);
+      await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+      return { preferredLayers: consumer.preferredLayers };
+    },
+
     async restartIce({ transportId }) {
       const iceParameters = await lookup(transports, transportId).restartIce();
       return { iceParameters };
@@ -126,7 +135,8 @@ async function startServer(options) {
   });
 
   async function handle(req, res) {
-    if (req.method === 'GET' && (req.url === '/' || req.url === '/index.html'))
+    const pathname = req.url.split('?')[0];
+    if (req.method === 'GET' && (pathname === '/' || pathname === '/index.html'))
       return send(res, 200, 'text/html', indexHtml);
     if (req.method === 'GET' && req.url === '/page.js')
       return send(res, 200, 'application/javascript', pageJs);

@@ -31,6 +31,9 @@ const MIN_AUDIO_PACKETS = 50;
 const scenarios = [
   { name: 'udp', enableUdp: true, enableTcp: false },
   { name: 'tcp', enableUdp: false, enableTcp: true },
+  // The camera as simulcast streams through a simulcast consumer, switched
+  // between its smallest and largest stream while the browser decodes.
+  { name: 'simulcast', enableUdp: true, enableTcp: false, simulcast: true },
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,7 +83,7 @@ function browserProblems(stats, protocol) {
 }
 
 // What the host (and so the worker) must report.
-async function serverProblems(server, protocol) {
+async function serverProblems(server, protocol, scenario) {
   const problems = [];
   for (const t of server.transports.values()) {
     const name = `${t.appData.direction} transport`;
@@ -91,7 +94,9 @@ async function serverProblems(server, protocol) {
   }
   const producerPackets = {};
   for (const p of server.producers.values()) {
-    if (p.rtpParameters.encodings.length !== 1) problems.push(`${p.kind} producer has ${p.rtpParameters.encodings.length} encodings`);
+    const encodings = p.kind === 'video' && scenario.simulcast ? 3 : 1;
+    if (p.rtpParameters.encodings.length !== encodings)
+      problems.push(`${p.kind} producer has ${p.rtpParameters.encodings.length} encodings, expected ${encodings}`);
     const count = (await p.getStats()).reduce((sum, s) => sum + (s.packetCount || 0), 0);
     producerPackets[p.kind] = count;
     if (!(count > 0)) problems.push(`${p.kind} producer stats show no packets`);
@@ -108,9 +113,62 @@ async function serverProblems(server, protocol) {
   return { problems, producerPackets, consumerPackets };
 }
 
+// The simulcast consumer: it must be forwarding one of the producer's
+// streams, move to the smallest one when asked (the browser then decodes a
+// smaller picture) and back up to a larger one, with frames decoded all
+// along.
+async function switchLayers(server, page) {
+  const problems = [];
+  const video = [...server.consumers.values()].find((c) => c.kind === 'video');
+  const producer = [...server.producers.values()].find((p) => p.kind === 'video');
+  if (video.type !== 'simulcast') return { problems: [`video consumer type ${video.type}`] };
+  const streams = async () =>
+    (await producer.getStats()).filter((s) => s.packetCount > 0).map((s) => `${s.rid || s.ssrc}:${s.packetCount}`);
+  const call = (method, body) =>
+    page.evaluate(([m, b]) => fetch(`/api/${m}`, { method: 'POST', body: JSON.stringify(b) }).then((r) => r.json()), [
+      method,
+      body,
+    ]);
+  // Waits until the consumer forwards `spatial` (a predicate on it) and the
+  // browser decoded MIN_FRAMES more frames since; returns the last stats.
+  const waitFor = async (label, accept) => {
+    const start = await page.evaluate(() => window.callStats());
+    const frames0 = (start.recv.video || {}).framesDecoded || 0;
+    for (const deadline = Date.now() + POLL_MS; ; ) {
+      const stats = await page.evaluate(() => window.callStats());
+      const v = stats.recv.video || {};
+      const layers = video.currentLayers;
+      if (layers && accept(layers.spatialLayer) && v.framesDecoded > frames0 + MIN_FRAMES) return { stats, layers };
+      if (Date.now() > deadline) {
+        problems.push(
+          `${label}: current layers ${JSON.stringify(layers)}, frames ${frames0} -> ${v.framesDecoded}, ` +
+            `producer streams ${(await streams()).join(' ')}`,
+        );
+        return { stats };
+      }
+      await sleep(500);
+    }
+  };
+  const first = await waitFor('start', (s) => s >= 0);
+  const top = first.layers ? first.layers.spatialLayer : -1;
+  await call('setPreferredLayers', { consumerId: video.id, spatialLayer: 0 });
+  const low = await waitFor('switch to the smallest stream', (s) => s === 0);
+  await call('setPreferredLayers', { consumerId: video.id, spatialLayer: 2 });
+  const high = await waitFor('switch back up', (s) => s > 0);
+  const width = (r) => r.stats && r.stats.recv.video && r.stats.recv.video.frameWidth;
+  if (!problems.length && !(width(low) < width(high)))
+    problems.push(`decoded width ${width(low)} on stream 0, ${width(high)} on stream ${high.layers.spatialLayer}`);
+  const changes = video.appData.layers.map((l) => (l ? `${l.spatialLayer}/${l.temporalLayer}` : 'none'));
+  return {
+    problems,
+    stats: high.stats,
+    summary: `; simulcast: started on stream ${top}, layer changes ${changes.join(' ')}, decoded width ${width(low)} -> ${width(high)}, producer streams ${(await streams()).join(' ')}`,
+  };
+}
+
 async function runScenario(scenario) {
   const started = Date.now();
-  const protocol = scenario.name;
+  const protocol = scenario.enableUdp ? 'udp' : 'tcp';
   let stats = null;
   try {
     const server = await startServer({
@@ -137,11 +195,11 @@ async function runScenario(scenario) {
     cleanups.push(() => context.close());
 
     const page = context.pages()[0] || (await context.newPage());
-    page.on('pageerror', (error) => console.log(`  [${protocol}] page error: ${error.message}`));
+    page.on('pageerror', (error) => console.log(`  [${scenario.name}] page error: ${error.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') console.log(`  [${protocol}] console: ${msg.text()}`);
+      if (msg.type() === 'error') console.log(`  [${scenario.name}] console: ${msg.text()}`);
     });
-    await page.goto(server.url, { timeout: 10000 });
+    await page.goto(server.url + (scenario.simulcast ? '?simulcast' : ''), { timeout: 10000 });
     await page.click('#start');
     await page.waitForFunction(() => document.getElementById('status').textContent !== 'starting', null, {
       timeout: 15000,
@@ -156,9 +214,16 @@ async function runScenario(scenario) {
       if (!problems.length || Date.now() > deadline) break;
       await sleep(500);
     }
+    let layersSummary = '';
+    if (!problems.length && scenario.simulcast) {
+      const result = await switchLayers(server, page);
+      problems.push(...result.problems);
+      layersSummary = result.summary;
+      stats = result.stats || stats;
+    }
     // Media must keep flowing across an ICE restart once the browser has
     // checked again with the new credentials.
-    if (!problems.length) {
+    if (!problems.length && !scenario.simulcast) {
       const before = stats.recv.video || {};
       const beforeAudio = stats.recv.audio || {};
       const transports = [...server.transports.values()];
@@ -192,7 +257,7 @@ async function runScenario(scenario) {
       }
     }
 
-    const host = await serverProblems(server, protocol);
+    const host = await serverProblems(server, protocol, scenario);
     problems.push(...host.problems);
 
     const v = stats.recv.video || {};
@@ -203,12 +268,12 @@ async function runScenario(scenario) {
       `(level ${a.audioLevel}), producers ${JSON.stringify(host.producerPackets)}, ` +
       `consumers ${JSON.stringify(host.consumerPackets)}, path ${stats.recvPath && stats.recvPath.local} -> ` +
       `${stats.recvPath && stats.recvPath.remote}, sender estimate ` +
-      `${stats.sendPath && stats.sendPath.availableOutgoingBitrate} bps`;
+      `${stats.sendPath && stats.sendPath.availableOutgoingBitrate} bps${layersSummary}`;
     return { ok: !problems.length, summary, problems, stats, seconds: (Date.now() - started) / 1000 };
   } catch (error) {
     return { ok: false, summary: '', problems: [String(error.message || error)], stats, seconds: (Date.now() - started) / 1000 };
   } finally {
-    await runCleanups(protocol);
+    await runCleanups(scenario.name);
   }
 }
 
