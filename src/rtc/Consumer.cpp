@@ -114,8 +114,9 @@ void Consumer::producerScoresChanged(const std::vector<uint8_t>& scores) {
         return;
     }
     producerScores_ = scores;
-    emitScore();
+    // The target may move with the scores, and the score reported with it.
     onProducerScores();
+    emitScore();
 }
 
 void Consumer::setTransportConnected(bool connected) {

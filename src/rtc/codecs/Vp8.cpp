@@ -114,6 +114,10 @@ void EncodingContext::setTargetTemporalLayer(uint8_t layer) {
 void EncodingContext::requestSync() {
     pictureIds_.resync();
     tl0PicIdxs_.resync();
+    // Nothing of the new source was forwarded yet, and only its next key
+    // frame frees the layers above the base.
+    currentTemporal_ = -1;
+    freeUpTo_ = -1;
 }
 
 bool EncodingContext::admits(const PayloadDescriptor& desc) const {
