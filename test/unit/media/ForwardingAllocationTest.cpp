@@ -6,6 +6,7 @@
 #include "AllocationCounter.hpp"
 #include "channel/ChannelSocket.hpp"
 #include "channel/Request.hpp"
+#include "media/ChannelFixtures.hpp"
 #include "rtc/PortManager.hpp"
 #include "rtc/Router.hpp"
 #include "rtc/dtls/DtlsContext.hpp"
@@ -20,29 +21,6 @@
 namespace {
 
 using sfu::channel::json;
-
-struct NoopChannelListener : sfu::channel::ChannelSocket::Listener,
-                             sfu::channel::PayloadChannelSocket::Listener {
-    void onChannelRequest(sfu::channel::Request&) override {}
-    void onChannelEnd() override {}
-    void onPayloadNotification(const sfu::channel::PayloadNotification&) override {}
-    void onPayloadRequest(sfu::channel::Request&) override {}
-};
-
-struct Capture : sfu::channel::Responder {
-    json last;
-    void sendResponse(const json& response) override { last = response; }
-};
-
-// A socketpair whose far end is drained so that notifications never block.
-struct Pair {
-    int fds[2];
-    Pair() { socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }
-    ~Pair() {
-        ::close(fds[0]);
-        ::close(fds[1]);
-    }
-};
 
 int udpSocket(uint16_t& port) {
     const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -114,7 +92,7 @@ protected:
     json request(const std::string& method, json internal, json data) {
         const std::string text =
             json{{"id", ++id_}, {"method", method}, {"internal", internal}, {"data", data}}.dump();
-        Capture capture;
+        sfu::test::CaptureResponder capture;
         auto req = sfu::channel::Request::parse(reinterpret_cast<const uint8_t*>(text.data()),
                                                 text.size(), &capture);
         sfu::channel::runRequest(req, [&](sfu::channel::Request& r) { router_->handleRequest(r); });
@@ -130,8 +108,8 @@ protected:
     }
 
     uv_loop_t loop_;
-    Pair requests_, responses_, payloadIn_, payloadOut_;
-    NoopChannelListener listener_;
+    sfu::test::SocketPair requests_, responses_, payloadIn_, payloadOut_;
+    sfu::test::NoopChannelListener listener_;
     sfu::Settings settings_;
     std::unique_ptr<sfu::channel::ChannelSocket> channel_;
     std::unique_ptr<sfu::channel::PayloadChannelSocket> payload_;

@@ -10,6 +10,7 @@
 // usual L1T3 pattern 0, 2, 1, 2.
 #include "channel/ChannelSocket.hpp"
 #include "channel/Request.hpp"
+#include "media/ChannelFixtures.hpp"
 #include "rtc/Consumer.hpp"
 #include "rtc/PortManager.hpp"
 #include "rtc/RtpForward.hpp"
@@ -38,30 +39,6 @@ using sfu::rtp::RtpPacket;
 constexpr uint8_t kPayloadType = 101;
 constexpr uint32_t kFrameTicks = 3000; // 30 fps at 90 kHz
 constexpr uint64_t kFrameMs = 33;
-
-// ---- Channel plumbing --------------------------------------------------------
-
-struct NoopChannelListener : sfu::channel::ChannelSocket::Listener,
-                             sfu::channel::PayloadChannelSocket::Listener {
-    void onChannelRequest(sfu::channel::Request&) override {}
-    void onChannelEnd() override {}
-    void onPayloadNotification(const sfu::channel::PayloadNotification&) override {}
-    void onPayloadRequest(sfu::channel::Request&) override {}
-};
-
-struct Capture : sfu::channel::Responder {
-    json last;
-    void sendResponse(const json& response) override { last = response; }
-};
-
-struct SocketPair {
-    int fds[2];
-    SocketPair() { socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }
-    ~SocketPair() {
-        ::close(fds[0]);
-        ::close(fds[1]);
-    }
-};
 
 // ---- What the consumer sent --------------------------------------------------
 
@@ -436,7 +413,7 @@ protected:
             {"method", method},
             {"internal", {{"consumerId", "c1"}}},
             {"data", data}}.dump();
-        Capture capture;
+        sfu::test::CaptureResponder capture;
         auto req = sfu::channel::Request::parse(reinterpret_cast<const uint8_t*>(text.data()),
                                                 text.size(), &capture);
         sfu::channel::runRequest(req,
@@ -462,8 +439,8 @@ protected:
     }
 
     uv_loop_t loop_;
-    SocketPair requests_, notifications_, payloadIn_, payloadOut_;
-    NoopChannelListener noop_;
+    sfu::test::SocketPair requests_, notifications_, payloadIn_, payloadOut_;
+    sfu::test::NoopChannelListener noop_;
     sfu::Settings settings_;
     std::unique_ptr<sfu::channel::ChannelSocket> channel_;
     std::unique_ptr<sfu::channel::PayloadChannelSocket> payload_;
