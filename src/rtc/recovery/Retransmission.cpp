@@ -25,6 +25,12 @@ std::optional<size_t> SendSeqMap::indexOf(uint16_t outputSeq) const {
 
 void SendSeqMap::noteStore(uint16_t outputSeq, const PacketStore* store) {
     if (runCount_ > 0) {
+        // A late packet from before the oldest run it belongs to.
+        Run& oldest = runs_[runHead_];
+        if (oldest.store == store && rtp::isNewer(oldest.firstOutputSeq, outputSeq)) {
+            oldest.firstOutputSeq = outputSeq;
+            return;
+        }
         const Run& newest = runs_[(runHead_ + runCount_ - 1) % kMaxRuns];
         // A late packet older than the newest run stays in the run it
         // falls in: switches only happen at the newest output.
