@@ -22,12 +22,18 @@ What is checked:
   pictures, picture ids +1 per forwarded picture (also across dropped
   temporal layers), each switch beginning with a key frame of the new
   stream that the worker asked the sender for (PLI or FIR);
+- TL0PICIDX continues too, the VP8 payload after the descriptor is
+  untouched, and timestamps keep the capture spacing (within a second)
+  across switches;
 - preferred layers (consume answer, setPreferredLayers, dump), temporal
-  layer dropping, layerschange notifications (also null when every stream
-  stopped), the move to a lower stream when the forwarded one stops,
-  pause/resume, getStats;
-- a PipeConsumer forwards every stream unchanged but for SSRC and
-  sequence numbers, each from a key frame;
+  layer dropping and climbing, layerschange notifications (also null when
+  every stream stopped), the move to another stream when the forwarded one
+  stops, consumer and producer pause/resume, key frame requests from the
+  receiver and consumer.requestKeyFrame, a consumer created before any
+  media arrives, getStats;
+- a PipeConsumer forwards every stream on its own SSRC, payload unchanged,
+  sequence numbers continuous, timestamps with the sender's spacing, each
+  from a key frame;
 - argument validation (TypeError).
 
 Run: python3 -m unittest discover -s test/integration -p test_simulcast.py -v
@@ -161,6 +167,21 @@ def key_frame_requests(data):
             for off in range(12, len(pkt) - 7, 8):
                 out.append(("fir", struct.unpack_from("!I", pkt, off)[0]))
     return out
+
+
+def rtcp_nack(sender_ssrc, media_ssrc, seqs):
+    """A generic NACK (RFC 4585 6.2.1) for the sequence numbers given."""
+    fci = b""
+    seqs = sorted(set(seqs), key=lambda q: (q - seqs[0]) & 0xFFFF)
+    i = 0
+    while i < len(seqs):
+        pid, blp, j = seqs[i], 0, i + 1
+        while j < len(seqs) and 0 < (seqs[j] - pid) & 0xFFFF <= 16:
+            blp |= 1 << (((seqs[j] - pid) & 0xFFFF) - 1)
+            j += 1
+        fci += struct.pack("!HH", pid, blp)
+        i = j
+    return struct.pack("!BBHII", 0x81, 205, 2 + len(fci) // 4, sender_ssrc, media_ssrc) + fci
 
 
 class RtpRecord:
@@ -1369,7 +1390,6 @@ class SimulcastTest(unittest.TestCase):
         self.assertTrue(self.worker.alive)
         self.finish()
 
-
     def test_7_temporal_layers_only(self):
         """Changing only the temporal layer of the stream forwarded: down to
         TID 0 at once, back up at the next frame that allows it, with no key
@@ -1461,6 +1481,83 @@ class SimulcastTest(unittest.TestCase):
             self.assertEqual(self.dump().get("producerPaused"), False)
 
         self.report(self.check_pause_resume(pause, resume))
+        self.finish()
+
+    def nack_and_collect(self, packets):
+        """NACKs `packets` (records of the consumer's stream) from the
+        receiver and returns {nacked seq: RTX record} of what came back."""
+        t_nack = time.monotonic()
+        self.receiver.sock.sendto(
+            rtcp_nack(4242, CONSUMER_SSRC, [p.seq for p in packets]),
+            (lu.LOCAL_IP, self.recv_port))
+        wanted = {p.seq for p in packets}
+
+        def resent():
+            out = {}
+            for r in self.receiver.rtp(CONSUMER_RTX_SSRC, since=t_nack):
+                if len(r.payload) >= 2:
+                    out[struct.unpack_from("!H", r.payload)[0]] = r
+            return out
+
+        deadline = time.monotonic() + 1.0 * self.scale
+        while time.monotonic() < deadline and not wanted <= set(resent()):
+            time.sleep(0.02)
+        return resent()
+
+    def assert_resent(self, originals, resent):
+        """Each original came back over RTX unchanged: same timestamp, marker
+        and payload (with the descriptor as forwarded the first time)."""
+        missing = [p for p in originals if p.seq not in resent]
+        self.assertEqual(missing, [], "not retransmitted; consumer stats %s\n%s"
+                         % (self.consumer_request("consumer.getStats")[0], self.diagnostics()))
+        for p in originals:
+            r = resent[p.seq]
+            self.assertEqual(r.pt, CONSUMER_RTX_PT, r)
+            self.assertEqual((r.ts, r.marker, r.payload[2:]), (p.ts, p.marker, p.payload),
+                             "RTX of %r differs: %r" % (p, r))
+
+    def test_10_retransmission(self):
+        """A NACK from the receiver for packets of the stream forwarded is
+        answered over RTX with the packets as forwarded, and the stream
+        itself stays clean."""
+        self.setup_media()
+        self.start_consumer()
+        time.sleep(0.3)
+        recent = [p for p in self.receiver.rtp(CONSUMER_SSRC)
+                  if time.monotonic() - p.t >= 0.05][-6:]
+        resent = self.nack_and_collect(recent)
+        self.assert_resent(recent, resent)
+        rtx_seqs = sorted(r.seq for r in resent.values())
+        self.assertEqual(rtx_seqs, list(range(rtx_seqs[0], rtx_seqs[0] + len(rtx_seqs))),
+                         "RTX sequence numbers")
+        stats = self.consumer_request("consumer.getStats")[0]
+        self.assertGreaterEqual(stats.get("packetsRetransmitted", 0), len(recent), stats)
+        time.sleep(0.3)
+        self.assert_forwarded_ok(self.receiver.rtp(CONSUMER_SSRC))
+        self.report("resent %s; consumer stats %s" % (
+            sorted(resent), {k: stats.get(k) for k in ("nackCount", "nackPacketCount",
+                                                         "packetsRetransmitted")}))
+        self.finish()
+
+    @unittest.expectedFailure
+    def test_11_retransmission_across_a_switch(self):
+        """Packets forwarded from the previous stream just before a switch
+        can still be repaired, as mediasoup 3.8 does (its consumer keeps
+        what it sent, 600 packets / 2 s, whichever stream it came from).
+
+        Known failure: SimulcastConsumer::rewriteResend() refuses resends
+        from another run than the current one (picture ids are rewritten
+        per run), so the consumer counts them in retransmissionsUnavailable
+        and the receiver's NACK goes unanswered. Remove the decorator once
+        the worker serves them."""
+        self.setup_media()
+        self.start_consumer()
+        t_down = time.monotonic()
+        self.consumer_request("consumer.setPreferredLayers", {"spatialLayer": 0})
+        self.wait_pictures(0, 2, since=t_down)
+        previous = [p for p in self.receiver.rtp(CONSUMER_SSRC) if p.stream == 2][-3:]
+        resent = self.nack_and_collect(previous)
+        self.assert_resent(previous, resent)
         self.finish()
 
 if __name__ == "__main__":
