@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,7 +137,7 @@ protected:
 
 private:
     void updateActive(bool wasActive);
-    ConsumerStream* streamBySsrc(uint32_t ssrc);
+    std::optional<size_t> streamIndexBySsrc(uint32_t ssrc) const;
 
     bool paused_ = false;
     bool producerPaused_ = false;

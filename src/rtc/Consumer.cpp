@@ -128,13 +128,13 @@ void Consumer::setTransportConnected(bool connected) {
     updateActive(wasActive);
 }
 
-ConsumerStream* Consumer::streamBySsrc(uint32_t ssrc) {
-    for (const auto& stream : streams_) {
-        if (stream->ssrc() == ssrc) {
-            return stream.get();
+std::optional<size_t> Consumer::streamIndexBySsrc(uint32_t ssrc) const {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+        if (streams_[i]->ssrc() == ssrc) {
+            return i;
         }
     }
-    return nullptr;
+    return std::nullopt;
 }
 
 std::vector<uint32_t> Consumer::ssrcs() const {
@@ -165,8 +165,8 @@ void Consumer::collectSenderReports(std::vector<std::pair<uint32_t, rtcp::Sender
 }
 
 void Consumer::receiveReportBlock(const rtcp::ReportBlock& block) {
-    ConsumerStream* stream = streamBySsrc(block.ssrc);
-    if (stream != nullptr && stream->rtp().receiveReportBlock(block)) {
+    const auto index = streamIndexBySsrc(block.ssrc);
+    if (index && streams_[*index]->rtp().receiveReportBlock(block)) {
         emitScore();
     }
 }
@@ -183,33 +183,31 @@ uint32_t Consumer::roundTripTimeMs() const {
 
 void Consumer::receiveKeyFrameRequest(bool fir, uint32_t ssrc, uint64_t nowMs) {
     (void)nowMs;
-    ConsumerStream* stream = streamBySsrc(ssrc);
-    if (stream == nullptr) {
+    const auto index = streamIndexBySsrc(ssrc);
+    if (!index) {
         return;
     }
+    RtpStreamSend& stream = streams_[*index]->rtp();
     if (fir) {
-        ++stream->rtp().firCount;
+        ++stream.firCount;
     } else {
-        ++stream->rtp().pliCount;
+        ++stream.pliCount;
     }
     const TraceEventType type = fir ? TraceEventType::Fir : TraceEventType::Pli;
     if (traceEvents_.enabled(type)) {
         emitTrace(type, "in", json{{"ssrc", ssrc}});
     }
     if (active()) {
-        for (size_t i = 0; i < streams_.size(); ++i) {
-            if (streams_[i].get() == stream) {
-                requestKeyFrame(i);
-            }
-        }
+        requestKeyFrame(*index);
     }
 }
 
 void Consumer::receiveNack(const rtcp::NackView& nack, uint64_t nowMs) {
-    ConsumerStream* stream = streamBySsrc(nack.mediaSsrc());
-    if (stream == nullptr) {
+    const auto index = streamIndexBySsrc(nack.mediaSsrc());
+    if (!index) {
         return;
     }
+    ConsumerStream* stream = streams_[*index].get();
     if (traceEvents_.enabled(TraceEventType::Nack)) {
         emitTrace(TraceEventType::Nack, "in", json{{"ssrc", stream->ssrc()}});
     }
