@@ -2,8 +2,8 @@
 // values taken from its first octets) and as an SPS; then read as a stream
 // of frame-marked packets for one consumer's temporal filter.
 #include "FuzzUtil.hpp"
-#include "rtc/codecs/Codecs.hpp"
-#include "rtc/codecs/H264.hpp"
+#include "protocol/codecs/Codecs.hpp"
+#include "protocol/codecs/H264.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // Opus: the input is parsed as one payload; whatever parses must keep to
 // RFC 6716's limits.
 #include "FuzzUtil.hpp"
-#include "rtc/codecs/Codecs.hpp"
-#include "rtc/codecs/Opus.hpp"
+#include "protocol/codecs/Codecs.hpp"
+#include "protocol/codecs/Opus.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -2,8 +2,8 @@
 // again; then read as a stream for one consumer: a target octet, then
 // packets, each behind a length octet (0 = the source switches streams).
 #include "FuzzUtil.hpp"
-#include "rtc/codecs/Codecs.hpp"
-#include "rtc/codecs/Vp8.hpp"
+#include "protocol/codecs/Codecs.hpp"
+#include "protocol/codecs/Vp8.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // whatever remains. The first byte picks options: bit 0 sets a remote
 // fingerprint, bit 1 fires the timer after each datagram, bit 2 closes at
 // the end.
-#include "rtc/dtls/DtlsTransport.hpp"
+#include "protocol/dtls/DtlsTransport.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,8 +1,8 @@
 // Classifies arbitrary bytes as RFC 7983 says and checks the verdict against
 // the rules restated independently here; whatever claims to be STUN is also
 // handed to the parser.
-#include "rtc/ice/Demux.hpp"
-#include "rtc/ice/StunMessage.hpp"
+#include "protocol/ice/Demux.hpp"
+#include "protocol/ice/StunMessage.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -11,11 +11,11 @@
 // with bit 7 set restarts ICE with the other of two fixed credential sets.
 // Everything the server sends must parse and verify, and its state must stay
 // consistent with its tuples.
-#include "rtc/ice/Crc32.hpp"
-#include "rtc/ice/Demux.hpp"
-#include "rtc/ice/IceServer.hpp"
-#include "rtc/ice/StunBuilder.hpp"
-#include "rtc/ice/StunMessage.hpp"
+#include "protocol/ice/Crc32.hpp"
+#include "protocol/ice/Demux.hpp"
+#include "protocol/ice/IceServer.hpp"
+#include "protocol/ice/StunBuilder.hpp"
+#include "protocol/ice/StunMessage.hpp"
 
 #include <arpa/inet.h>
 #include <array>

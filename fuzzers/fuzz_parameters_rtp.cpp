@@ -1,9 +1,9 @@
 // Arbitrary bytes as JSON through every parameter parser. Properties checked:
 // the only exception a parser may throw is sfu::TypeError, and whatever it
 // accepts serialises to JSON that parses back to the same value.
-#include "rtc/parameters/RtpMapping.hpp"
-#include "rtc/parameters/RtpParameters.hpp"
-#include "rtc/parameters/SctpParameters.hpp"
+#include "protocol/parameters/RtpMapping.hpp"
+#include "protocol/parameters/RtpParameters.hpp"
+#include "protocol/parameters/SctpParameters.hpp"
 #include "utils/Errors.hpp"
 
 #include <cstddef>

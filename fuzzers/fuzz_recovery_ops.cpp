@@ -10,13 +10,13 @@
 //  - SendSeqMap + buildRetransmission: lookups return the last mapping
 //    recorded; the retransmission, RTX decoded, equals a first-send rewrite.
 //  - KeyFrameRequestManager: requests are never closer than the delay.
-#include "rtc/recovery/KeyFrameRequestManager.hpp"
-#include "rtc/recovery/NackGenerator.hpp"
-#include "rtc/recovery/PacketStore.hpp"
-#include "rtc/recovery/Retransmission.hpp"
-#include "rtc/rtcp/Feedback.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
-#include "rtc/rtp/SeqNum.hpp"
+#include "protocol/recovery/KeyFrameRequestManager.hpp"
+#include "protocol/recovery/NackGenerator.hpp"
+#include "protocol/recovery/PacketStore.hpp"
+#include "protocol/recovery/Retransmission.hpp"
+#include "protocol/rtcp/Feedback.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
+#include "protocol/rtp/SeqNum.hpp"
 
 #include <array>
 #include <bitset>

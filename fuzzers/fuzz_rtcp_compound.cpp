@@ -1,7 +1,7 @@
 // Walks an arbitrary buffer as a compound RTCP packet, reads every field of
 // every packet through the views, and checks that whatever decodes rebuilds
 // into bytes that decode to the same value and rebuild identically.
-#include "rtc/rtcp/Rtcp.hpp"
+#include "protocol/rtcp/Rtcp.hpp"
 
 #include <algorithm>
 #include <cstddef>

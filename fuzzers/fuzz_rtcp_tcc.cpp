@@ -5,7 +5,7 @@
 //  - Build: the same octets drive a builder (sequence steps, losses, arrival
 //    times); every packet it emits must parse back to what was added, within
 //    the 250 us quantum and without drift.
-#include "rtc/rtcp/TransportCc.hpp"
+#include "protocol/rtcp/TransportCc.hpp"
 
 #include <cstddef>
 #include <cstdint>

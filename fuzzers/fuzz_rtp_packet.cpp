@@ -2,8 +2,8 @@
 // mutates a copy with spare capacity (add, remove, remap, form conversions,
 // RTX round trip, padding, payload shifts), checking after each step that
 // the bytes still parse to exactly what the view reports.
-#include "rtc/rtp/Extensions.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
+#include "protocol/rtp/Extensions.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
 
 #include <array>
 #include <cstdint>

@@ -2,9 +2,9 @@
 // packets and base64 keys. Also protects arbitrary bytes as RTP/RTCP and
 // checks that whatever protects unprotects back to the same bytes. The first
 // input byte picks the suite and what to do.
-#include "rtc/srtp/Base64.hpp"
-#include "rtc/srtp/CryptoSuite.hpp"
-#include "rtc/srtp/SrtpSession.hpp"
+#include "protocol/srtp/Base64.hpp"
+#include "protocol/srtp/CryptoSuite.hpp"
+#include "protocol/srtp/SrtpSession.hpp"
 
 #include <array>
 #include <cstdlib>

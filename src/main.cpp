@@ -5,7 +5,7 @@
 #include "Settings.hpp"
 #include "Worker.hpp"
 #include "deps/Libraries.hpp"
-#include "rtc/dtls/DtlsContext.hpp"
+#include "protocol/dtls/DtlsContext.hpp"
 
 #include <csignal>
 #include <cstdio>

@@ -1,6 +1,6 @@
 // Per-packet cost of parsing and of the per-consumer decision, on payloads
 // shaped like real ones.
-#include "rtc/codecs/Codecs.hpp"
+#include "protocol/codecs/Codecs.hpp"
 
 #include <algorithm>
 #include <benchmark/benchmark.h>

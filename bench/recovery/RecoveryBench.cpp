@@ -1,9 +1,9 @@
 // Loss recovery hot paths: NACK generation on a lossy stream, storing and
 // finding packets, and building an RTX retransmission from the shared store.
-#include "rtc/recovery/NackGenerator.hpp"
-#include "rtc/recovery/PacketStore.hpp"
-#include "rtc/recovery/Retransmission.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
+#include "protocol/recovery/NackGenerator.hpp"
+#include "protocol/recovery/PacketStore.hpp"
+#include "protocol/recovery/Retransmission.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
 
 #include <array>
 #include <benchmark/benchmark.h>

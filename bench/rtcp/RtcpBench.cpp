@@ -2,7 +2,7 @@
 // views, and building a transport-cc feedback for 100 packets. Heap
 // allocations are counted by replacing the global operator new; the parse
 // path must make none.
-#include "rtc/rtcp/Rtcp.hpp"
+#include "protocol/rtcp/Rtcp.hpp"
 
 #include <benchmark/benchmark.h>
 #include <cstdint>

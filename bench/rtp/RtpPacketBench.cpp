@@ -4,10 +4,10 @@
 // are replaced with the unit tests' counting ones; every benchmark reports
 // allocs_per_iter, which must stay 0.
 #include "AllocationCounter.hpp"
-#include "rtc/rtp/Extensions.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
-#include "rtc/rtp/SeqRewriter.hpp"
-#include "rtc/rtp/Time.hpp"
+#include "protocol/rtp/Extensions.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
+#include "protocol/rtp/SeqRewriter.hpp"
+#include "protocol/rtp/Time.hpp"
 
 #include <array>
 #include <benchmark/benchmark.h>

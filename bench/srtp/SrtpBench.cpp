@@ -3,8 +3,8 @@
 // (what a packet costs end to end; unprotect alone is the difference).
 // malloc, calloc and realloc are counted for the whole process, libsrtp and
 // its crypto back end included; allocs_per_iter must stay 0.
-#include "rtc/srtp/CryptoSuite.hpp"
-#include "rtc/srtp/SrtpSession.hpp"
+#include "protocol/srtp/CryptoSuite.hpp"
+#include "protocol/srtp/SrtpSession.hpp"
 
 #include <array>
 #include <atomic>

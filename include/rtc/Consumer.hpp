@@ -6,16 +6,17 @@
 #pragma once
 
 #include "channel/Request.hpp"
+#include "protocol/parameters/RtpParameters.hpp"
+#include "protocol/rtcp/Addressed.hpp"
+#include "protocol/rtcp/Feedback.hpp"
+#include "protocol/rtcp/Reports.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/ConsumerStream.hpp"
 #include "rtc/Producer.hpp"
 #include "rtc/RtpForward.hpp"
 #include "rtc/RtpStream.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
-#include "rtc/parameters/RtpParameters.hpp"
-#include "rtc/rtcp/Feedback.hpp"
-#include "rtc/rtcp/Reports.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -39,9 +40,6 @@ public:
         virtual void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) = 0;
     };
 
-    // Parses the transport.consume request data; throws sfu::TypeError.
-    static std::unique_ptr<Consumer> create(std::string id, std::string producerId, Shared& shared,
-                                            Listener& listener, const nlohmann::json& data);
     virtual ~Consumer() = default;
     Consumer(const Consumer&) = delete;
     Consumer& operator=(const Consumer&) = delete;
@@ -73,6 +71,9 @@ public:
     void collectSenderReports(std::vector<std::pair<uint32_t, rtcp::SenderInfo>>& reports,
                               uint64_t nowMs);
     const std::string& cname() const { return cname_; }
+    // An RTCP item about one of our streams (report block, NACK, PLI, FIR):
+    // the handlers below, by kind.
+    void receiveRtcp(const rtcp::AddressedItem& item, uint64_t nowMs);
     void receiveReportBlock(const rtcp::ReportBlock& block);
     // Round trip to the receiver from its reports, 0 while unknown.
     uint32_t roundTripTimeMs() const;

@@ -1,17 +1,18 @@
 // One RTP stream a consumer sends: its counters and reports (RtpStreamSend),
-// its sequence numbering, the copy of each producer packet into what the
-// endpoint negotiated, and the answers to the endpoint's NACKs from the
-// producer streams' packet stores. A simple or simulcast consumer has one,
-// a pipe consumer one per producer encoding.
+// its sequence numbering, the one place where a producer packet becomes the
+// endpoint's copy (send(): the consumer's decision applied), and the answers
+// to the endpoint's NACKs from the producer streams' packet stores. A simple
+// or simulcast consumer has one, a pipe consumer one per producer encoding.
 #pragma once
 
+#include "protocol/codecs/PayloadRewrite.hpp"
+#include "protocol/parameters/RtpParameters.hpp"
+#include "protocol/recovery/Retransmission.hpp"
+#include "protocol/rtcp/Feedback.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
+#include "protocol/rtp/SeqRewriter.hpp"
 #include "rtc/RtpForward.hpp"
 #include "rtc/RtpStream.hpp"
-#include "rtc/parameters/RtpParameters.hpp"
-#include "rtc/recovery/Retransmission.hpp"
-#include "rtc/rtcp/Feedback.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
-#include "rtc/rtp/SeqRewriter.hpp"
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,19 @@
 #include <string>
 
 namespace sfu::rtc {
+
+// What a consumer decided for a producer packet it forwards: how the packet
+// translates into its send stream. ConsumerStream::send() applies it.
+struct ForwardParams {
+    uint16_t sequenceNumber = 0;
+    // Added to the producer's timestamp.
+    uint32_t timestampOffset = 0;
+    uint8_t payloadType = 0;
+    // Set the marker bit (the packet ends the highest layer forwarded).
+    bool setMarker = false;
+    // Picture id / TL0PICIDX continuity across streams and dropped layers.
+    codecs::PayloadRewrite payload;
+};
 
 class ConsumerStream {
 public:
@@ -63,20 +77,21 @@ public:
         syncRequired_ = false;
     }
 
-    // The whole path of a consumer that forwards one producer stream as is:
-    // waits for the sync point, renumbers, copies and records. The copy (in
-    // a buffer shared by every consumer, valid until the next packet) is
-    // ready for the wire; nullopt when nothing is to be sent.
-    std::optional<rtp::RtpPacket> forward(const rtp::RtpPacket& packet, uint8_t payloadType,
-                                          const RtpForwardInfo& info);
+    // The decision of a consumer that forwards a producer stream as it is:
+    // wait for the sync point (for video a key frame), then renumber.
+    // Nullopt when the packet is not to be sent.
+    std::optional<ForwardParams> decideAsIs(const rtp::RtpPacket& packet, uint8_t payloadType,
+                                            const RtpForwardInfo& info);
 
-    // The steps of forward() for a consumer that decides more itself
-    // (simulcast): a raw copy of the producer packet, then its rewrite into
-    // this stream (ssrc, `seq`, payload type, timestamp + `timestampOffset`,
-    // extension ids, MID), recorded for NACKs and counted as sent.
-    std::optional<rtp::RtpPacket> copy(const rtp::RtpPacket& packet);
-    void finish(rtp::RtpPacket& copy, uint16_t seq, uint32_t timestampOffset, uint8_t payloadType,
-                uint16_t producerSeq, const RtpForwardInfo& info);
+    // The one place a decision is applied: a copy of the producer packet (in
+    // a buffer shared by every consumer, valid until the next packet) with
+    // this stream's SSRC, the decided sequence number, payload type,
+    // timestamp, marker and payload fields, the endpoint's extension ids and
+    // MID; recorded for NACKs and counted as sent. Ready for the wire;
+    // nullopt when it cannot be made (counted as discarded).
+    std::optional<rtp::RtpPacket> send(const rtp::RtpPacket& packet, const ForwardParams& params,
+                                       const RtpForwardInfo& info);
+    // The numbering, for consumers that decide themselves.
     rtp::SeqRewriter& seq() { return seq_; }
 
     // Answers a NACK from the endpoint: every packet still known is rebuilt
@@ -117,7 +132,6 @@ inline constexpr size_t kConsumerSendBufferSize = 65536 + 256;
 template <typename Send>
 void ConsumerStream::receiveNack(const rtcp::NackView& nack, uint64_t nowMs, bool canResend,
                                  ResendHook* hook, Send&& send) {
-    ++stream_->nackCount;
     if (!canResend) {
         countUnavailable(nack);
         return;
@@ -142,7 +156,7 @@ void ConsumerStream::receiveNack(const rtcp::NackView& nack, uint64_t nowMs, boo
             stream_->countRetransmission(packet->size(), nowMs);
             send(*packet, rtx_.has_value());
         });
-    stream_->nackPacketCount += response.requested;
+    stream_->countNackReceived(response.requested);
     retransmissionsUnavailable_ += response.unknown + response.notStored;
 }
 

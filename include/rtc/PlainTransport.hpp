@@ -6,8 +6,8 @@
 
 #include "deps/SockAddr.hpp"
 #include "deps/UdpSocket.hpp"
-#include "rtc/Transport.hpp"
-#include "rtc/srtp/SrtpSession.hpp"
+#include "protocol/srtp/SrtpSession.hpp"
+#include "rtc/SrtpTransport.hpp"
 
 #include <memory>
 #include <optional>
@@ -16,7 +16,7 @@
 
 namespace sfu::rtc {
 
-class PlainTransport final : public Transport, private deps::UdpSocket::Listener {
+class PlainTransport final : public SrtpTransport, private deps::UdpSocket::Listener {
 public:
     PlainTransport(std::string id, Shared& shared, Transport::Listener& listener,
                    const nlohmann::json& data);
@@ -35,6 +35,8 @@ private:
     bool isConnected() const override;
     void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
     void sendRtcpPacket(const uint8_t* data, size_t length) override;
+    // Every datagram out, counted as sent.
+    void send(deps::UdpSocket& socket, const Remote& remote, const uint8_t* data, size_t length);
 
     void onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
                      const sockaddr* remote) override;
@@ -56,8 +58,6 @@ private:
     // peer's key is known.
     std::optional<srtp::CryptoSuite> srtpSuite_;
     std::vector<uint8_t> srtpLocalKey_;
-    std::unique_ptr<srtp::SrtpSession> srtpOut_;
-    std::unique_ptr<srtp::SrtpSession> srtpIn_;
 };
 
 } // namespace sfu::rtc

@@ -1,32 +1,34 @@
 // A Producer: one media source received on a transport (a track, possibly
-// several simulcast encodings). It matches incoming packets to its encodings,
-// keeps a receive stream per encoding, rewrites each packet into the router's
-// space (mapped payload type and SSRC, canonical header extension ids) and
-// requests key frames from the sender when consumers need them.
+// several simulcast encodings). It keeps a receive stream per encoding
+// (ProducerStream: loss recovery, key frame requests, statistics), rewrites
+// each packet the transport's RTP listener hands it into the router's space
+// (mapped payload type and SSRC, canonical header extension ids), and speaks
+// for its streams to the host (scores, trace events, video orientation).
 #pragma once
 
 #include "channel/Request.hpp"
+#include "protocol/parameters/RtpMapping.hpp"
+#include "protocol/parameters/RtpParameters.hpp"
+#include "protocol/rtcp/Addressed.hpp"
+#include "protocol/rtcp/Compound.hpp"
+#include "protocol/rtp/Extensions.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
+#include "rtc/ProducerStream.hpp"
 #include "rtc/RtpForward.hpp"
 #include "rtc/RtpStream.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
-#include "rtc/parameters/RtpMapping.hpp"
-#include "rtc/parameters/RtpParameters.hpp"
-#include "rtc/recovery/KeyFrameRequestManager.hpp"
-#include "rtc/recovery/NackGenerator.hpp"
-#include "rtc/recovery/PacketStore.hpp"
-#include "rtc/rtcp/Compound.hpp"
-#include "rtc/rtp/Extensions.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sfu::rtc {
 
-class Producer {
+class Producer : private ProducerStream::Listener {
 public:
     class Listener {
     public:
@@ -52,12 +54,18 @@ public:
     // The ids this producer's sender uses for each extension type.
     const rtp::ExtensionIds& extensionIds() const { return extensionIds_; }
 
-    // Matches the packet to an encoding, updates its stream and, unless it
-    // is discarded, rewrites it into the router's space. `info` is filled
-    // for the consumers.
-    ReceiveResult receiveRtpPacket(rtp::RtpPacket& packet, uint64_t nowMs, RtpForwardInfo& info);
-    // The sender's SR about one of our streams; false when it is not ours.
-    bool receiveSenderReport(uint32_t ssrc, const rtcp::SenderInfo& info, uint64_t nowMs);
+    // The encoding a RID names (the RTP listener asks).
+    std::optional<size_t> encodingIndexByRid(std::string_view rid) const;
+
+    // A packet of encoding `encodingIndex`, as the RTP listener found: the
+    // stream takes it and, unless it is discarded, it is rewritten into the
+    // router's space. `info` is filled for the consumers.
+    ReceiveResult receiveRtpPacket(size_t encodingIndex, rtp::RtpPacket& packet, uint64_t nowMs,
+                                   RtpForwardInfo& info);
+    // An RTCP item from the sender about one of our streams: its sender
+    // report, or its DLRR answer to our RRTR (`ourSsrc`: the SSRC of our
+    // reports).
+    void receiveRtcp(const rtcp::AddressedItem& item, uint32_t ourSsrc, uint64_t nowMs);
     // Appends the report blocks of every started stream to `blocks`.
     void collectReportBlocks(std::vector<rtcp::ReportBlock>& blocks, uint64_t nowMs);
 
@@ -65,49 +73,34 @@ public:
     void requestKeyFrame(uint32_t mappedSsrc, uint64_t nowMs);
     // Periodic work of loss recovery: NACK retries, key frame retries.
     void tick(uint64_t nowMs);
-    // The round trip to the sender, when the transport knows it: NACK
-    // retries are spaced by it.
-    void setRoundTripTime(uint32_t rttMs) { rttMs_ = rttMs; }
+    // The round trip to the sender measured on the same path by other
+    // means (the transport's consumers): for the streams that measured none
+    // themselves.
+    void setPathRoundTripTime(uint32_t rttMs);
 
     // Scores of the started streams, for the host ({ssrc, rid?, score}).
     nlohmann::json scores() const;
     // One score per encoding (0 for streams that have not started).
     std::vector<uint8_t> encodingScores() const;
-    uint32_t mappedSsrc(size_t encodingIndex) const { return encodings_[encodingIndex].mappedSsrc; }
-    // The receive stream of an encoding, null until its first packet.
-    RtpStreamRecv* stream(size_t encodingIndex) const {
-        return encodingIndex < encodings_.size() ? encodings_[encodingIndex].stream.get() : nullptr;
+    uint32_t mappedSsrc(size_t encodingIndex) const {
+        return streams_[encodingIndex]->mappedSsrc();
     }
-    size_t encodingCount() const { return encodings_.size(); }
+    // The statistics of an encoding's stream, null until its first packet.
+    const RtpStreamRecv* stream(size_t encodingIndex) const {
+        return encodingIndex < streams_.size() ? streams_[encodingIndex]->rtp() : nullptr;
+    }
+    ProducerStream& producerStream(size_t encodingIndex) { return *streams_[encodingIndex]; }
+    size_t encodingCount() const { return streams_.size(); }
 
     void handleRequest(channel::Request& request);
     nlohmann::json dump() const;
     nlohmann::json stats(uint64_t nowMs);
 
 private:
-    struct Encoding {
-        params::RtpEncodingParameters params;
-        uint32_t mappedSsrc = 0;
-        const params::RtpCodecParameters* codec = nullptr;
-        codecs::Codec codecType = codecs::Codec::Unknown;
-        const params::RtpCodecParameters* rtxCodec = nullptr;
-        std::unique_ptr<RtpStreamRecv> stream;
-        // The RTX stream's SSRC, declared or learnt from its first packet.
-        std::optional<uint32_t> rtxSsrc;
-        // Loss recovery (video with NACK negotiated).
-        std::unique_ptr<recovery::NackGenerator> nack;
-        // What consumers retransmit from, stored once for all of them.
-        std::unique_ptr<recovery::PacketStore> store;
-        recovery::KeyFrameRequestManager keyFrames;
-    };
+    // ProducerStream::Listener
+    void onProducerStreamFeedback(ProducerStream& stream, ProducerStream::Feedback type,
+                                  const uint8_t* data, size_t length, size_t count) override;
 
-    Encoding* findEncoding(const rtp::RtpPacket& packet);
-    // Turns an RTX packet of `encoding` back into the original; false when
-    // it is to be dropped.
-    bool decapsulateRtx(Encoding& encoding, rtp::RtpPacket& packet);
-    void sendNacks(Encoding& encoding, uint64_t nowMs);
-    void sendKeyFrameRequest(Encoding& encoding);
-    RtpStreamRecv& startStream(Encoding& encoding, uint32_t ssrc);
     void emitScore();
     void emitTrace(TraceEventType type, const char* direction, nlohmann::json info);
     void checkVideoOrientation(const rtp::RtpPacket& packet);
@@ -120,9 +113,9 @@ private:
     params::RtpParameters rtpParameters_;
     params::RtpMapping rtpMapping_;
     uint32_t keyFrameRequestDelayMs_ = 0;
-    uint32_t rttMs_ = 0;
     bool paused_ = false;
-    std::vector<Encoding> encodings_;
+    // One per encoding, in the order of rtpParameters.encodings.
+    std::vector<std::unique_ptr<ProducerStream>> streams_;
     // Payload type -> mapped payload type (0 = not mapped).
     std::array<uint8_t, 128> mappedPayloadTypes_{};
     rtp::ExtensionIds extensionIds_;

@@ -2,7 +2,7 @@
 // that the packet is parsed once however many consumers there are.
 #pragma once
 
-#include "rtc/codecs/Codecs.hpp"
+#include "protocol/codecs/Codecs.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -25,8 +25,5 @@ struct RtpForwardInfo {
     // when the stream has no loss recovery).
     const recovery::PacketStore* store = nullptr;
 };
-
-// Trace event types an entity can be asked to emit ("trace" notifications).
-enum class TraceEventType : uint8_t { Rtp, KeyFrame, Nack, Pli, Fir, Probation, Bwe };
 
 } // namespace sfu::rtc

@@ -4,10 +4,10 @@
 // and sender info of the RTCP schedule and keep the 0-10 stream score.
 #pragma once
 
-#include "rtc/parameters/Enums.hpp"
-#include "rtc/rtcp/Reports.hpp"
-#include "rtc/rtp/RateCalculator.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
+#include "protocol/parameters/Enums.hpp"
+#include "protocol/rtcp/Reports.hpp"
+#include "protocol/rtp/RateCalculator.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
 
 #include <array>
 #include <cstdint>
@@ -30,6 +30,26 @@ struct RtpStreamParams {
     bool useNack = false;
     bool usePli = false;
     bool useFir = false;
+};
+
+// What a stream counts besides packets and bytes: discards and the loss
+// recovery and key frame request traffic about it.
+struct RtpStreamCounters {
+    uint64_t packetsDiscarded = 0;
+    uint64_t packetsRepaired = 0;
+    uint64_t packetsRetransmitted = 0;
+    uint64_t nackCount = 0;
+    uint64_t nackPacketCount = 0;
+    uint64_t pliCount = 0;
+    uint64_t firCount = 0;
+    uint64_t rtxPacketsDiscarded = 0;
+
+    void countNack(size_t packets) {
+        ++nackCount;
+        nackPacketCount += packets;
+    }
+    // Adds the counters to a getStats entry.
+    void addTo(nlohmann::json& stats) const;
 };
 
 // Scores of the last few report intervals, weighted towards the newest, so
@@ -83,15 +103,15 @@ public:
     uint32_t jitter() const { return static_cast<uint32_t>(jitter_); }
     uint64_t bitrate(uint64_t nowMs) { return rate_.rate(nowMs); }
 
-    // Counters owned by loss recovery and keyframe requests.
-    uint64_t packetsDiscarded = 0;
-    uint64_t packetsRepaired = 0;
-    uint64_t packetsRetransmitted = 0;
-    uint64_t nackCount = 0;
-    uint64_t nackPacketCount = 0;
-    uint64_t pliCount = 0;
-    uint64_t firCount = 0;
-    uint32_t rtxPacketsDiscarded = 0;
+    // Loss recovery and key frame requests, as the ProducerStream does them.
+    void countDiscarded() { ++counters_.packetsDiscarded; }
+    void countRtxDiscarded() { ++counters_.rtxPacketsDiscarded; }
+    void countRepaired() { ++counters_.packetsRepaired; }
+    void countRetransmitted() { ++counters_.packetsRetransmitted; }
+    void countNackSent(size_t packets) { counters_.countNack(packets); }
+    void countPliSent() { ++counters_.pliCount; }
+    void countFirSent() { ++counters_.firCount; }
+    const RtpStreamCounters& counters() const { return counters_; }
 
     // The inbound-rtp entry of a getStats answer.
     nlohmann::json stats(uint64_t nowMs);
@@ -123,6 +143,7 @@ private:
     std::optional<rtcp::SenderInfo> lastSenderInfo_;
     ScoreHistory scores_;
     rtp::BasicRateCalculator<100> rate_;
+    RtpStreamCounters counters_;
 };
 
 class RtpStreamSend {
@@ -147,12 +168,13 @@ public:
     bool hasRoundTripTime() const { return haveRtt_; }
     uint64_t bitrate(uint64_t nowMs) { return rate_.rate(nowMs); }
 
-    uint64_t packetsRetransmitted = 0;
-    uint64_t packetsDiscarded = 0;
-    uint64_t nackCount = 0;
-    uint64_t nackPacketCount = 0;
-    uint64_t pliCount = 0;
-    uint64_t firCount = 0;
+    // What the receiver asked for and what could not be sent, as the
+    // ConsumerStream answers it.
+    void countDiscarded() { ++counters_.packetsDiscarded; }
+    void countNackReceived(size_t packets) { counters_.countNack(packets); }
+    void countNackedPacket() { ++counters_.nackPacketCount; }
+    void countKeyFrameRequest(bool fir) { ++(fir ? counters_.firCount : counters_.pliCount); }
+    const RtpStreamCounters& counters() const { return counters_; }
 
     // The outbound-rtp entry of a getStats answer.
     nlohmann::json stats(uint64_t nowMs);
@@ -170,6 +192,7 @@ private:
     bool haveRtt_ = false;
     ScoreHistory scores_;
     rtp::BasicRateCalculator<100> rate_;
+    RtpStreamCounters counters_;
 };
 
 } // namespace sfu::rtc

@@ -1,11 +1,8 @@
-// Consumers that forward producer streams as they are, each to one send
-// stream of their own: sequence numbers rewritten so that the receiver sees
-// one continuous stream across pauses, and for video a start (and restart)
-// on a key frame.
-//
-// SimpleConsumer: the one stream of a single-stream producer.
-// PipeConsumer: every stream of a producer (all its simulcast encodings), to
-// another router's PipeTransport, which rebuilds the producer there.
+// The consumer of a single-stream producer: forwards the stream as it is to
+// one send stream of its own, sequence numbers rewritten so that the
+// receiver sees one continuous stream across pauses, and for video a start
+// (and restart) on a key frame. PipeConsumer does the same for every stream
+// of a producer.
 #pragma once
 
 #include "rtc/Consumer.hpp"
@@ -28,19 +25,6 @@ protected:
     uint8_t producerScore() const override;
     void requestKeyFrame() override;
     void requestKeyFrame(size_t streamIndex) override;
-};
-
-class PipeConsumer final : public SimpleConsumer {
-public:
-    PipeConsumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
-                 const nlohmann::json& data);
-
-    nlohmann::json dump() const override;
-
-private:
-    // The receiving router judges the streams itself.
-    uint8_t score() const override { return 10; }
-    uint8_t producerScore() const override { return 10; }
 };
 
 } // namespace sfu::rtc

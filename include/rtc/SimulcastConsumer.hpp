@@ -2,17 +2,18 @@
 // layers, lowest first) it forwards one at a time as its own single stream,
 // and of that stream the temporal layers up to a target.
 //
-// Layer choice: the target spatial layer is the highest one not above the
-// preferred layer whose producer stream is alive (score > 0), else the
-// lowest alive one above it. A switch happens at a key frame of the target
+// Which layers is the LayerSelector's choice. Per packet this class decides
+// (decide(): drop, or forward with these ForwardParams) and its send stream
+// applies the decision. A switch happens at a key frame of the target
 // stream, which is asked for when the target changes. Across switches the
 // receiver sees one stream: sequence numbers and picture ids continue,
 // timestamps keep increasing (aligned through the sender's reports when
 // both streams have them, else by wall clock).
 #pragma once
 
+#include "protocol/codecs/Codecs.hpp"
 #include "rtc/Consumer.hpp"
-#include "rtc/codecs/Codecs.hpp"
+#include "rtc/LayerSelector.hpp"
 
 namespace sfu::rtc {
 
@@ -35,11 +36,11 @@ private:
     ConsumerStream::ResendHook* resendHook() override { return this; }
     bool rewriteResend(rtp::RtpPacket& packet, const recovery::SentPacket& sent) override;
 
-    // {spatialLayer, temporalLayer?} clamped into preferred*_; TypeError.
-    void takePreferredLayers(const nlohmann::json& layers);
-    // Chooses the target layers from the preferred ones and the producer
-    // streams' scores; asks for a key frame where a switch is due.
+    // Takes the selector's target; asks for a key frame where a switch is
+    // due.
     void updateTarget(bool forceKeyFrame);
+    // Drop (nullopt), or forward with these parameters.
+    std::optional<ForwardParams> decide(const rtp::RtpPacket& packet, const RtpForwardInfo& info);
     void requestKeyFrameOf(int spatialLayer);
     // Starts forwarding `spatial` from this key frame packet.
     void startRun(int spatial, const rtp::RtpPacket& packet, const RtpForwardInfo& info);
@@ -51,9 +52,7 @@ private:
     int currentTemporalLayer() const;
 
     std::vector<uint32_t> producerSsrcs_;
-    int maxTemporalLayer_ = 0;
-    int preferredSpatial_ = 0;
-    int preferredTemporal_ = 0;
+    LayerSelector selector_;
     int targetSpatial_ = -1;
     int targetTemporal_ = -1;
     int currentSpatial_ = -1;

@@ -2,14 +2,15 @@
 // enableTraceEvent requests and shown in dumps ("rtp,pli").
 #pragma once
 
-#include "rtc/RtpForward.hpp"
-
 #include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 
 namespace sfu::rtc {
+
+// Trace event types an entity can be asked to emit ("trace" notifications).
+enum class TraceEventType : uint8_t { Rtp, KeyFrame, Nack, Pli, Fir, Probation, Bwe };
 
 class TraceEvents {
 public:

@@ -1,27 +1,29 @@
 // The base of every transport: owns its producers and consumers, routes the
-// requests addressed to them, demultiplexes incoming RTP to producers (by
-// SSRC, then MID, then RID) and incoming RTCP to producers and consumers,
-// and runs the RTCP schedule. Subclasses move the bytes (UDP, the payload
-// channel, later ICE/DTLS) and say when they are connected.
+// requests addressed to them, hands incoming RTP to the producer stream its
+// RTP listener names and each incoming RTCP item to the producer or consumer
+// whose stream it names, and runs the RTCP schedule. Subclasses move the
+// bytes (UDP, ICE/DTLS, the payload channel), count them where they cross
+// the wire (countReceived/countSent: the transport's bytesReceived and
+// bytesSent) and say when they are connected.
 #pragma once
 
 #include "channel/ChannelSocket.hpp"
 #include "channel/Request.hpp"
 #include "deps/UvHandles.hpp"
+#include "protocol/rtcp/Addressed.hpp"
+#include "protocol/rtp/RateCalculator.hpp"
 #include "rtc/Consumer.hpp"
 #include "rtc/Producer.hpp"
 #include "rtc/RtpForward.hpp"
+#include "rtc/RtpListener.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
 #include "rtc/TransportCcFeedback.hpp"
-#include "rtc/rtp/RateCalculator.hpp"
-#include "rtc/srtp/SrtpSession.hpp"
 
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -82,31 +84,26 @@ protected:
     virtual void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) = 0;
     virtual void sendRtcpPacket(const uint8_t* data, size_t length) = 0;
 
-    // Entry points for the subclasses' received bytes. The RTP buffer is
-    // rewritten in place and may grow up to `capacity`.
+    // Entry points for the subclasses' received bytes, already counted and
+    // in the clear. The RTP buffer is rewritten in place and may grow up to
+    // `capacity`.
     void receiveRtpPacket(uint8_t* data, size_t length, size_t capacity);
     void receiveRtcpPacket(const uint8_t* data, size_t length);
-    // Bytes from the network: copied to a buffer where they are decrypted
-    // (when `srtp` is given) and rewritten in place, then handled as RTP or
-    // RTCP. Anything that fails is counted and dropped.
-    void receiveMediaBytes(const uint8_t* data, size_t length, bool isRtcp,
-                           srtp::SrtpSession* srtp);
-    // RTCP ready for the wire: `data` itself, or an SRTCP copy of it when
-    // `srtp` is given. Null when it cannot be protected.
-    const uint8_t* protectRtcp(const uint8_t* data, size_t& length, srtp::SrtpSession* srtp);
+    // RTP known to belong to a producer (the host's producer.send): dropped
+    // unless the RTP listener finds it to be one of that producer's streams.
+    void receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length, size_t capacity);
+    Producer* findProducer(const std::string& producerId);
     // A buffer for the payload-channel and network input (the worker is
     // single-threaded), with room for a packet to grow.
     static constexpr size_t kReceiveBufferSize = 65536 + 256;
-    // Not in the host's types: what inbound SRTP accepted and refused, for
-    // dumps.
-    static nlohmann::json srtpCountersJson(const srtp::SrtpSession& session);
     static uint8_t* receiveBuffer();
-    // RTP known to belong to a producer (the host's producer.send).
-    void receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length, size_t capacity);
-    Producer* findProducer(const std::string& producerId);
-    // Counts bytes that were not RTP nor RTCP (or could not be decrypted).
-    void countReceivedBytes(size_t length);
-    void countSentBytes(size_t length);
+    // The one place the transport's bytesReceived / bytesSent (and their
+    // bitrates) are counted: bytes as they cross the wire (or the payload
+    // channel), whatever they carry, counted by the subclass once each.
+    void countReceived(size_t length);
+    void countSent(size_t length);
+    // Something received that is dropped (counted in packetsDiscarded).
+    void discardReceived() { ++packetsDiscarded_; }
     // The subclass tells when media can flow (consumers start then).
     void connectionChanged();
 
@@ -137,8 +134,12 @@ private:
     void closeConsumer(Consumer& consumer);
     Producer& producerOf(const channel::Request& request);
     Consumer& consumerOf(const channel::Request& request);
-    Producer* producerForPacket(const rtp::RtpPacket& packet);
-    void deliverToProducer(Producer& producer, rtp::RtpPacket& packet, uint64_t now);
+    void deliverToProducer(const RtpListener::Target& target, rtp::RtpPacket& packet, uint64_t now);
+    // Hands each RTCP item to the producer or consumer of the stream it names.
+    void routeRtcpItem(const rtcp::AddressedItem& item, uint64_t now);
+    // What a consumer's receiver reports says of the round trip, for the
+    // producers whose senders sit on the same path.
+    void shareRoundTripTime(const Consumer& consumer);
     // Periodic work while there are producers: their NACK and key frame
     // retries, and the transport-wide congestion control feedback.
     void recoveryTick();
@@ -148,18 +149,8 @@ private:
 
     std::map<std::string, std::unique_ptr<Producer>> producers_;
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
-    // RTP listener: where incoming RTP goes.
-    std::unordered_map<uint32_t, Producer*> ssrcTable_;
-    // Looked up by the string_view read from a packet, without building a
-    // std::string per packet.
-    struct StringHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    using StringTable = std::unordered_map<std::string, Producer*, StringHash, std::equal_to<>>;
-    StringTable midTable_;
-    StringTable ridTable_;
-    rtp::ExtensionIds recvExtensionIds_;
+    // Where incoming RTP (and RTCP from our producers' senders) goes.
+    RtpListener rtpListener_;
     // Where incoming RTCP about our sent streams goes.
     std::unordered_map<uint32_t, Consumer*> consumerBySsrc_;
 

@@ -7,7 +7,7 @@
 // only its smallest simulcast stream.
 #pragma once
 
-#include "rtc/rtcp/TransportCc.hpp"
+#include "protocol/rtcp/TransportCc.hpp"
 
 #include <algorithm>
 #include <array>

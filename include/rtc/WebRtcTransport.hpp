@@ -8,12 +8,12 @@
 #include "deps/TcpConnection.hpp"
 #include "deps/UdpSocket.hpp"
 #include "deps/UvHandles.hpp"
+#include "protocol/dtls/DtlsTransport.hpp"
+#include "protocol/ice/IceServer.hpp"
+#include "protocol/ice/Rfc4571.hpp"
+#include "protocol/srtp/SrtpSession.hpp"
 #include "rtc/PortManager.hpp"
-#include "rtc/Transport.hpp"
-#include "rtc/dtls/DtlsTransport.hpp"
-#include "rtc/ice/IceServer.hpp"
-#include "rtc/ice/Rfc4571.hpp"
-#include "rtc/srtp/SrtpSession.hpp"
+#include "rtc/SrtpTransport.hpp"
 
 #include <memory>
 #include <optional>
@@ -23,11 +23,11 @@
 
 namespace sfu::rtc {
 
-class WebRtcTransport final : public Transport,
+class WebRtcTransport final : public SrtpTransport,
                               private ice::IceServer::Listener,
                               private dtls::DtlsTransport::Listener,
                               private deps::UdpSocket::Listener,
-                              public TcpListenSocket::Listener,
+                              public deps::TcpListenSocket::Listener,
                               public deps::TcpConnection::Listener {
 public:
     WebRtcTransport(std::string id, Shared& shared, Transport::Listener& listener,
@@ -39,7 +39,7 @@ private:
     struct TcpClient {
         std::unique_ptr<deps::TcpConnection> connection;
         ice::Rfc4571Decoder decoder;
-        const TcpListenSocket* server = nullptr;
+        const deps::TcpListenSocket* server = nullptr;
     };
     struct FrameSink;
 
@@ -74,7 +74,7 @@ private:
     // Sockets
     void onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
                      const sockaddr* remote) override;
-    void onTcpConnection(TcpListenSocket* server, int status) override;
+    void onTcpConnection(deps::TcpListenSocket* server, int status) override;
     void onTcpData(deps::TcpConnection* connection, const uint8_t* data, size_t length) override;
     void onTcpClosed(deps::TcpConnection* connection) override;
 
@@ -84,21 +84,22 @@ private:
     void sendTo(const ice::Tuple& tuple, const uint8_t* data, size_t length);
     void sendToSelected(const uint8_t* data, size_t length);
     void maybeRunDtls();
-    void resetSrtp();
     void emitIceState(const char* state);
-    void emitDtlsState(const char* state, const std::string* remoteCert = nullptr);
+    // The DTLS state the host sees: the DTLS transport's, except that a
+    // handshake whose keys SRTP refused counts as failed.
+    std::string_view dtlsState() const;
+    void emitDtlsState(const std::string* remoteCert = nullptr);
     nlohmann::json tupleJson(const ice::Tuple& tuple) const;
     nlohmann::json iceParametersJson() const;
     // The IP a local socket is announced as.
     const std::string& announcedIp(const void* socket, const std::string& localIp) const;
 
     std::vector<std::unique_ptr<deps::UdpSocket>> udpSockets_;
-    std::vector<std::unique_ptr<TcpListenSocket>> tcpServers_;
+    std::vector<std::unique_ptr<deps::TcpListenSocket>> tcpServers_;
     std::unordered_map<const void*, std::string> announcedIps_;
     std::unordered_map<const deps::TcpConnection*, std::unique_ptr<TcpClient>> tcpClients_;
     nlohmann::json iceCandidates_;
     ice::IceServer ice_;
-    std::optional<ice::Tuple> selectedTuple_;
     dtls::DtlsTransport dtls_;
     deps::UvTimer dtlsTimer_;
     deps::UvTimer iceTimer_;
@@ -106,9 +107,6 @@ private:
     dtls::Role dtlsLocalRole_ = dtls::Role::Auto;
     std::optional<dtls::Role> dtlsRemoteRole_;
     bool connectCalled_ = false;
-    std::string dtlsState_ = "new";
-    std::unique_ptr<srtp::SrtpSession> srtpIn_;
-    std::unique_ptr<srtp::SrtpSession> srtpOut_;
 };
 
 } // namespace sfu::rtc

@@ -1,41 +1,13 @@
 #include "rtc/Consumer.hpp"
 
 #include "Logger.hpp"
-#include "rtc/SimpleConsumer.hpp"
-#include "rtc/SimulcastConsumer.hpp"
-#include "rtc/rtp/Extensions.hpp"
+#include "protocol/rtp/Extensions.hpp"
 #include "utils/Errors.hpp"
 
 namespace sfu::rtc {
 
 using channel::Method;
 using nlohmann::json;
-
-std::unique_ptr<Consumer> Consumer::create(std::string id, std::string producerId, Shared& shared,
-                                           Listener& listener, const json& data) {
-    const auto type = data.find("type");
-    if (type == data.end() || !type->is_string()) {
-        throw TypeError("missing type");
-    }
-    const auto parsed = params::rtpParametersTypeFromString(type->get<std::string>());
-    if (!parsed) {
-        throw TypeError("invalid type '" + type->get<std::string>() + "'");
-    }
-    switch (*parsed) {
-    case params::RtpParametersType::Simple:
-        return std::make_unique<SimpleConsumer>(std::move(id), std::move(producerId), shared,
-                                                listener, data);
-    case params::RtpParametersType::Pipe:
-        return std::make_unique<PipeConsumer>(std::move(id), std::move(producerId), shared,
-                                              listener, data);
-    case params::RtpParametersType::Simulcast:
-        return std::make_unique<SimulcastConsumer>(std::move(id), std::move(producerId), shared,
-                                                   listener, data);
-    default:
-        throw Error("not implemented: transport.consume of type '" + type->get<std::string>() +
-                    "'");
-    }
-}
 
 Consumer::Consumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
                    const json& data, params::RtpParametersType type)
@@ -164,6 +136,16 @@ void Consumer::collectSenderReports(std::vector<std::pair<uint32_t, rtcp::Sender
     }
 }
 
+void Consumer::receiveRtcp(const rtcp::AddressedItem& item, uint64_t nowMs) {
+    if (const auto* block = std::get_if<rtcp::ReportBlock>(&item.body)) {
+        receiveReportBlock(*block);
+    } else if (const auto* nack = std::get_if<rtcp::NackView>(&item.body)) {
+        receiveNack(*nack, nowMs);
+    } else if (const auto* request = std::get_if<rtcp::KeyFrameRequestItem>(&item.body)) {
+        receiveKeyFrameRequest(request->fir, item.ssrc, nowMs);
+    }
+}
+
 void Consumer::receiveReportBlock(const rtcp::ReportBlock& block) {
     const auto index = streamIndexBySsrc(block.ssrc);
     if (index && streams_[*index]->rtp().receiveReportBlock(block)) {
@@ -187,12 +169,7 @@ void Consumer::receiveKeyFrameRequest(bool fir, uint32_t ssrc, uint64_t nowMs) {
     if (!index) {
         return;
     }
-    RtpStreamSend& stream = streams_[*index]->rtp();
-    if (fir) {
-        ++stream.firCount;
-    } else {
-        ++stream.pliCount;
-    }
+    streams_[*index]->rtp().countKeyFrameRequest(fir);
     const TraceEventType type = fir ? TraceEventType::Fir : TraceEventType::Pli;
     if (traceEvents_.enabled(type)) {
         emitTrace(type, "in", json{{"ssrc", ssrc}});

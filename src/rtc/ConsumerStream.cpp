@@ -1,8 +1,8 @@
 #include "rtc/ConsumerStream.hpp"
 
-#include "rtc/rtp/Extensions.hpp"
-#include "rtc/srtp/Random.hpp"
+#include "protocol/rtp/Extensions.hpp"
 #include "utils/Errors.hpp"
+#include "utils/Random.hpp"
 
 #include <algorithm>
 
@@ -44,15 +44,15 @@ ConsumerStream::ConsumerStream(const Endpoint& endpoint,
     rewrite_ = recovery::Rewrite{stream_->ssrc(), codec->payloadType, &endpoint.extensionIds};
     if (stream_->params().rtxSsrc && stream_->params().rtxPayloadType != 0) {
         uint8_t seq[2];
-        srtp::randomBytes(seq);
+        randomBytes(seq);
         rtx_ = recovery::RtxStream{*stream_->params().rtxSsrc, stream_->params().rtxPayloadType,
                                    static_cast<uint16_t>((seq[0] << 8) | seq[1])};
     }
 }
 
-std::optional<rtp::RtpPacket> ConsumerStream::forward(const rtp::RtpPacket& packet,
-                                                      uint8_t payloadType,
-                                                      const RtpForwardInfo& info) {
+std::optional<ForwardParams> ConsumerStream::decideAsIs(const rtp::RtpPacket& packet,
+                                                        uint8_t payloadType,
+                                                        const RtpForwardInfo& info) {
     if (syncRequired_) {
         if (isVideo_ && !info.keyFrame) {
             // Forwarding mid-picture would give the receiver undecodable
@@ -63,38 +63,43 @@ std::optional<rtp::RtpPacket> ConsumerStream::forward(const rtp::RtpPacket& pack
     }
     const auto seq = seq_.rewrite(packet.sequenceNumber());
     if (!seq) {
-        ++stream_->packetsDiscarded;
+        stream_->countDiscarded();
         return std::nullopt;
     }
-    auto out = copy(packet);
-    if (out) {
-        finish(*out, *seq, 0, payloadType, packet.sequenceNumber(), info);
-    }
-    return out;
+    ForwardParams params;
+    params.sequenceNumber = *seq;
+    params.payloadType = payloadType;
+    return params;
 }
 
-std::optional<rtp::RtpPacket> ConsumerStream::copy(const rtp::RtpPacket& packet) {
-    auto out = packet.copyTo(consumerSendBuffer(), kConsumerSendBufferSize);
-    if (!out) {
-        ++stream_->packetsDiscarded;
+std::optional<rtp::RtpPacket> ConsumerStream::send(const rtp::RtpPacket& packet,
+                                                   const ForwardParams& params,
+                                                   const RtpForwardInfo& info) {
+    auto copy = packet.copyTo(consumerSendBuffer(), kConsumerSendBufferSize);
+    if (!copy) {
+        stream_->countDiscarded();
+        return std::nullopt;
     }
-    return out;
-}
-
-void ConsumerStream::finish(rtp::RtpPacket& copy, uint16_t seq, uint32_t timestampOffset,
-                            uint8_t payloadType, uint16_t producerSeq, const RtpForwardInfo& info) {
-    copy.setSsrc(stream_->ssrc());
-    copy.setSequenceNumber(seq);
-    copy.setPayloadType(payloadType);
-    if (timestampOffset != 0) {
-        copy.setTimestamp(copy.timestamp() + timestampOffset);
+    copy->setSsrc(stream_->ssrc());
+    copy->setSequenceNumber(params.sequenceNumber);
+    copy->setPayloadType(params.payloadType);
+    if (params.timestampOffset != 0) {
+        copy->setTimestamp(copy->timestamp() + params.timestampOffset);
     }
-    copy.remapExtensionIds(*rewrite_.extensionIds);
-    writeMid(copy);
-    stream_->sentPacket(copy, info.nowMs);
+    if (params.setMarker) {
+        copy->setMarker(true);
+    }
+    if (!params.payload.empty()) {
+        params.payload.apply(copy->payload(), copy->payloadLength());
+    }
+    copy->remapExtensionIds(*rewrite_.extensionIds);
+    writeMid(*copy);
+    stream_->sentPacket(*copy, info.nowMs);
     if (info.store != nullptr) {
-        sentMap_.record(seq, producerSeq, timestampOffset, info.store);
+        sentMap_.record(params.sequenceNumber, packet.sequenceNumber(), params.timestampOffset,
+                        info.store);
     }
+    return copy;
 }
 
 void ConsumerStream::writeMid(rtp::RtpPacket& packet) const {
@@ -111,12 +116,12 @@ uint32_t ConsumerStream::minResendIntervalMs() const {
 }
 
 void ConsumerStream::countUnavailable(const rtcp::NackView& nack) {
+    size_t packets = 0;
     for (const rtcp::NackItem item : nack.items()) {
-        rtcp::forEachNacked(item, [&](uint16_t) {
-            ++stream_->nackPacketCount;
-            ++retransmissionsUnavailable_;
-        });
+        rtcp::forEachNacked(item, [&](uint16_t) { ++packets; });
     }
+    stream_->countNackReceived(packets);
+    retransmissionsUnavailable_ += packets;
 }
 
 json ConsumerStream::dump() const {

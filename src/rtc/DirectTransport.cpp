@@ -15,10 +15,11 @@ DirectTransport::DirectTransport(std::string id, Shared& shared, Listener& liste
 }
 
 void DirectTransport::handlePayloadNotification(const channel::PayloadNotification& notification) {
+    countReceived(notification.payloadLength);
     if (notification.payloadLength > maxMessageSize_) {
         SFU_WARN("direct transport %s: message of %zu bytes exceeds maxMessageSize %u, dropped",
                  id_.c_str(), notification.payloadLength, maxMessageSize_);
-        ++packetsDiscarded_;
+        discardReceived();
         return;
     }
     switch (notification.event) {
@@ -33,7 +34,7 @@ void DirectTransport::handlePayloadNotification(const channel::PayloadNotificati
             return;
         }
         if (notification.payloadLength > kReceiveBufferSize) {
-            ++packetsDiscarded_;
+            discardReceived();
             return;
         }
         // Copied so that the packet can be rewritten in place.
@@ -62,10 +63,12 @@ void DirectTransport::fillStats(json& out) const {
 
 void DirectTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
     shared_.payloadChannel.notify(consumer.id(), "rtp", nullptr, packet.data(), packet.size());
+    countSent(packet.size());
 }
 
 void DirectTransport::sendRtcpPacket(const uint8_t* data, size_t length) {
     shared_.payloadChannel.notify(id_, "rtcp", nullptr, data, length);
+    countSent(length);
 }
 
 } // namespace sfu::rtc

@@ -1,10 +1,10 @@
 #include "rtc/PlainTransport.hpp"
 
 #include "Logger.hpp"
+#include "protocol/rtcp/Packet.hpp"
+#include "protocol/srtp/Base64.hpp"
+#include "protocol/srtp/KeyGenerator.hpp"
 #include "rtc/PortManager.hpp"
-#include "rtc/rtcp/Packet.hpp"
-#include "rtc/srtp/Base64.hpp"
-#include "rtc/srtp/Random.hpp"
 #include "utils/Errors.hpp"
 
 #include <cstring>
@@ -82,7 +82,7 @@ bool sameIp(const sockaddr* a, const sockaddr* b) {
 
 PlainTransport::PlainTransport(std::string id, Shared& shared, Transport::Listener& listener,
                                const json& data)
-    : Transport(std::move(id), shared, listener, data) {
+    : SrtpTransport(std::move(id), shared, listener, data) {
     const ListenIp listenIp = parseListenIp(data);
     announcedIp_ = listenIp.announcedIp;
     rtcpMux_ = optionalBool(data, "rtcpMux", true);
@@ -110,7 +110,7 @@ PlainTransport::PlainTransport(std::string id, Shared& shared, Transport::Listen
 PlainTransport::~PlainTransport() = default;
 
 bool PlainTransport::isConnected() const {
-    return remote_.known && (!srtpSuite_ || (srtpOut_ && srtpIn_));
+    return remote_.known && (!srtpSuite_ || hasSrtp());
 }
 
 json PlainTransport::tupleJson(const deps::UdpSocket& socket, const Remote& remote) const {
@@ -143,9 +143,7 @@ void PlainTransport::fillDump(json& out) const {
     if (srtpSuite_) {
         out["srtpParameters"] = srtpParametersJson();
     }
-    if (srtpIn_) {
-        out["srtpInbound"] = srtpCountersJson(*srtpIn_);
-    }
+    addSrtpCounters(out);
 }
 
 void PlainTransport::fillStats(json& out) const {
@@ -230,10 +228,11 @@ void PlainTransport::connect(channel::Request& request) {
             srtpSuite_ = remoteSuite;
             srtpLocalKey_ = srtp::generateKey(*srtpSuite_);
         }
-        srtpOut_ = std::make_unique<srtp::SrtpSession>(srtp::Direction::Outbound, *srtpSuite_,
+        auto out = std::make_unique<srtp::SrtpSession>(srtp::Direction::Outbound, *srtpSuite_,
                                                        srtpLocalKey_);
-        srtpIn_ =
-            std::make_unique<srtp::SrtpSession>(srtp::Direction::Inbound, *srtpSuite_, remoteKey);
+        setSrtp(
+            std::make_unique<srtp::SrtpSession>(srtp::Direction::Inbound, *srtpSuite_, remoteKey),
+            std::move(out));
     }
     if (address) {
         remote_.address = *address;
@@ -287,47 +286,47 @@ bool PlainTransport::acceptSource(Remote& leg, const sockaddr* remote, bool isRt
 
 void PlainTransport::onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
                                  const sockaddr* remote) {
+    countReceived(length);
     const bool onRtcpSocket = socket == rtcpSocket_.get();
     const bool isRtcp = onRtcpSocket || rtcp::isRtcp(data, length);
     if (length < 4) {
-        countReceivedBytes(length);
-        ++packetsDiscarded_;
+        discardReceived();
         return;
     }
     if (!acceptSource(onRtcpSocket ? rtcpRemote_ : remote_, remote, isRtcp)) {
-        countReceivedBytes(length);
-        ++packetsDiscarded_;
+        discardReceived();
         SFU_DEBUG(Rtp, "plain transport %s: packet from an unknown source dropped", id_.c_str());
         return;
     }
-    if (srtpSuite_ && !srtpIn_) {
+    if (srtpSuite_ && !hasSrtp()) {
         // SRTP is on but connect() has not given the key yet.
-        countReceivedBytes(length);
-        ++packetsDiscarded_;
+        discardReceived();
         return;
     }
-    receiveMediaBytes(data, length, isRtcp, srtpIn_.get());
+    receiveMediaBytes(data, length, isRtcp);
 }
 
 void PlainTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
     (void)consumer;
-    if (!remote_.known) {
-        return;
+    size_t size = 0;
+    if (remote_.known && protectRtp(packet, size)) {
+        send(*socket_, remote_, packet.data(), size);
     }
-    size_t size = packet.size();
-    if (srtpOut_ && !srtpOut_->protectRtp(packet.data(), size, packet.capacity())) {
-        return;
-    }
-    socket_->send(packet.data(), size, reinterpret_cast<const sockaddr*>(&remote_.address));
 }
 
 void PlainTransport::sendRtcpPacket(const uint8_t* data, size_t length) {
     const Remote& remote = rtcpSocket_ ? rtcpRemote_ : remote_;
-    deps::UdpSocket& socket = rtcpSocket_ ? *rtcpSocket_ : *socket_;
     size_t size = length;
-    const uint8_t* out = remote.known ? protectRtcp(data, size, srtpOut_.get()) : nullptr;
+    const uint8_t* out = remote.known ? protectRtcp(data, size) : nullptr;
     if (out != nullptr) {
-        socket.send(out, size, reinterpret_cast<const sockaddr*>(&remote.address));
+        send(rtcpSocket_ ? *rtcpSocket_ : *socket_, remote, out, size);
+    }
+}
+
+void PlainTransport::send(deps::UdpSocket& socket, const Remote& remote, const uint8_t* data,
+                          size_t length) {
+    if (socket.send(data, length, reinterpret_cast<const sockaddr*>(&remote.address))) {
+        countSent(length);
     }
 }
 

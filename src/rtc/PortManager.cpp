@@ -2,96 +2,13 @@
 
 #include "deps/UvHandles.hpp"
 #include "utils/Errors.hpp"
+#include "utils/Random.hpp"
 
 #include <bitset>
 #include <cstring>
 #include <unordered_map>
 
 namespace sfu::rtc {
-
-std::string_view protocolName(Protocol protocol) {
-    return protocol == Protocol::Udp ? "udp" : "tcp";
-}
-
-// ---------------------------------------------------------------------------
-// TcpListenSocket
-
-uv_tcp_t* TcpListenSocket::bindHandle(uv_loop_t* loop, const sockaddr* addr, int& error) {
-    auto* handle = new uv_tcp_t;
-    error = uv_tcp_init_ex(loop, handle, addr->sa_family);
-    if (error != 0) {
-        delete handle;
-        return nullptr;
-    }
-    handle->data = nullptr;
-    const unsigned flags = addr->sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
-    error = uv_tcp_bind(handle, addr, flags);
-    // libuv reports a port in use only when listening, so listening is part
-    // of binding here.
-    if (error == 0) {
-        error = uv_listen(reinterpret_cast<uv_stream_t*>(handle), kBacklog, onConnection);
-    }
-    if (error != 0) {
-        deps::closeAndDelete(handle);
-        return nullptr;
-    }
-    return handle;
-}
-
-TcpListenSocket::TcpListenSocket(uv_tcp_t* handle, Listener* listener)
-    : handle_(handle), loop_(handle->loop), listener_(listener) {
-    handle_->data = this;
-    int length = sizeof(local_);
-    int error = uv_tcp_getsockname(handle_, reinterpret_cast<sockaddr*>(&local_), &length);
-    const auto family = deps::familyOf(localAddress());
-    if (error == 0 && !family) {
-        error = UV_EAFNOSUPPORT;
-    }
-    if (error != 0) {
-        handle_->data = nullptr;
-        deps::closeAndDelete(handle_);
-        throw Error(std::string("cannot use TCP socket: ") + uv_strerror(error));
-    }
-    family_ = *family;
-    deps::formatAddress(localAddress(), localIp_, localPort_);
-}
-
-TcpListenSocket::~TcpListenSocket() {
-    close();
-}
-
-void TcpListenSocket::close() {
-    if (closed_) {
-        return;
-    }
-    closed_ = true;
-    handle_->data = nullptr;
-    deps::closeAndDelete(handle_);
-    handle_ = nullptr;
-    if (onClose_) {
-        auto callback = std::move(onClose_);
-        onClose_ = nullptr;
-        callback();
-    }
-}
-
-int TcpListenSocket::accept(uv_tcp_t* client) {
-    if (closed_) {
-        return UV_EBADF;
-    }
-    return uv_accept(reinterpret_cast<uv_stream_t*>(handle_),
-                     reinterpret_cast<uv_stream_t*>(client));
-}
-
-void TcpListenSocket::onConnection(uv_stream_t* server, int status) {
-    auto* self = static_cast<TcpListenSocket*>(server->data);
-    if (self != nullptr && self->listener_ != nullptr) {
-        self->listener_->onTcpConnection(self, status);
-    }
-}
-
-// ---------------------------------------------------------------------------
-// PortManager
 
 namespace {
 
@@ -169,8 +86,7 @@ struct PortManager::Table {
 PortManager::PortManager(uint16_t minPort, uint16_t maxPort)
     // Port 0 means "any port" to the kernel and is never handed out; a
     // range starting at 0 starts at 1.
-    : table_(std::make_shared<Table>()), minPort_(minPort == 0 ? 1 : minPort), maxPort_(maxPort),
-      random_(std::random_device{}()) {
+    : table_(std::make_shared<Table>()), minPort_(minPort == 0 ? 1 : minPort), maxPort_(maxPort) {
     if (minPort > maxPort) {
         throw TypeError("invalid RTC port range " + std::to_string(minPort) + "-" +
                         std::to_string(maxPort));
@@ -202,7 +118,7 @@ uint16_t PortManager::allocate(Protocol protocol, std::string_view ip, const soc
     const size_t count = size_t{maxPort_} - minPort_ + 1;
     // A random start spreads transports over the range and makes ports
     // harder to guess; walking on from there finds any port left.
-    const size_t start = std::uniform_int_distribution<size_t>(0, count - 1)(random_);
+    const size_t start = randomBetween(0, static_cast<uint32_t>(count - 1));
     for (size_t i = 0; i < count; ++i) {
         const auto port = static_cast<uint16_t>(minPort_ + (start + i) % count);
         if (table_->inUse(key, port)) {
@@ -246,21 +162,22 @@ std::unique_ptr<deps::UdpSocket> PortManager::bindUdp(uv_loop_t* loop, std::stri
     return socket;
 }
 
-std::unique_ptr<TcpListenSocket> PortManager::bindTcp(uv_loop_t* loop, std::string_view ip,
-                                                      TcpListenSocket::Listener* listener,
-                                                      uint16_t port) {
+std::unique_ptr<deps::TcpListenSocket>
+PortManager::bindTcp(uv_loop_t* loop, std::string_view ip,
+                     deps::TcpListenSocket::Listener* listener, uint16_t port) {
     sockaddr_storage addr = parseIp(ip);
     uv_tcp_t* handle = nullptr;
     const uint16_t bound = allocate(Protocol::Tcp, ip, addr, port, [&](uint16_t candidate) {
         setPort(addr, candidate);
         int error = 0;
-        handle = TcpListenSocket::bindHandle(loop, reinterpret_cast<const sockaddr*>(&addr), error);
+        handle = deps::TcpListenSocket::bindHandle(loop, reinterpret_cast<const sockaddr*>(&addr),
+                                                   error);
         return error;
     });
     const std::string key = tableKey(Protocol::Tcp, addr);
-    std::unique_ptr<TcpListenSocket> socket;
+    std::unique_ptr<deps::TcpListenSocket> socket;
     try {
-        socket = std::make_unique<TcpListenSocket>(handle, listener);
+        socket = std::make_unique<deps::TcpListenSocket>(handle, listener);
     } catch (...) {
         table_->release(key, bound);
         throw;

@@ -1,8 +1,6 @@
 #include "rtc/Producer.hpp"
 
 #include "Logger.hpp"
-#include "rtc/recovery/NackGenerator.hpp"
-#include "rtc/rtcp/Feedback.hpp"
 #include "utils/Errors.hpp"
 
 #include <algorithm>
@@ -13,12 +11,6 @@ using channel::Method;
 using nlohmann::json;
 
 namespace {
-
-// Round trip assumed for NACK spacing until the transport has measured one.
-constexpr uint32_t kDefaultRttMs = 100;
-
-// The SSRC our feedback claims to come from; any value works for senders.
-constexpr uint32_t kFeedbackSenderSsrc = 1;
 
 params::MediaKind parseKind(const json& data) {
     const auto kind = data.find("kind");
@@ -75,162 +67,46 @@ Producer::Producer(std::string id, Shared& shared, Listener& listener, const jso
             canonicalIds_.set(ext.id, static_cast<uint8_t>(type));
         }
     }
-    encodings_.resize(rtpParameters_.encodings.size());
-    for (size_t i = 0; i < encodings_.size(); ++i) {
-        Encoding& encoding = encodings_[i];
-        encoding.params = rtpParameters_.encodings[i];
-        encoding.mappedSsrc = rtpMapping_.encodings[i].mappedSsrc;
-        encoding.codec = rtpParameters_.codecForEncoding(encoding.params);
-        if (encoding.codec == nullptr) {
+    for (size_t i = 0; i < rtpParameters_.encodings.size(); ++i) {
+        ProducerStream::Config config;
+        config.kind = kind_;
+        config.encoding = rtpParameters_.encodings[i];
+        config.codec = rtpParameters_.codecForEncoding(config.encoding);
+        if (config.codec == nullptr) {
             throw TypeError("no media codec for encoding " + std::to_string(i));
         }
-        encoding.codecType = codecs::codecFromMimeType(encoding.codec->mimeType);
-        encoding.rtxCodec = rtpParameters_.rtxCodecFor(encoding.codec->payloadType);
-        if (encoding.params.rtx) {
-            encoding.rtxSsrc = encoding.params.rtx->ssrc;
-        }
-        if (kind_ == params::MediaKind::Video && encoding.codec->supportsNack()) {
-            encoding.nack = std::make_unique<recovery::NackGenerator>();
-            encoding.store = std::make_unique<recovery::PacketStore>();
-        }
-        recovery::KeyFrameRequestConfig keyFrameConfig;
-        keyFrameConfig.delayMs = keyFrameRequestDelayMs_;
-        encoding.keyFrames = recovery::KeyFrameRequestManager(keyFrameConfig);
+        config.rtxCodec = rtpParameters_.rtxCodecFor(config.codec->payloadType);
+        config.mappedSsrc = rtpMapping_.encodings[i].mappedSsrc;
+        config.cname = rtpParameters_.rtcp.cname.value_or("");
+        config.keyFrameRequestDelayMs = keyFrameRequestDelayMs_;
+        ProducerStream::Listener& listener = *this;
+        streams_.push_back(std::make_unique<ProducerStream>(std::move(config), listener));
     }
 }
 
-Producer::Encoding* Producer::findEncoding(const rtp::RtpPacket& packet) {
-    const uint32_t ssrc = packet.ssrc();
-    for (auto& encoding : encodings_) {
-        if ((encoding.stream && encoding.stream->ssrc() == ssrc) ||
-            (encoding.rtxSsrc && *encoding.rtxSsrc == ssrc)) {
-            return &encoding;
+std::optional<size_t> Producer::encodingIndexByRid(std::string_view rid) const {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+        if (streams_[i]->config().encoding.rid == rid) {
+            return i;
         }
     }
-    for (auto& encoding : encodings_) {
-        if (encoding.params.ssrc && *encoding.params.ssrc == ssrc) {
-            return &encoding;
-        }
-    }
-    // A stream named by RID, or its RTX stream named by repaired RID.
-    for (const auto type :
-         {rtp::ExtensionType::RtpStreamId, rtp::ExtensionType::RepairedRtpStreamId}) {
-        const uint8_t id = extensionIds_.get(type);
-        const auto rid = id != 0 ? rtp::readSdes(packet.extension(id)) : std::nullopt;
-        if (!rid) {
-            continue;
-        }
-        for (auto& encoding : encodings_) {
-            if (encoding.params.rid && *encoding.params.rid == *rid) {
-                return &encoding;
-            }
-        }
-    }
-    if (encodings_.size() == 1 && encodings_[0].rtxCodec != nullptr &&
-        packet.payloadType() == encodings_[0].rtxCodec->payloadType) {
-        return &encodings_[0];
-    }
-    // A single encoding known by neither SSRC nor RID (matched by MID at the
-    // transport) takes the first stream that comes.
-    if (encodings_.size() == 1 && !encodings_[0].params.ssrc && !encodings_[0].params.rid &&
-        !encodings_[0].stream) {
-        return &encodings_[0];
-    }
-    return nullptr;
+    return std::nullopt;
 }
 
-RtpStreamRecv& Producer::startStream(Encoding& encoding, uint32_t ssrc) {
-    RtpStreamParams p;
-    p.ssrc = ssrc;
-    p.payloadType = encoding.codec->payloadType;
-    p.mimeType = encoding.codec->mimeType;
-    p.clockRate = encoding.codec->clockRate;
-    p.kind = kind_;
-    p.rid = encoding.params.rid.value_or("");
-    p.cname = rtpParameters_.rtcp.cname.value_or("");
-    if (encoding.params.rtx) {
-        p.rtxSsrc = encoding.params.rtx->ssrc;
-    }
-    if (encoding.rtxCodec != nullptr) {
-        p.rtxPayloadType = encoding.rtxCodec->payloadType;
-    }
-    p.useNack = encoding.codec->supportsNack();
-    p.usePli = encoding.codec->supportsPli();
-    p.useFir = encoding.codec->supportsFir();
-    encoding.stream = std::make_unique<RtpStreamRecv>(std::move(p));
-    SFU_DEBUG(Rtp, "producer %s: new stream [ssrc:%u, rid:%s]", id_.c_str(), ssrc,
-              encoding.params.rid.value_or("").c_str());
-    return *encoding.stream;
-}
-
-Producer::ReceiveResult Producer::receiveRtpPacket(rtp::RtpPacket& packet, uint64_t nowMs,
-                                                   RtpForwardInfo& info) {
-    Encoding* encoding = findEncoding(packet);
-    if (encoding == nullptr) {
-        SFU_DEBUG(Rtp, "producer %s: no encoding for packet [ssrc:%u], discarded", id_.c_str(),
-                  packet.ssrc());
+Producer::ReceiveResult Producer::receiveRtpPacket(size_t encodingIndex, rtp::RtpPacket& packet,
+                                                   uint64_t nowMs, RtpForwardInfo& info) {
+    ProducerStream& stream = *streams_[encodingIndex];
+    const auto received = stream.receivePacket(packet, nowMs);
+    if (!received) {
         return ReceiveResult::Discarded;
     }
-    bool retransmitted = false;
-    if (encoding->rtxCodec != nullptr && packet.payloadType() == encoding->rtxCodec->payloadType) {
-        if (!decapsulateRtx(*encoding, packet)) {
-            return ReceiveResult::Discarded;
-        }
-        retransmitted = true;
-    } else if (packet.payloadType() != encoding->codec->payloadType) {
-        if (encoding->stream) {
-            ++encoding->stream->packetsDiscarded;
-        }
-        return ReceiveResult::Discarded;
-    }
-    bool firstPacket = false;
-    if (!encoding->stream) {
-        startStream(*encoding, packet.ssrc());
-        firstPacket = true;
-    }
-    RtpStreamRecv& stream = *encoding->stream;
-    const bool keyFrame =
-        kind_ == params::MediaKind::Video &&
-        codecs::isKeyFrame(encoding->codecType, packet.payload(), packet.payloadLength());
-    if (encoding->nack) {
-        const auto arrival =
-            encoding->nack->onPacket(packet.sequenceNumber(), keyFrame, retransmitted, nowMs);
-        switch (arrival.arrival) {
-        case recovery::Arrival::Duplicate:
-        case recovery::Arrival::TooOld:
-            if (retransmitted) {
-                ++stream.rtxPacketsDiscarded;
-            } else {
-                ++stream.packetsDiscarded;
-            }
-            return ReceiveResult::Discarded;
-        case recovery::Arrival::Repaired:
-            ++stream.packetsRepaired;
-            break;
-        default:
-            break;
-        }
-        if (arrival.keyFrameNeeded && encoding->keyFrames.request(nowMs)) {
-            sendKeyFrameRequest(*encoding);
-        }
-        if (arrival.newlyMissing > 0) {
-            sendNacks(*encoding, nowMs);
-        }
-    }
-    if (!stream.receivePacket(packet, nowMs, retransmitted)) {
-        return ReceiveResult::Discarded;
-    }
-    if (firstPacket) {
+    if (received->first) {
         emitScore();
     }
-    if (keyFrame) {
-        encoding->keyFrames.keyFrameReceived(nowMs);
-    }
-
-    info.encodingIndex = static_cast<size_t>(encoding - encodings_.data());
-    info.codec = encoding->codecType;
-    info.keyFrame = keyFrame;
-    info.retransmitted = retransmitted;
+    info.encodingIndex = encodingIndex;
+    info.codec = stream.codec();
+    info.keyFrame = received->keyFrame;
+    info.retransmitted = received->retransmitted;
     info.nowMs = nowMs;
 
     if (kind_ == params::MediaKind::Video) {
@@ -257,12 +133,9 @@ Producer::ReceiveResult Producer::receiveRtpPacket(rtp::RtpPacket& packet, uint6
     // Into the router's space: consumers see mapped payload types and
     // SSRCs and canonical extension ids.
     packet.setPayloadType(mappedPayloadTypes_[packet.payloadType()]);
-    packet.setSsrc(encoding->mappedSsrc);
+    packet.setSsrc(stream.mappedSsrc());
     packet.remapExtensionIds(canonicalIds_);
-    if (encoding->store) {
-        encoding->store->store(packet, nowMs);
-        info.store = encoding->store.get();
-    }
+    info.store = stream.store(packet, nowMs);
 
     return paused_ ? ReceiveResult::Received : ReceiveResult::Forward;
 }
@@ -289,24 +162,36 @@ void Producer::checkVideoOrientation(const rtp::RtpPacket& packet) {
                                 {"rotation", orientation->rotation}});
 }
 
-bool Producer::receiveSenderReport(uint32_t ssrc, const rtcp::SenderInfo& info, uint64_t nowMs) {
-    for (auto& encoding : encodings_) {
-        if (encoding.stream && encoding.stream->ssrc() == ssrc) {
-            encoding.stream->receiveSenderReport(info, nowMs);
-            return true;
+void Producer::receiveRtcp(const rtcp::AddressedItem& item, uint32_t ourSsrc, uint64_t nowMs) {
+    if (const auto* report = std::get_if<rtcp::SenderReportItem>(&item.body)) {
+        for (auto& stream : streams_) {
+            if (stream->rtp() != nullptr && stream->rtp()->ssrc() == item.ssrc) {
+                stream->rtp()->receiveSenderReport(report->info, nowMs);
+            }
+        }
+    } else if (const auto* answer = std::get_if<rtcp::DlrrAnswerItem>(&item.body)) {
+        // One sender, one path: its answer times every stream it sends.
+        for (auto& stream : streams_) {
+            stream->receiveDlrr(answer->item, ourSsrc);
         }
     }
-    return false;
+}
+
+void Producer::setPathRoundTripTime(uint32_t rttMs) {
+    for (auto& stream : streams_) {
+        stream->setPathRoundTripTime(rttMs);
+    }
 }
 
 void Producer::collectReportBlocks(std::vector<rtcp::ReportBlock>& blocks, uint64_t nowMs) {
     bool scoreChanged = false;
-    for (auto& encoding : encodings_) {
-        if (!encoding.stream || !encoding.stream->started()) {
+    for (auto& stream : streams_) {
+        RtpStreamRecv* rtp = stream->rtp();
+        if (rtp == nullptr || !rtp->started()) {
             continue;
         }
         bool changed = false;
-        blocks.push_back(encoding.stream->buildReportBlock(nowMs, changed));
+        blocks.push_back(rtp->buildReportBlock(nowMs, changed));
         scoreChanged = scoreChanged || changed;
     }
     if (scoreChanged) {
@@ -314,107 +199,55 @@ void Producer::collectReportBlocks(std::vector<rtcp::ReportBlock>& blocks, uint6
     }
 }
 
-bool Producer::decapsulateRtx(Encoding& encoding, rtp::RtpPacket& packet) {
-    if (!encoding.stream) {
-        // Nothing to repair before the media stream itself has started.
-        return false;
-    }
-    RtpStreamRecv& stream = *encoding.stream;
-    if (!encoding.rtxSsrc) {
-        encoding.rtxSsrc = packet.ssrc();
-    } else if (*encoding.rtxSsrc != packet.ssrc()) {
-        ++stream.rtxPacketsDiscarded;
-        return false;
-    }
-    // Padding-only RTX packets are bandwidth probes, not retransmissions.
-    if (packet.payloadLength() < 2 ||
-        !packet.rtxDecode(encoding.codec->payloadType, stream.ssrc())) {
-        ++stream.rtxPacketsDiscarded;
-        return false;
-    }
-    ++stream.packetsRetransmitted;
-    return true;
-}
-
-void Producer::sendNacks(Encoding& encoding, uint64_t nowMs) {
-    uint16_t seqs[512];
-    const size_t count = encoding.nack->collect(nowMs, rttMs_ != 0 ? rttMs_ : kDefaultRttMs, seqs);
-    RtpStreamRecv& stream = *encoding.stream;
-    size_t done = 0;
-    while (done < count) {
-        uint8_t buffer[1200];
-        const auto written =
-            recovery::writeNackPacket(kFeedbackSenderSsrc, stream.ssrc(),
-                                      std::span(seqs + done, count - done), buffer, sizeof(buffer));
-        if (written.bytes == 0 || written.seqs == 0) {
-            break;
-        }
-        ++stream.nackCount;
-        stream.nackPacketCount += written.seqs;
-        done += written.seqs;
-        listener_.onProducerSendRtcp(*this, buffer, written.bytes);
-    }
-    if (count > 0 && traceEvents_.enabled(TraceEventType::Nack)) {
-        emitTrace(TraceEventType::Nack, "out", json{{"ssrc", stream.ssrc()}, {"count", count}});
-    }
-}
-
 void Producer::tick(uint64_t nowMs) {
-    for (auto& encoding : encodings_) {
-        if (!encoding.stream) {
-            continue;
-        }
-        if (encoding.nack && encoding.nack->pendingCount() > 0) {
-            sendNacks(encoding, nowMs);
-        }
-        if (encoding.keyFrames.tick(nowMs)) {
-            sendKeyFrameRequest(encoding);
-        }
+    for (auto& stream : streams_) {
+        stream->tick(nowMs);
     }
 }
 
 void Producer::requestKeyFrame(uint32_t mappedSsrc, uint64_t nowMs) {
-    if (kind_ != params::MediaKind::Video || paused_) {
+    if (paused_) {
         return;
     }
-    for (auto& encoding : encodings_) {
-        if (encoding.mappedSsrc == mappedSsrc && encoding.stream &&
-            encoding.keyFrames.request(nowMs)) {
-            sendKeyFrameRequest(encoding);
+    for (auto& stream : streams_) {
+        if (stream->mappedSsrc() == mappedSsrc) {
+            stream->requestKeyFrame(nowMs);
         }
     }
 }
 
-void Producer::sendKeyFrameRequest(Encoding& encoding) {
-    RtpStreamRecv& stream = *encoding.stream;
-    uint8_t buffer[64];
-    size_t length = 0;
-    // PLI where the sender supports it; FIR (RFC 5104) otherwise.
-    const bool usePli = stream.params().usePli || !stream.params().useFir;
-    if (usePli) {
-        length = rtcp::writePli(kFeedbackSenderSsrc, stream.ssrc(), buffer, sizeof(buffer));
-        ++stream.pliCount;
-    } else {
-        const rtcp::FirItem item{stream.ssrc(), encoding.keyFrames.firSequenceNumber()};
-        length = rtcp::writeFir(kFeedbackSenderSsrc, std::span(&item, 1), buffer, sizeof(buffer));
-        ++stream.firCount;
+void Producer::onProducerStreamFeedback(ProducerStream& stream, ProducerStream::Feedback type,
+                                        const uint8_t* data, size_t length, size_t count) {
+    const uint32_t ssrc = stream.rtp()->ssrc();
+    switch (type) {
+    case ProducerStream::Feedback::Nack:
+        if (traceEvents_.enabled(TraceEventType::Nack)) {
+            emitTrace(TraceEventType::Nack, "out", json{{"ssrc", ssrc}, {"count", count}});
+        }
+        break;
+    case ProducerStream::Feedback::Pli:
+    case ProducerStream::Feedback::Fir: {
+        const auto traceType =
+            type == ProducerStream::Feedback::Pli ? TraceEventType::Pli : TraceEventType::Fir;
+        if (traceEvents_.enabled(traceType)) {
+            emitTrace(traceType, "out", json{{"ssrc", ssrc}});
+        }
+        break;
     }
-    const TraceEventType traceType = usePli ? TraceEventType::Pli : TraceEventType::Fir;
-    if (traceEvents_.enabled(traceType)) {
-        emitTrace(traceType, "out", json{{"ssrc", stream.ssrc()}});
     }
-    listener_.onProducerSendRtcp(*this, buffer, length);
+    listener_.onProducerSendRtcp(*this, data, length);
 }
 
 json Producer::scores() const {
     json out = json::array();
-    for (const auto& encoding : encodings_) {
-        if (!encoding.stream) {
+    for (const auto& stream : streams_) {
+        const RtpStreamRecv* rtp = stream->rtp();
+        if (rtp == nullptr) {
             continue;
         }
-        json entry{{"ssrc", encoding.stream->ssrc()}, {"score", encoding.stream->score()}};
-        if (encoding.params.rid) {
-            entry["rid"] = *encoding.params.rid;
+        json entry{{"ssrc", rtp->ssrc()}, {"score", rtp->score()}};
+        if (stream->config().encoding.rid) {
+            entry["rid"] = *stream->config().encoding.rid;
         }
         out.push_back(std::move(entry));
     }
@@ -423,9 +256,9 @@ json Producer::scores() const {
 
 std::vector<uint8_t> Producer::encodingScores() const {
     std::vector<uint8_t> out;
-    out.reserve(encodings_.size());
-    for (const auto& encoding : encodings_) {
-        out.push_back(encoding.stream ? encoding.stream->score() : 0);
+    out.reserve(streams_.size());
+    for (const auto& stream : streams_) {
+        out.push_back(stream->score());
     }
     return out;
 }
@@ -476,16 +309,16 @@ void Producer::handleRequest(channel::Request& request) {
 
 json Producer::dump() const {
     json streams = json::array();
-    for (const auto& encoding : encodings_) {
-        if (encoding.stream) {
+    for (const auto& stream : streams_) {
+        if (const RtpStreamRecv* rtp = stream->rtp()) {
             streams.push_back(json{{"params",
-                                    {{"ssrc", encoding.stream->ssrc()},
-                                     {"payloadType", encoding.stream->params().payloadType},
-                                     {"mimeType", encoding.stream->params().mimeType},
-                                     {"clockRate", encoding.stream->params().clockRate},
-                                     {"rid", encoding.stream->params().rid},
-                                     {"cname", encoding.stream->params().cname}}},
-                                   {"score", encoding.stream->score()}});
+                                    {{"ssrc", rtp->ssrc()},
+                                     {"payloadType", rtp->params().payloadType},
+                                     {"mimeType", rtp->params().mimeType},
+                                     {"clockRate", rtp->params().clockRate},
+                                     {"rid", rtp->params().rid},
+                                     {"cname", rtp->params().cname}}},
+                                   {"score", rtp->score()}});
         }
     }
     return json{{"id", id_},
@@ -500,9 +333,9 @@ json Producer::dump() const {
 
 json Producer::stats(uint64_t nowMs) {
     json out = json::array();
-    for (auto& encoding : encodings_) {
-        if (encoding.stream) {
-            out.push_back(encoding.stream->stats(nowMs));
+    for (auto& stream : streams_) {
+        if (RtpStreamRecv* rtp = stream->rtp()) {
+            out.push_back(rtp->stats(nowMs));
         }
     }
     return out;

@@ -1,7 +1,7 @@
 #include "rtc/RtpStream.hpp"
 
-#include "rtc/rtp/SeqNum.hpp"
-#include "rtc/rtp/Time.hpp"
+#include "protocol/rtp/SeqNum.hpp"
+#include "protocol/rtp/Time.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -40,6 +40,16 @@ json commonStats(const RtpStreamParams& p, const char* type, uint64_t nowMs) {
 }
 
 } // namespace
+
+void RtpStreamCounters::addTo(json& stats) const {
+    stats["packetsDiscarded"] = packetsDiscarded;
+    stats["packetsRetransmitted"] = packetsRetransmitted;
+    stats["packetsRepaired"] = packetsRepaired;
+    stats["nackCount"] = nackCount;
+    stats["nackPacketCount"] = nackPacketCount;
+    stats["pliCount"] = pliCount;
+    stats["firCount"] = firCount;
+}
 
 bool ScoreHistory::add(uint8_t intervalScore) {
     scores_[next_] = intervalScore;
@@ -115,7 +125,7 @@ bool RtpStreamRecv::receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs,
         // A stream that starts flowing is healthy until reports say otherwise.
         scores_.reset(10);
     } else if (!updateSequence(seq)) {
-        ++packetsDiscarded;
+        ++counters_.packetsDiscarded;
         return false;
     }
     ++received_;
@@ -198,20 +208,14 @@ json RtpStreamRecv::stats(uint64_t nowMs) {
     json s = commonStats(params_, "inbound-rtp", nowMs);
     s["packetsLost"] = packetsLost();
     s["fractionLost"] = fractionLost_;
-    s["packetsDiscarded"] = packetsDiscarded;
-    s["packetsRetransmitted"] = packetsRetransmitted;
-    s["packetsRepaired"] = packetsRepaired;
-    s["nackCount"] = nackCount;
-    s["nackPacketCount"] = nackPacketCount;
-    s["pliCount"] = pliCount;
-    s["firCount"] = firCount;
+    counters_.addTo(s);
     s["score"] = score();
     s["packetCount"] = received_;
     s["byteCount"] = bytes_;
     s["bitrate"] = rate_.rate(nowMs);
     s["jitter"] = jitter();
     if (params_.rtxSsrc) {
-        s["rtxPacketsDiscarded"] = rtxPacketsDiscarded;
+        s["rtxPacketsDiscarded"] = counters_.rtxPacketsDiscarded;
     }
     return s;
 }
@@ -233,7 +237,7 @@ void RtpStreamSend::sentPacket(const rtp::RtpPacket& packet, uint64_t nowMs) {
 }
 
 void RtpStreamSend::countRetransmission(size_t bytes, uint64_t nowMs) {
-    ++packetsRetransmitted;
+    ++counters_.packetsRetransmitted;
     rate_.update(bytes, nowMs);
 }
 
@@ -271,13 +275,7 @@ json RtpStreamSend::stats(uint64_t nowMs) {
     json s = commonStats(params_, "outbound-rtp", nowMs);
     s["packetsLost"] = packetsLost_;
     s["fractionLost"] = fractionLost_;
-    s["packetsDiscarded"] = packetsDiscarded;
-    s["packetsRetransmitted"] = packetsRetransmitted;
-    s["packetsRepaired"] = 0;
-    s["nackCount"] = nackCount;
-    s["nackPacketCount"] = nackPacketCount;
-    s["pliCount"] = pliCount;
-    s["firCount"] = firCount;
+    counters_.addTo(s);
     s["score"] = score();
     s["packetCount"] = packets_;
     s["byteCount"] = bytes_;

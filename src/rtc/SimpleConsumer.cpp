@@ -40,8 +40,11 @@ void SimpleConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo&
     if (payloadType == 0 && packet.payloadType() != 0) {
         return;
     }
-    if (auto copy = streams_[info.encodingIndex]->forward(packet, payloadType, info)) {
-        sendCopy(*copy, info);
+    ConsumerStream& stream = *streams_[info.encodingIndex];
+    if (const auto params = stream.decideAsIs(packet, payloadType, info)) {
+        if (auto copy = stream.send(packet, *params, info)) {
+            sendCopy(*copy, info);
+        }
     }
 }
 
@@ -74,21 +77,6 @@ void SimpleConsumer::requestKeyFrame(size_t streamIndex) {
 json SimpleConsumer::dump() const {
     json out = Consumer::dump();
     out["rtpStream"] = streams_[0]->dump();
-    return out;
-}
-
-PipeConsumer::PipeConsumer(std::string id, std::string producerId, Shared& shared,
-                           Listener& listener, const json& data)
-    : SimpleConsumer(std::move(id), std::move(producerId), shared, listener, data,
-                     params::RtpParametersType::Pipe) {}
-
-json PipeConsumer::dump() const {
-    json out = Consumer::dump();
-    json streams = json::array();
-    for (const auto& stream : streams_) {
-        streams.push_back(stream->dump());
-    }
-    out["rtpStreams"] = std::move(streams);
     return out;
 }
 

@@ -1,7 +1,7 @@
 #include "rtc/SimulcastConsumer.hpp"
 
-#include "rtc/parameters/ScalabilityMode.hpp"
-#include "rtc/rtp/SeqNum.hpp"
+#include "protocol/parameters/ScalabilityMode.hpp"
+#include "protocol/rtp/SeqNum.hpp"
 #include "utils/Errors.hpp"
 
 #include <algorithm>
@@ -13,19 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-// A layer number of a request: a non-negative integer, or nothing.
-std::optional<int> layerField(const json& object, const char* name) {
-    const auto it = object.find(name);
-    if (it == object.end() || it->is_null()) {
-        return std::nullopt;
-    }
-    if (!it->is_number() || it->get<double>() < 0 ||
-        it->get<double>() != std::floor(it->get<double>())) {
-        throw TypeError(std::string("wrong ") + name + " (must be an integer >= 0)");
-    }
-    return static_cast<int>(std::min(it->get<double>(), 255.0));
-}
-
 // Timestamps aligned through sender reports are trusted only this close
 // ahead of what was sent (seconds); anything else means the reports are
 // stale or inconsistent and the wall clock is used instead.
@@ -36,7 +23,13 @@ constexpr double kMaxAlignedAheadSeconds = 2.0;
 SimulcastConsumer::SimulcastConsumer(std::string id, std::string producerId, Shared& shared,
                                      Listener& listener, const json& data)
     : Consumer(std::move(id), std::move(producerId), shared, listener, data,
-               params::RtpParametersType::Simulcast) {
+               params::RtpParametersType::Simulcast),
+      selector_(static_cast<int>(consumableEncodings_.size()),
+                rtpParameters_.encodings.empty()
+                    ? 1
+                    : params::parseScalabilityMode(
+                          rtpParameters_.encodings[0].scalabilityMode.value_or(""))
+                          .temporalLayers) {
     if (kind_ != params::MediaKind::Video) {
         throw TypeError("a simulcast consumer is for video");
     }
@@ -53,40 +46,23 @@ SimulcastConsumer::SimulcastConsumer(std::string id, std::string producerId, Sha
         producerSsrcs_.push_back(*encoding.ssrc);
     }
     const auto& encoding = rtpParameters_.encodings[0];
-    const auto mode = params::parseScalabilityMode(encoding.scalabilityMode.value_or(""));
-    maxTemporalLayer_ = mode.temporalLayers - 1;
     createStreams({producerSsrcs_[0]});
     const auto* codec = rtpParameters_.codecForEncoding(encoding);
     clockRate_ = codec->clockRate != 0 ? codec->clockRate : 90000;
     context_ = codecs::EncodingContext(codecs::codecFromMimeType(codec->mimeType));
 
-    preferredSpatial_ = static_cast<int>(producerSsrcs_.size()) - 1;
-    preferredTemporal_ = maxTemporalLayer_;
     if (const auto layers = data.find("preferredLayers");
         layers != data.end() && !layers->is_null()) {
-        takePreferredLayers(*layers);
+        selector_.setPreferred(*layers);
     }
-}
-
-void SimulcastConsumer::takePreferredLayers(const json& layers) {
-    if (!layers.is_object()) {
-        throw TypeError("wrong preferredLayers (not an object)");
-    }
-    const auto spatial = layerField(layers, "spatialLayer");
-    if (!spatial) {
-        throw TypeError("missing spatialLayer");
-    }
-    const auto temporal = layerField(layers, "temporalLayer");
-    preferredSpatial_ = std::min(*spatial, static_cast<int>(producerSsrcs_.size()) - 1);
-    preferredTemporal_ = std::min(temporal.value_or(maxTemporalLayer_), maxTemporalLayer_);
 }
 
 json SimulcastConsumer::preferredLayersJson() const {
-    return json{{"spatialLayer", preferredSpatial_}, {"temporalLayer", preferredTemporal_}};
+    return selector_.preferredJson();
 }
 
 json SimulcastConsumer::setPreferredLayers(const json& data) {
-    takePreferredLayers(data);
+    selector_.setPreferred(data);
     updateTarget(false);
     return preferredLayersJson();
 }
@@ -104,29 +80,7 @@ void SimulcastConsumer::onProducerScores() {
 }
 
 void SimulcastConsumer::updateTarget(bool forceKeyFrame) {
-    const auto alive = [&](int layer) {
-        return static_cast<size_t>(layer) < producerScores_.size() && producerScores_[layer] > 0;
-    };
-    const int layers = static_cast<int>(producerSsrcs_.size());
-    int spatial = -1;
-    for (int layer = std::min(preferredSpatial_, layers - 1); layer >= 0 && spatial < 0; --layer) {
-        if (alive(layer)) {
-            spatial = layer;
-        }
-    }
-    for (int layer = preferredSpatial_ + 1; layer < layers && spatial < 0; ++layer) {
-        if (alive(layer)) {
-            spatial = layer;
-        }
-    }
-    int temporal = -1;
-    if (spatial >= 0) {
-        // Below the preferred picture size, all of its frame rate; above it
-        // (the only stream left), the least.
-        temporal = spatial == preferredSpatial_  ? preferredTemporal_
-                   : spatial < preferredSpatial_ ? maxTemporalLayer_
-                                                 : 0;
-    }
+    const auto [spatial, temporal] = selector_.select(producerScores_);
     const bool spatialChanged = spatial != targetSpatial_;
     targetSpatial_ = spatial;
     targetTemporal_ = temporal;
@@ -165,12 +119,31 @@ uint8_t SimulcastConsumer::producerScore() const {
 }
 
 void SimulcastConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) {
-    if (!active()) {
+    const auto params = decide(packet, info);
+    if (!params) {
         return;
+    }
+    auto copy = streams_[0]->send(packet, *params, info);
+    if (!copy) {
+        return;
+    }
+    if (!sentAny_ || rtp::isNewer(copy->timestamp(), maxTimestamp_)) {
+        maxTimestamp_ = copy->timestamp();
+    }
+    sentAny_ = true;
+    lastSentMs_ = info.nowMs;
+    sendCopy(*copy, info);
+    reportCurrentLayers();
+}
+
+std::optional<ForwardParams> SimulcastConsumer::decide(const rtp::RtpPacket& packet,
+                                                       const RtpForwardInfo& info) {
+    if (!active()) {
+        return std::nullopt;
     }
     const uint8_t payloadType = payloadTypes_[packet.payloadType()];
     if (payloadType == 0) {
-        return;
+        return std::nullopt;
     }
     const auto spatial = static_cast<int>(info.encodingIndex);
     ConsumerStream& out = *streams_[0];
@@ -179,34 +152,26 @@ void SimulcastConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardIn
         startRun(spatial, packet, info);
     }
     if (spatial != currentSpatial_ || out.syncRequired()) {
-        return;
+        return std::nullopt;
     }
-    auto copy = out.copy(packet);
-    if (!copy) {
-        return;
-    }
-    const auto decision = context_.process(copy->payload(), copy->payloadLength());
+    const auto decision = context_.decide(packet.payload(), packet.payloadLength());
     if (!decision.forward) {
         // A layer above the target: leave no hole in the numbering.
         out.seq().drop(packet.sequenceNumber());
-        return;
+        return std::nullopt;
     }
     const auto seq = out.seq().rewrite(packet.sequenceNumber());
     if (!seq) {
-        ++out.rtp().packetsDiscarded;
-        return;
+        out.rtp().countDiscarded();
+        return std::nullopt;
     }
-    if (decision.setMarker) {
-        copy->setMarker(true);
-    }
-    out.finish(*copy, *seq, timestampOffset_, payloadType, packet.sequenceNumber(), info);
-    if (!sentAny_ || rtp::isNewer(copy->timestamp(), maxTimestamp_)) {
-        maxTimestamp_ = copy->timestamp();
-    }
-    sentAny_ = true;
-    lastSentMs_ = info.nowMs;
-    sendCopy(*copy, info);
-    reportCurrentLayers();
+    ForwardParams params;
+    params.sequenceNumber = *seq;
+    params.timestampOffset = timestampOffset_;
+    params.payloadType = payloadType;
+    params.setMarker = decision.setMarker;
+    params.payload = decision.rewrite;
+    return params;
 }
 
 void SimulcastConsumer::startRun(int spatial, const rtp::RtpPacket& packet,
@@ -304,10 +269,10 @@ bool SimulcastConsumer::rewriteResend(rtp::RtpPacket& packet, const recovery::Se
 json SimulcastConsumer::dump() const {
     json out = Consumer::dump();
     out["rtpStream"] = streams_[0]->dump();
-    out["preferredSpatialLayer"] = preferredSpatial_;
+    out["preferredSpatialLayer"] = selector_.preferred().spatial;
     out["targetSpatialLayer"] = targetSpatial_;
     out["currentSpatialLayer"] = currentSpatial_;
-    out["preferredTemporalLayer"] = preferredTemporal_;
+    out["preferredTemporalLayer"] = selector_.preferred().temporal;
     out["targetTemporalLayer"] = targetTemporal_;
     out["currentTemporalLayer"] = currentTemporalLayer();
     return out;
@@ -316,7 +281,8 @@ json SimulcastConsumer::dump() const {
 json SimulcastConsumer::stats(uint64_t nowMs) {
     json out = Consumer::stats(nowMs);
     if (producer_ != nullptr && currentSpatial_ >= 0) {
-        if (RtpStreamRecv* stream = producer_->stream(static_cast<size_t>(currentSpatial_))) {
+        if (RtpStreamRecv* stream =
+                producer_->producerStream(static_cast<size_t>(currentSpatial_)).rtp()) {
             out.push_back(stream->stats(nowMs));
         }
     }

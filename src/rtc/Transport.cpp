@@ -1,18 +1,18 @@
 #include "rtc/Transport.hpp"
 
 #include "Logger.hpp"
-#include "rtc/rtcp/Compound.hpp"
-#include "rtc/rtcp/Feedback.hpp"
-#include "rtc/rtcp/Packet.hpp"
-#include "rtc/rtcp/Reports.hpp"
-#include "rtc/rtcp/Sdes.hpp"
-#include "rtc/rtp/Extensions.hpp"
+#include "protocol/rtcp/Compound.hpp"
+#include "protocol/rtcp/Reports.hpp"
+#include "protocol/rtcp/Sdes.hpp"
+#include "protocol/rtcp/Xr.hpp"
+#include "protocol/rtp/Extensions.hpp"
+#include "protocol/rtp/Time.hpp"
+#include "rtc/ConsumerFactory.hpp"
 #include "utils/Errors.hpp"
+#include "utils/Random.hpp"
 
 #include <algorithm>
 #include <cstring>
-#include <openssl/rand.h>
-#include <random>
 
 namespace sfu::rtc {
 
@@ -31,19 +31,6 @@ constexpr uint64_t kMaxVideoRtcpIntervalMs = 1000;
 constexpr uint64_t kMinRtcpIntervalMs = 100;
 // Period of NACK and key frame request retries.
 constexpr uint64_t kRecoveryTickMs = 20;
-
-uint32_t randomUint32() {
-    uint32_t value = 0;
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value)) != 1) {
-        value = std::random_device{}();
-    }
-    return value;
-}
-
-std::mt19937& rng() {
-    static std::mt19937 engine(std::random_device{}());
-    return engine;
-}
 
 // The request's id for a new entity, checked for duplicates by the caller.
 const std::string& newId(const channel::Request& request, const char* key) {
@@ -108,9 +95,7 @@ void Transport::close() {
 
 void Transport::closeProducer(Producer& producer) {
     listener_.onTransportProducerClosed(*this, producer);
-    std::erase_if(ssrcTable_, [&](const auto& entry) { return entry.second == &producer; });
-    std::erase_if(midTable_, [&](const auto& entry) { return entry.second == &producer; });
-    std::erase_if(ridTable_, [&](const auto& entry) { return entry.second == &producer; });
+    rtpListener_.removeProducer(producer);
     producers_.erase(producer.id());
     if (producers_.empty()) {
         recoveryTimer_.stop();
@@ -251,45 +236,13 @@ void Transport::produce(channel::Request& request) {
         throw Error("a producer with id '" + id + "' already exists");
     }
     auto producer = std::make_unique<Producer>(id, shared_, *this, request.data());
-    const auto& parameters = producer->rtpParameters();
-
-    // Check the RTP listener before anything is registered.
-    for (const auto& encoding : parameters.encodings) {
-        for (const auto ssrc :
-             {encoding.ssrc, encoding.rtx ? std::optional(encoding.rtx->ssrc) : std::nullopt}) {
-            if (ssrc && ssrcTable_.count(*ssrc) != 0) {
-                throw Error("ssrc already exists in RTP listener [ssrc:" + std::to_string(*ssrc) +
-                            "]");
-            }
-        }
-    }
-    if (parameters.mid && midTable_.count(*parameters.mid) != 0) {
-        throw Error("MID already exists in RTP listener [mid:" + *parameters.mid + "]");
-    }
-    listener_.onTransportNewProducer(*this, *producer);
-
     Producer* p = producer.get();
-    for (const auto& encoding : parameters.encodings) {
-        if (encoding.ssrc) {
-            ssrcTable_[*encoding.ssrc] = p;
-        }
-        if (encoding.rtx) {
-            ssrcTable_[encoding.rtx->ssrc] = p;
-        }
-        if (encoding.rid && ridTable_.count(*encoding.rid) == 0) {
-            ridTable_[*encoding.rid] = p;
-        }
-    }
-    if (parameters.mid) {
-        midTable_[*parameters.mid] = p;
-    }
-    for (const auto type :
-         {rtp::ExtensionType::Mid, rtp::ExtensionType::RtpStreamId,
-          rtp::ExtensionType::RepairedRtpStreamId, rtp::ExtensionType::AbsSendTime,
-          rtp::ExtensionType::TransportWideCc01}) {
-        if (const uint8_t extId = p->extensionIds().get(type); extId != 0) {
-            recvExtensionIds_.set(type, extId);
-        }
+    rtpListener_.addProducer(*p);
+    try {
+        listener_.onTransportNewProducer(*this, *p);
+    } catch (...) {
+        rtpListener_.removeProducer(*p);
+        throw;
     }
     producers_.emplace(id, std::move(producer));
     if (!recoveryTimer_.active()) {
@@ -306,7 +259,7 @@ void Transport::consume(channel::Request& request) {
     }
     const std::string& producerId = request.internalId("producerId");
     Producer& producer = listener_.producerById(producerId);
-    auto consumer = Consumer::create(id, producerId, shared_, *this, request.data());
+    auto consumer = createConsumer(id, producerId, shared_, *this, request.data());
     std::vector<uint32_t> ssrcs = consumer->ssrcs();
     const std::vector<uint32_t> rtxSsrcs = consumer->rtxSsrcs();
     ssrcs.insert(ssrcs.end(), rtxSsrcs.begin(), rtxSsrcs.end());
@@ -336,74 +289,40 @@ void Transport::consume(channel::Request& request) {
 
 // ---- media in -------------------------------------------------------------
 
-Producer* Transport::producerForPacket(const rtp::RtpPacket& packet) {
-    if (const auto it = ssrcTable_.find(packet.ssrc()); it != ssrcTable_.end()) {
-        return it->second;
-    }
-    // Unknown SSRC: the MID, then the RID tells whose it is, and the SSRC is
-    // learnt for the next packets.
-    Producer* producer = nullptr;
-    if (const uint8_t midId = recvExtensionIds_.get(rtp::ExtensionType::Mid); midId != 0) {
-        if (const auto mid = rtp::readSdes(packet.extension(midId))) {
-            if (const auto it = midTable_.find(*mid); it != midTable_.end()) {
-                producer = it->second;
-            }
-        }
-    }
-    // A RID names a media stream, a repaired RID its RTX stream.
-    for (const auto type :
-         {rtp::ExtensionType::RtpStreamId, rtp::ExtensionType::RepairedRtpStreamId}) {
-        const uint8_t ridId = recvExtensionIds_.get(type);
-        if (producer != nullptr || ridId == 0) {
-            continue;
-        }
-        if (const auto rid = rtp::readSdes(packet.extension(ridId))) {
-            if (const auto it = ridTable_.find(*rid); it != ridTable_.end()) {
-                producer = it->second;
-            }
-        }
-    }
-    if (producer == nullptr && producers_.size() == 1 && midTable_.empty() && ssrcTable_.empty()) {
-        // One producer announced by nothing the packet carries: it is its.
-        producer = producers_.begin()->second.get();
-    }
-    if (producer != nullptr) {
-        ssrcTable_[packet.ssrc()] = producer;
-    }
-    return producer;
-}
-
 void Transport::receiveRtpPacket(uint8_t* data, size_t length, size_t capacity) {
     const uint64_t now = nowMs();
-    recvRate_.update(length, now);
     auto packet = rtp::RtpPacket::parse(data, length, capacity);
     if (!packet) {
-        ++packetsDiscarded_;
+        discardReceived();
         SFU_DEBUG(Rtp, "transport %s: invalid RTP packet discarded", id_.c_str());
         return;
     }
     rtpRecvRate_.update(length, now);
-    Producer* producer = producerForPacket(*packet);
-    if (producer == nullptr) {
-        ++packetsDiscarded_;
+    const auto target = rtpListener_.find(*packet);
+    if (!target) {
+        discardReceived();
         SFU_DEBUG(Rtp, "transport %s: no producer for RTP packet [ssrc:%u, pt:%u], discarded",
                   id_.c_str(), packet->ssrc(), packet->payloadType());
         return;
     }
-    deliverToProducer(*producer, *packet, now);
+    deliverToProducer(*target, *packet, now);
 }
 
 void Transport::receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length,
                                     size_t capacity) {
     const uint64_t now = nowMs();
-    recvRate_.update(length, now);
     auto packet = rtp::RtpPacket::parse(data, length, capacity);
     if (!packet) {
-        ++packetsDiscarded_;
+        discardReceived();
         return;
     }
     rtpRecvRate_.update(length, now);
-    deliverToProducer(producer, *packet, now);
+    const auto target = rtpListener_.find(*packet);
+    if (!target || target->producer != &producer) {
+        discardReceived();
+        return;
+    }
+    deliverToProducer(*target, *packet, now);
 }
 
 void Transport::recoveryTick() {
@@ -415,15 +334,17 @@ void Transport::recoveryTick() {
         lastTccFeedbackMs_ = now;
         tccFeedback_.flush(rtcpSsrc_, [&](const uint8_t* data, size_t length) {
             if (isConnected()) {
-                sendRate_.update(length, now);
                 sendRtcpPacket(data, length);
             }
         });
     }
 }
 
-void Transport::deliverToProducer(Producer& producer, rtp::RtpPacket& packet, uint64_t now) {
-    if (const uint8_t tccId = recvExtensionIds_.get(rtp::ExtensionType::TransportWideCc01);
+void Transport::deliverToProducer(const RtpListener::Target& target, rtp::RtpPacket& packet,
+                                  uint64_t now) {
+    Producer& producer = *target.producer;
+    if (const uint8_t tccId =
+            rtpListener_.extensionIds().get(rtp::ExtensionType::TransportWideCc01);
         tccId != 0) {
         if (const auto seq = rtp::readTransportWideSeq(packet.extension(tccId))) {
             tccFeedback_.onPacket(*seq, static_cast<int64_t>(uv_hrtime() / 1000), packet.ssrc());
@@ -431,7 +352,7 @@ void Transport::deliverToProducer(Producer& producer, rtp::RtpPacket& packet, ui
     }
     RtpForwardInfo info;
     const size_t size = packet.size();
-    const auto result = producer.receiveRtpPacket(packet, now, info);
+    const auto result = producer.receiveRtpPacket(target.encodingIndex, packet, now, info);
     if (info.retransmitted) {
         rtxRecvRate_.update(size, now);
     }
@@ -447,73 +368,38 @@ Producer* Transport::findProducer(const std::string& producerId) {
 
 void Transport::receiveRtcpPacket(const uint8_t* data, size_t length) {
     const uint64_t now = nowMs();
-    recvRate_.update(length, now);
     const rtcp::CompoundView compound(data, length);
     if (!compound.valid()) {
-        ++packetsDiscarded_;
+        discardReceived();
         SFU_DEBUG(Rtcp, "transport %s: invalid RTCP compound discarded", id_.c_str());
         return;
     }
-    auto reportBlocks = [&](const auto& blocks) {
-        for (const rtcp::ReportBlock block : blocks) {
-            if (const auto it = consumerBySsrc_.find(block.ssrc); it != consumerBySsrc_.end()) {
-                it->second->receiveReportBlock(block);
-            }
+    rtcp::forEachAddressedItem(compound,
+                               [&](const rtcp::AddressedItem& item) { routeRtcpItem(item, now); });
+}
+
+void Transport::routeRtcpItem(const rtcp::AddressedItem& item, uint64_t now) {
+    if (item.aboutReceivedStream()) {
+        if (const auto target = rtpListener_.findBySsrc(item.ssrc)) {
+            target->producer->receiveRtcp(item, rtcpSsrc_, now);
         }
-    };
-    for (const rtcp::PacketView pkt : compound) {
-        switch (static_cast<rtcp::PacketType>(pkt.type())) {
-        case rtcp::PacketType::SR:
-            if (const auto sr = rtcp::SenderReportView::parse(pkt)) {
-                if (const auto it = ssrcTable_.find(sr->ssrc()); it != ssrcTable_.end()) {
-                    it->second->receiveSenderReport(sr->ssrc(), sr->senderInfo(), now);
-                }
-                reportBlocks(sr->reportBlocks());
-            }
-            break;
-        case rtcp::PacketType::RR:
-            if (const auto rr = rtcp::ReceiverReportView::parse(pkt)) {
-                reportBlocks(rr->reportBlocks());
-            }
-            break;
-        case rtcp::PacketType::RTPFB:
-            if (const auto nack = rtcp::NackView::parse(pkt)) {
-                if (const auto it = consumerBySsrc_.find(nack->mediaSsrc());
-                    it != consumerBySsrc_.end()) {
-                    it->second->receiveNack(*nack, now);
-                }
-            }
-            break;
-        case rtcp::PacketType::PSFB:
-            if (const auto pli = rtcp::PliView::parse(pkt)) {
-                if (const auto it = consumerBySsrc_.find(pli->mediaSsrc());
-                    it != consumerBySsrc_.end()) {
-                    it->second->receiveKeyFrameRequest(false, pli->mediaSsrc(), now);
-                }
-            } else if (const auto fir = rtcp::FirView::parse(pkt)) {
-                for (const rtcp::FirItem item : fir->items()) {
-                    if (const auto it = consumerBySsrc_.find(item.ssrc);
-                        it != consumerBySsrc_.end()) {
-                        it->second->receiveKeyFrameRequest(true, item.ssrc, now);
-                    }
-                }
-            }
-            break;
-        default:
-            // SDES, BYE, APP, XR, NACK and congestion feedback: nothing to
-            // act on here yet.
-            break;
+        return;
+    }
+    if (const auto it = consumerBySsrc_.find(item.ssrc); it != consumerBySsrc_.end()) {
+        Consumer& consumer = *it->second;
+        consumer.receiveRtcp(item, now);
+        if (std::holds_alternative<rtcp::ReportBlock>(item.body)) {
+            shareRoundTripTime(consumer);
         }
     }
 }
 
-json Transport::srtpCountersJson(const srtp::SrtpSession& session) {
-    const auto& c = session.counters();
-    return json{{"rtpPackets", c.rtpPackets},
-                {"rtcpPackets", c.rtcpPackets},
-                {"authFailures", c.authFailures},
-                {"replayFailures", c.replayFailures},
-                {"otherFailures", c.otherFailures}};
+void Transport::shareRoundTripTime(const Consumer& consumer) {
+    if (const uint32_t rtt = consumer.roundTripTimeMs(); rtt != 0) {
+        for (auto& [id, producer] : producers_) {
+            producer->setPathRoundTripTime(rtt);
+        }
+    }
 }
 
 uint8_t* Transport::receiveBuffer() {
@@ -521,47 +407,11 @@ uint8_t* Transport::receiveBuffer() {
     return buffer;
 }
 
-void Transport::receiveMediaBytes(const uint8_t* data, size_t length, bool isRtcp,
-                                  srtp::SrtpSession* srtp) {
-    if (length > kReceiveBufferSize) {
-        countReceivedBytes(length);
-        ++packetsDiscarded_;
-        return;
-    }
-    uint8_t* buffer = receiveBuffer();
-    std::memcpy(buffer, data, length);
-    size_t size = length;
-    if (srtp != nullptr &&
-        !(isRtcp ? srtp->unprotectRtcp(buffer, size) : srtp->unprotectRtp(buffer, size))) {
-        countReceivedBytes(length);
-        ++packetsDiscarded_;
-        return;
-    }
-    if (isRtcp) {
-        receiveRtcpPacket(buffer, size);
-    } else {
-        receiveRtpPacket(buffer, size, kReceiveBufferSize);
-    }
-}
-
-const uint8_t* Transport::protectRtcp(const uint8_t* data, size_t& length,
-                                      srtp::SrtpSession* srtp) {
-    if (srtp == nullptr) {
-        return data;
-    }
-    static uint8_t buffer[rtcp::kMaxPacketSize + srtp::kMaxTrailerLength];
-    if (length > rtcp::kMaxPacketSize) {
-        return nullptr;
-    }
-    std::memcpy(buffer, data, length);
-    return srtp->protectRtcp(buffer, length, sizeof(buffer)) ? buffer : nullptr;
-}
-
-void Transport::countReceivedBytes(size_t length) {
+void Transport::countReceived(size_t length) {
     recvRate_.update(length, nowMs());
 }
 
-void Transport::countSentBytes(size_t length) {
+void Transport::countSent(size_t length) {
     sendRate_.update(length, nowMs());
 }
 
@@ -575,17 +425,13 @@ void Transport::connectionChanged() {
 // ---- media out ------------------------------------------------------------
 
 void Transport::onConsumerSendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
-    const uint64_t now = nowMs();
-    rtpSendRate_.update(packet.size(), now);
-    sendRate_.update(packet.size(), now);
+    rtpSendRate_.update(packet.size(), nowMs());
     sendRtpPacket(consumer, packet);
 }
 
 void Transport::onConsumerRetransmitRtpPacket(Consumer& consumer, rtp::RtpPacket& packet,
                                               bool rtx) {
-    const uint64_t now = nowMs();
-    (rtx ? rtxSendRate_ : rtpSendRate_).update(packet.size(), now);
-    sendRate_.update(packet.size(), now);
+    (rtx ? rtxSendRate_ : rtpSendRate_).update(packet.size(), nowMs());
     sendRtpPacket(consumer, packet);
 }
 
@@ -608,7 +454,6 @@ void Transport::onProducerScore(Producer& producer) {
 void Transport::onProducerSendRtcp(Producer& producer, const uint8_t* data, size_t length) {
     (void)producer;
     if (isConnected()) {
-        sendRate_.update(length, nowMs());
         sendRtcpPacket(data, length);
     }
 }
@@ -634,8 +479,8 @@ void Transport::scheduleRtcp() {
                           video ? kMaxVideoRtcpIntervalMs : kMaxRtcpIntervalMs);
     // RFC 3550 6.3.1: randomised over [0.5, 1.5] times the interval and
     // divided by e - 3/2 to compensate the timer reconsideration we skip.
-    std::uniform_real_distribution<double> spread(0.5, 1.5);
-    const auto ms = static_cast<uint64_t>(static_cast<double>(interval) * spread(rng()) / 1.21828);
+    const auto ms =
+        static_cast<uint64_t>(static_cast<double>(interval) * randomDouble(0.5, 1.5) / 1.21828);
     rtcpTimer_.start(std::max<uint64_t>(ms, 1));
 }
 
@@ -654,7 +499,6 @@ void Transport::sendRtcpReports() {
                 writer.advance(
                     rtcp::writeSdesCname(ssrc, consumer->cname(), writer.cursor(), writer.room()));
                 if (writer.size() > 0) {
-                    sendRate_.update(writer.size(), now);
                     sendRtcpPacket(buffer, writer.size());
                 }
             }
@@ -673,8 +517,11 @@ void Transport::sendRtcpReports() {
                                                      writer.cursor(), writer.room()));
             writer.advance(
                 rtcp::writeSdesCname(rtcpSsrc_, rtcpCname_, writer.cursor(), writer.room()));
+            // RFC 3611 4.4: the senders answer with a DLRR, from which the
+            // round trip to them (and so the NACK spacing) is known.
+            writer.advance(
+                rtcp::writeXrRrt(rtcpSsrc_, rtp::ntpNow().toU64(), writer.cursor(), writer.room()));
             if (writer.size() > 0) {
-                sendRate_.update(writer.size(), now);
                 sendRtcpPacket(buffer, writer.size());
             }
         }
@@ -701,18 +548,6 @@ json Transport::dump() const {
             mapRtxSsrcConsumerId[std::to_string(ssrc)] = id;
         }
     }
-    json ssrcTable = json::object();
-    for (const auto& [ssrc, p] : ssrcTable_) {
-        ssrcTable[std::to_string(ssrc)] = p->id();
-    }
-    json midTable = json::object();
-    for (const auto& [mid, p] : midTable_) {
-        midTable[mid] = p->id();
-    }
-    json ridTable = json::object();
-    for (const auto& [rid, p] : ridTable_) {
-        ridTable[rid] = p->id();
-    }
     json recvExtensions = json::object();
     const std::pair<const char*, rtp::ExtensionType> names[] = {
         {"mid", rtp::ExtensionType::Mid},
@@ -721,7 +556,7 @@ json Transport::dump() const {
         {"absSendTime", rtp::ExtensionType::AbsSendTime},
         {"transportWideCc01", rtp::ExtensionType::TransportWideCc01}};
     for (const auto& [name, type] : names) {
-        if (const uint8_t extId = recvExtensionIds_.get(type); extId != 0) {
+        if (const uint8_t extId = rtpListener_.extensionIds().get(type); extId != 0) {
             recvExtensions[name] = extId;
         }
     }
@@ -734,10 +569,7 @@ json Transport::dump() const {
              {"dataProducerIds", json::array()},
              {"dataConsumerIds", json::array()},
              {"recvRtpHeaderExtensions", std::move(recvExtensions)},
-             {"rtpListener",
-              {{"ssrcTable", std::move(ssrcTable)},
-               {"midTable", std::move(midTable)},
-               {"ridTable", std::move(ridTable)}}},
+             {"rtpListener", rtpListener_.dump()},
              {"maxMessageSize", maxMessageSize_},
              {"traceEventTypes", traceEvents_.toString()},
              {"packetsDiscarded", packetsDiscarded_},

@@ -2,9 +2,9 @@
 
 #include "Logger.hpp"
 #include "deps/SockAddr.hpp"
-#include "rtc/ice/Demux.hpp"
-#include "rtc/ice/IceCandidate.hpp"
-#include "rtc/rtcp/Packet.hpp"
+#include "protocol/ice/Demux.hpp"
+#include "protocol/ice/IceCandidate.hpp"
+#include "protocol/rtcp/Packet.hpp"
 #include "utils/Errors.hpp"
 
 namespace sfu::rtc {
@@ -98,7 +98,7 @@ struct WebRtcTransport::FrameSink : ice::Rfc4571Decoder::Listener {
 
 WebRtcTransport::WebRtcTransport(std::string id, Shared& shared, Transport::Listener& listener,
                                  const json& data)
-    : Transport(std::move(id), shared, listener, data), ice_(*this),
+    : SrtpTransport(std::move(id), shared, listener, data), ice_(*this),
       dtls_(shared.dtlsContext, *this), dtlsTimer_(shared.loop, [this] { dtls_.handleTimeout(); }),
       iceTimer_(shared.loop, [this] { ice_.tick(nowMs()); }) {
     const auto listenIps = parseListenIps(data);
@@ -124,28 +124,26 @@ WebRtcTransport::WebRtcTransport(std::string id, Shared& shared, Transport::List
             listenIp.announcedIp.empty() ? listenIp.ip : listenIp.announcedIp;
         if (enableUdp) {
             auto socket = shared_.portManager.bindUdp(shared_.loop, listenIp.ip, this, port);
-            iceCandidates_.push_back(
-                json{{"foundation", "udpcandidate"},
-                     {"priority",
-                      ice::hostCandidatePriority(ice::Protocol::Udp, i, preferUdp, preferTcp)},
-                     {"ip", candidateIp},
-                     {"protocol", "udp"},
-                     {"port", socket->localPort()},
-                     {"type", "host"}});
+            iceCandidates_.push_back(json{
+                {"foundation", "udpcandidate"},
+                {"priority", ice::hostCandidatePriority(Protocol::Udp, i, preferUdp, preferTcp)},
+                {"ip", candidateIp},
+                {"protocol", "udp"},
+                {"port", socket->localPort()},
+                {"type", "host"}});
             announcedIps_[socket.get()] = listenIp.announcedIp;
             udpSockets_.push_back(std::move(socket));
         }
         if (enableTcp) {
             auto server = shared_.portManager.bindTcp(shared_.loop, listenIp.ip, this, port);
-            iceCandidates_.push_back(
-                json{{"foundation", "tcpcandidate"},
-                     {"priority",
-                      ice::hostCandidatePriority(ice::Protocol::Tcp, i, preferUdp, preferTcp)},
-                     {"ip", candidateIp},
-                     {"protocol", "tcp"},
-                     {"port", server->localPort()},
-                     {"type", "host"},
-                     {"tcpType", "passive"}});
+            iceCandidates_.push_back(json{
+                {"foundation", "tcpcandidate"},
+                {"priority", ice::hostCandidatePriority(Protocol::Tcp, i, preferUdp, preferTcp)},
+                {"ip", candidateIp},
+                {"protocol", "tcp"},
+                {"port", server->localPort()},
+                {"type", "host"},
+                {"tcpType", "passive"}});
             announcedIps_[server.get()] = listenIp.announcedIp;
             tcpServers_.push_back(std::move(server));
         }
@@ -228,7 +226,7 @@ json WebRtcTransport::tupleJson(const ice::Tuple& tuple) const {
     std::string localIp;
     uint16_t localPort = 0;
     const void* socket = nullptr;
-    if (tuple.protocol() == ice::Protocol::Udp) {
+    if (tuple.protocol() == Protocol::Udp) {
         const auto* udp = static_cast<const deps::UdpSocket*>(tuple.local());
         socket = udp;
         localIp = udp->localIp();
@@ -248,7 +246,7 @@ json WebRtcTransport::tupleJson(const ice::Tuple& tuple) const {
                 {"localPort", localPort},
                 {"remoteIp", remoteIp},
                 {"remotePort", remotePort},
-                {"protocol", tuple.protocol() == ice::Protocol::Udp ? "udp" : "tcp"}};
+                {"protocol", protocolName(tuple.protocol())}};
 }
 
 void WebRtcTransport::fillDump(json& out) const {
@@ -256,8 +254,8 @@ void WebRtcTransport::fillDump(json& out) const {
     out["iceParameters"] = iceParametersJson();
     out["iceCandidates"] = iceCandidates_;
     out["iceState"] = iceStateString(ice_.state());
-    if (selectedTuple_) {
-        out["iceSelectedTuple"] = tupleJson(*selectedTuple_);
+    if (const ice::Tuple* selected = ice_.selectedTuple()) {
+        out["iceSelectedTuple"] = tupleJson(*selected);
     }
     json fingerprints = json::array();
     for (const auto& fingerprint : shared_.dtlsContext->certificate().fingerprints()) {
@@ -267,7 +265,7 @@ void WebRtcTransport::fillDump(json& out) const {
     }
     out["dtlsParameters"] =
         json{{"fingerprints", std::move(fingerprints)}, {"role", dtls::roleName(dtlsLocalRole_)}};
-    out["dtlsState"] = dtlsState_;
+    out["dtlsState"] = dtlsState();
     // Not in the host's types: what the ICE server made of the checks it got.
     const auto& counters = ice_.counters();
     out["iceChecks"] = json{{"valid", counters.validChecks},
@@ -277,34 +275,32 @@ void WebRtcTransport::fillDump(json& out) const {
                             {"badIntegrity", counters.badIntegrity},
                             {"badRequest", counters.badRequest},
                             {"roleConflict", counters.roleConflict}};
-    if (srtpIn_) {
-        out["srtpInbound"] = srtpCountersJson(*srtpIn_);
-    }
+    addSrtpCounters(out);
 }
 
 void WebRtcTransport::fillStats(json& out) const {
     out["iceRole"] = "controlled";
     out["iceState"] = iceStateString(ice_.state());
-    if (selectedTuple_) {
-        out["iceSelectedTuple"] = tupleJson(*selectedTuple_);
+    if (const ice::Tuple* selected = ice_.selectedTuple()) {
+        out["iceSelectedTuple"] = tupleJson(*selected);
     }
-    out["dtlsState"] = dtlsState_;
+    out["dtlsState"] = dtlsState();
 }
 
 bool WebRtcTransport::isConnected() const {
     const auto state = ice_.state();
     return (state == ice::IceState::Connected || state == ice::IceState::Completed) &&
-           selectedTuple_ && srtpIn_ && srtpOut_;
+           ice_.selectedTuple() != nullptr && hasSrtp();
 }
 
 // ---- packets in -----------------------------------------------------------
 
 void WebRtcTransport::onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
                                   const sockaddr* remote) {
-    onPacket(data, length, ice::Tuple(ice::Protocol::Udp, socket, remote));
+    onPacket(data, length, ice::Tuple(Protocol::Udp, socket, remote));
 }
 
-void WebRtcTransport::onTcpConnection(TcpListenSocket* server, int status) {
+void WebRtcTransport::onTcpConnection(deps::TcpListenSocket* server, int status) {
     if (status != 0) {
         return;
     }
@@ -328,11 +324,10 @@ void WebRtcTransport::onTcpData(deps::TcpConnection* connection, const uint8_t* 
     }
     TcpClient& client = *it->second;
     FrameSink sink(*this, client.decoder,
-                   ice::Tuple(ice::Protocol::Tcp, connection, connection->remoteAddress()));
+                   ice::Tuple(Protocol::Tcp, connection, connection->remoteAddress()));
     if (!client.decoder.feed(data, length, sink) || sink.garbage) {
         SFU_WARN("webrtc transport %s: invalid ICE-TCP data, connection closed", id_.c_str());
-        countReceivedBytes(length);
-        ++packetsDiscarded_;
+        discardReceived();
         onTcpClosed(connection);
     }
 }
@@ -344,38 +339,33 @@ void WebRtcTransport::onTcpClosed(deps::TcpConnection* connection) {
     }
     // Deliver nothing more of what this read held.
     node.mapped()->decoder.stop();
-    ice_.removeTuple(ice::Tuple(ice::Protocol::Tcp, connection, connection->remoteAddress()));
+    ice_.removeTuple(ice::Tuple(Protocol::Tcp, connection, connection->remoteAddress()));
     node.mapped()->connection->close();
 }
 
 void WebRtcTransport::onPacket(const uint8_t* data, size_t length, const ice::Tuple& tuple) {
-    switch (ice::classifyPacket(data, length)) {
+    countReceived(length);
+    switch (const auto kind = ice::classifyPacket(data, length)) {
     case ice::PacketKind::Stun:
-        countReceivedBytes(length);
         ice_.processStunPacket(data, length, tuple, nowMs());
         return;
     case ice::PacketKind::Dtls:
-        countReceivedBytes(length);
         if (ice_.isValidTuple(tuple)) {
             dtls_.processDtlsData(data, length);
         } else {
-            ++packetsDiscarded_;
+            discardReceived();
         }
         return;
     case ice::PacketKind::Rtp:
-    case ice::PacketKind::Rtcp: {
-        if (!srtpIn_ || !ice_.isValidTuple(tuple)) {
-            countReceivedBytes(length);
-            ++packetsDiscarded_;
+    case ice::PacketKind::Rtcp:
+        if (!hasSrtp() || !ice_.isValidTuple(tuple)) {
+            discardReceived();
             return;
         }
-        receiveMediaBytes(data, length, ice::classifyPacket(data, length) == ice::PacketKind::Rtcp,
-                          srtpIn_.get());
+        receiveMediaBytes(data, length, kind == ice::PacketKind::Rtcp);
         return;
-    }
     case ice::PacketKind::Unknown:
-        countReceivedBytes(length);
-        ++packetsDiscarded_;
+        discardReceived();
         return;
     }
 }
@@ -383,9 +373,11 @@ void WebRtcTransport::onPacket(const uint8_t* data, size_t length, const ice::Tu
 // ---- packets out ----------------------------------------------------------
 
 void WebRtcTransport::sendTo(const ice::Tuple& tuple, const uint8_t* data, size_t length) {
-    if (tuple.protocol() == ice::Protocol::Udp) {
+    if (tuple.protocol() == Protocol::Udp) {
         auto* socket = static_cast<deps::UdpSocket*>(const_cast<void*>(tuple.local()));
-        socket->send(data, length, tuple.remote());
+        if (socket->send(data, length, tuple.remote())) {
+            countSent(length);
+        }
     } else {
         const auto it = tcpClients_.find(static_cast<const deps::TcpConnection*>(tuple.local()));
         if (it == tcpClients_.end() || length > ice::Rfc4571Decoder::kMaxFrameSize) {
@@ -396,14 +388,15 @@ void WebRtcTransport::sendTo(const ice::Tuple& tuple, const uint8_t* data, size_
         uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(header), 2),
                             uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data)),
                                         static_cast<unsigned>(length))};
-        it->second->connection->write(bufs, 2);
+        if (it->second->connection->write(bufs, 2)) {
+            countSent(length);
+        }
     }
-    countSentBytes(length);
 }
 
 void WebRtcTransport::sendToSelected(const uint8_t* data, size_t length) {
-    if (selectedTuple_) {
-        sendTo(*selectedTuple_, data, length);
+    if (const ice::Tuple* selected = ice_.selectedTuple()) {
+        sendTo(*selected, data, length);
     }
 }
 
@@ -412,8 +405,8 @@ void WebRtcTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) 
     if (!isConnected()) {
         return;
     }
-    size_t size = packet.size();
-    if (srtpOut_->protectRtp(packet.data(), size, packet.capacity())) {
+    size_t size = 0;
+    if (protectRtp(packet, size)) {
         sendToSelected(packet.data(), size);
     }
 }
@@ -423,7 +416,7 @@ void WebRtcTransport::sendRtcpPacket(const uint8_t* data, size_t length) {
         return;
     }
     size_t size = length;
-    if (const uint8_t* out = protectRtcp(data, size, srtpOut_.get())) {
+    if (const uint8_t* out = protectRtcp(data, size)) {
         sendToSelected(out, size);
     }
 }
@@ -439,7 +432,6 @@ void WebRtcTransport::emitIceState(const char* state) {
 }
 
 void WebRtcTransport::onIceSelectedTuple(const ice::Tuple& tuple) {
-    selectedTuple_ = tuple;
     shared_.channel.notify(id_, "iceselectedtuplechange",
                            json{{"iceSelectedTuple", tupleJson(tuple)}});
     connectionChanged();
@@ -458,7 +450,6 @@ void WebRtcTransport::onIceCompleted() {
 }
 
 void WebRtcTransport::onIceDisconnected() {
-    selectedTuple_.reset();
     emitIceState("disconnected");
     connectionChanged();
 }
@@ -478,9 +469,15 @@ void WebRtcTransport::maybeRunDtls() {
     dtls_.run(role);
 }
 
-void WebRtcTransport::emitDtlsState(const char* state, const std::string* remoteCert) {
-    dtlsState_ = state;
-    json data{{"dtlsState", state}};
+std::string_view WebRtcTransport::dtlsState() const {
+    if (dtls_.state() == dtls::State::Connected && !hasSrtp()) {
+        return "failed";
+    }
+    return dtls::stateName(dtls_.state());
+}
+
+void WebRtcTransport::emitDtlsState(const std::string* remoteCert) {
+    json data{{"dtlsState", dtlsState()}};
     if (remoteCert != nullptr) {
         data["dtlsRemoteCert"] = *remoteCert;
     }
@@ -488,7 +485,7 @@ void WebRtcTransport::emitDtlsState(const char* state, const std::string* remote
 }
 
 void WebRtcTransport::onDtlsConnecting() {
-    emitDtlsState("connecting");
+    emitDtlsState();
 }
 
 void WebRtcTransport::onDtlsConnected(dtls::SrtpProfile profile, std::span<const uint8_t> localKey,
@@ -496,34 +493,30 @@ void WebRtcTransport::onDtlsConnected(dtls::SrtpProfile profile, std::span<const
                                       const std::string& remoteCertPem) {
     const auto suite = srtp::parseCryptoSuite(dtls::srtpProfileName(profile));
     try {
-        srtpOut_ = std::make_unique<srtp::SrtpSession>(srtp::Direction::Outbound, *suite, localKey);
-        srtpIn_ = std::make_unique<srtp::SrtpSession>(srtp::Direction::Inbound, *suite, remoteKey);
+        auto out = std::make_unique<srtp::SrtpSession>(srtp::Direction::Outbound, *suite, localKey);
+        setSrtp(std::make_unique<srtp::SrtpSession>(srtp::Direction::Inbound, *suite, remoteKey),
+                std::move(out));
     } catch (const std::exception& e) {
         SFU_ERROR("webrtc transport %s: cannot create SRTP sessions: %s", id_.c_str(), e.what());
         resetSrtp();
-        emitDtlsState("failed");
+        emitDtlsState();
         return;
     }
-    emitDtlsState("connected", &remoteCertPem);
+    emitDtlsState(&remoteCertPem);
     connectionChanged();
-}
-
-void WebRtcTransport::resetSrtp() {
-    srtpIn_.reset();
-    srtpOut_.reset();
 }
 
 void WebRtcTransport::onDtlsFailed() {
     SFU_WARN("webrtc transport %s: DTLS failed: %s", id_.c_str(), dtls_.lastError().c_str());
     resetSrtp();
-    emitDtlsState("failed");
+    emitDtlsState();
     connectionChanged();
 }
 
 void WebRtcTransport::onDtlsClosed() {
     SFU_DEBUG(Dtls, "webrtc transport %s: DTLS closed by the peer", id_.c_str());
     resetSrtp();
-    emitDtlsState("closed");
+    emitDtlsState();
     connectionChanged();
 }
 

@@ -34,14 +34,14 @@
 //
 // Exit codes: 0 done, 1 socket error, 2 bad options, 3 receiver got nothing.
 
-#include "rtc/codecs/Vp8.hpp"
-#include "rtc/recovery/NackGenerator.hpp"
-#include "rtc/rtcp/Feedback.hpp"
-#include "rtc/rtcp/Packet.hpp"
-#include "rtc/rtcp/Reports.hpp"
-#include "rtc/rtp/RtpPacket.hpp"
-#include "rtc/rtp/SeqNum.hpp"
-#include "rtc/rtp/Time.hpp"
+#include "protocol/codecs/Vp8.hpp"
+#include "protocol/recovery/NackGenerator.hpp"
+#include "protocol/rtcp/Feedback.hpp"
+#include "protocol/rtcp/Packet.hpp"
+#include "protocol/rtcp/Reports.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
+#include "protocol/rtp/SeqNum.hpp"
+#include "protocol/rtp/Time.hpp"
 #include "utils/Bytes.hpp"
 
 #include <algorithm>
