@@ -87,6 +87,7 @@ public:
     // kDefaultRttMs.
     void receiveDlrr(const rtcp::DlrrItem& item, uint32_t ourSsrc);
     void setPathRoundTripTime(uint32_t rttMs) { pathRttMs_ = rttMs; }
+    bool hasRoundTripTime() const { return dlrrRttMs_ != 0 || pathRttMs_ != 0; }
     uint32_t roundTripTimeMs() const {
         return dlrrRttMs_ != 0 ? dlrrRttMs_ : pathRttMs_ != 0 ? pathRttMs_ : kDefaultRttMs;
     }

@@ -1,8 +1,7 @@
 // The one place that tells which producer stream an incoming RTP packet
 // belongs to: by its SSRC (declared by the producer or learnt from an
 // earlier packet), else by the MID and then the RID (or repaired RID)
-// header extension, else, with a single producer that declared none of
-// them, that producer. A match by MID or RID teaches the SSRC for the next
+// header extension. A match by MID or RID teaches the SSRC for the next
 // packets. Which of the stream's packets are RTX the stream itself knows.
 #pragma once
 
@@ -17,7 +16,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 namespace sfu::rtc {
 
@@ -67,7 +65,6 @@ private:
     // For producers without a MID: a RID names a stream across the
     // transport.
     StringTable<Target> ridTable_;
-    std::vector<Producer*> producers_;
     rtp::ExtensionIds extensionIds_;
 };
 

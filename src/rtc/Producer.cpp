@@ -335,7 +335,11 @@ json Producer::stats(uint64_t nowMs) {
     json out = json::array();
     for (auto& stream : streams_) {
         if (RtpStreamRecv* rtp = stream->rtp()) {
-            out.push_back(rtp->stats(nowMs));
+            json entry = rtp->stats(nowMs);
+            if (stream->hasRoundTripTime()) {
+                entry["roundTripTime"] = stream->roundTripTimeMs();
+            }
+            out.push_back(std::move(entry));
         }
     }
     return out;

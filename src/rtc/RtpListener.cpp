@@ -17,17 +17,6 @@ constexpr rtp::ExtensionType kListenedExtensions[] = {
     rtp::ExtensionType::RepairedRtpStreamId, rtp::ExtensionType::AbsSendTime,
     rtp::ExtensionType::TransportWideCc01};
 
-// A producer that declared no SSRC, MID nor RID, with a single encoding:
-// whatever comes is its, when it is the transport's only producer.
-bool declaresNothing(const Producer& producer) {
-    const auto& parameters = producer.rtpParameters();
-    if (parameters.mid || parameters.encodings.size() != 1) {
-        return false;
-    }
-    const auto& encoding = parameters.encodings[0];
-    return !encoding.ssrc && !encoding.rid && !encoding.rtx;
-}
-
 } // namespace
 
 void RtpListener::addProducer(Producer& producer) {
@@ -66,7 +55,6 @@ void RtpListener::addProducer(Producer& producer) {
             extensionIds_.set(type, id);
         }
     }
-    producers_.push_back(&producer);
 }
 
 void RtpListener::removeProducer(const Producer& producer) {
@@ -74,7 +62,6 @@ void RtpListener::removeProducer(const Producer& producer) {
                   [&](const auto& entry) { return entry.second.producer == &producer; });
     std::erase_if(midTable_, [&](const auto& entry) { return entry.second == &producer; });
     std::erase_if(ridTable_, [&](const auto& entry) { return entry.second.producer == &producer; });
-    std::erase(producers_, &producer);
 }
 
 std::optional<std::string_view> RtpListener::readSdes(const rtp::RtpPacket& packet,
@@ -120,9 +107,6 @@ std::optional<RtpListener::Target> RtpListener::find(const rtp::RtpPacket& packe
                 break;
             }
         }
-    }
-    if (!target && producers_.size() == 1 && declaresNothing(*producers_[0])) {
-        target = Target{producers_[0], 0};
     }
     if (target) {
         // Learnt: the next packets of this SSRC are found at once.

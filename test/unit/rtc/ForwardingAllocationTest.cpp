@@ -7,7 +7,8 @@
 #include "channel/ChannelSocket.hpp"
 #include "channel/Request.hpp"
 #include "protocol/dtls/DtlsContext.hpp"
-#include "rtc/ChannelFixtures.hpp"
+#include "rtc/EntityEnvironment.hpp"
+#include "rtc/MediaFixtures.hpp"
 #include "rtc/PortManager.hpp"
 #include "rtc/Router.hpp"
 
@@ -22,101 +23,21 @@ namespace {
 
 using sfu::channel::json;
 
-int udpSocket(uint16_t& port) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-    ::fcntl(fd, F_SETFL, O_NONBLOCK);
-    return fd;
-}
-
-// A VP8 packet: descriptor with a picture id, and for key frames a valid
-// key frame header (320x240).
-size_t vp8Packet(uint8_t* out, uint16_t seq, uint32_t timestamp, bool keyFrame) {
-    const uint8_t header[12] = {0x80,
-                                96,
-                                static_cast<uint8_t>(seq >> 8),
-                                static_cast<uint8_t>(seq),
-                                static_cast<uint8_t>(timestamp >> 24),
-                                static_cast<uint8_t>(timestamp >> 16),
-                                static_cast<uint8_t>(timestamp >> 8),
-                                static_cast<uint8_t>(timestamp),
-                                0x11,
-                                0x22,
-                                0x33,
-                                0x44};
-    std::memcpy(out, header, 12);
-    const uint8_t descriptor[3] = {0x90, 0x80, static_cast<uint8_t>(seq & 0x7F)};
-    std::memcpy(out + 12, descriptor, 3);
-    const uint8_t key[10] = {0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
-    const uint8_t delta[10] = {0x11, 0x02, 0x00, 0, 0, 0, 0, 0, 0, 0};
-    std::memcpy(out + 15, keyFrame ? key : delta, 10);
-    std::memset(out + 25, 0xAB, 1000);
-    return 1025;
-}
-
 class Forwarding : public ::testing::Test {
 protected:
-    void SetUp() override {
-        uv_loop_init(&loop_);
-        channel_ = std::make_unique<sfu::channel::ChannelSocket>(&loop_, requests_.fds[0],
-                                                                 responses_.fds[0], listener_);
-        payload_ = std::make_unique<sfu::channel::PayloadChannelSocket>(
-            &loop_, payloadIn_.fds[0], payloadOut_.fds[0], listener_);
-        ports_ = std::make_unique<sfu::rtc::PortManager>(42000, 42999);
-        shared_ = std::make_unique<sfu::rtc::Shared>(
-            sfu::rtc::Shared{&loop_, *channel_, *payload_, settings_, *ports_,
-                             sfu::dtls::DtlsContext::create("", "")});
-        router_ = std::make_unique<sfu::rtc::Router>("r", *shared_);
-    }
-
-    void TearDown() override {
-        router_.reset();
-        payload_->close();
-        channel_->close();
-        uv_run(&loop_, UV_RUN_NOWAIT);
-        router_.reset();
-        shared_.reset();
-        ports_.reset();
-        payload_.reset();
-        channel_.reset();
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        uv_loop_close(&loop_);
-    }
+    void SetUp() override { router_ = std::make_unique<sfu::rtc::Router>("r", env_.shared()); }
+    void TearDown() override { router_.reset(); }
 
     json request(const std::string& method, json internal, json data) {
-        const std::string text =
-            json{{"id", ++id_}, {"method", method}, {"internal", internal}, {"data", data}}.dump();
-        sfu::test::CaptureResponder capture;
-        auto req = sfu::channel::Request::parse(reinterpret_cast<const uint8_t*>(text.data()),
-                                                text.size(), &capture);
-        sfu::channel::runRequest(req, [&](sfu::channel::Request& r) { router_->handleRequest(r); });
-        EXPECT_TRUE(capture.last.value("accepted", false)) << method << ": " << capture.last;
-        return capture.last.value("data", json::object());
+        return env_.accepted([&](sfu::channel::Request& r) { router_->handleRequest(r); }, method,
+                             internal, data);
     }
 
-    // Drains the channel's far end (notifications) without blocking.
-    void drainChannel() {
-        char buffer[65536];
-        while (::recv(responses_.fds[1], buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
-        }
-    }
+    // Drains the notifications without blocking.
+    void drainChannel() { env_.notifications(); }
 
-    uv_loop_t loop_;
-    sfu::test::SocketPair requests_, responses_, payloadIn_, payloadOut_;
-    sfu::test::NoopChannelListener listener_;
-    sfu::Settings settings_;
-    std::unique_ptr<sfu::channel::ChannelSocket> channel_;
-    std::unique_ptr<sfu::channel::PayloadChannelSocket> payload_;
-    std::unique_ptr<sfu::rtc::PortManager> ports_;
-    std::unique_ptr<sfu::rtc::Shared> shared_;
+    sfu::test::EntityEnvironment env_{42000, 42999, true};
     std::unique_ptr<sfu::rtc::Router> router_;
-    uint32_t id_ = 0;
 };
 
 TEST_F(Forwarding, SteadyStateForwardingDoesNotAllocate) {
@@ -132,9 +53,9 @@ TEST_F(Forwarding, SteadyStateForwardingDoesNotAllocate) {
     request("router.createPlainTransport", {{"transportId", "t2"}},
             {{"listenIp", {{"ip", "127.0.0.1"}}}, {"rtcpMux", true}});
     uint16_t receiverPort = 0;
-    const int receiver = udpSocket(receiverPort);
+    const int receiver = sfu::test::udpSocket(receiverPort);
     uint16_t senderPort = 0;
-    const int sender = udpSocket(senderPort);
+    const int sender = sfu::test::udpSocket(senderPort);
     request("transport.connect", {{"transportId", "t2"}},
             {{"ip", "127.0.0.1"}, {"port", receiverPort}});
     request("transport.produce", {{"transportId", "t1"}, {"producerId", "p"}},
@@ -159,10 +80,7 @@ TEST_F(Forwarding, SteadyStateForwardingDoesNotAllocate) {
                {"rtcp", {{"cname", "c"}}}}},
              {"consumableRtpEncodings", {{{"ssrc", 5555}}}}});
 
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    to.sin_port = htons(producerTransport["tuple"]["localPort"].get<uint16_t>());
+    sockaddr_in to = sfu::test::loopback(producerTransport["tuple"]["localPort"].get<uint16_t>());
     uint8_t packet[1100];
     uint8_t in[2048];
     size_t received = 0;
@@ -172,9 +90,11 @@ TEST_F(Forwarding, SteadyStateForwardingDoesNotAllocate) {
             if (pauseUs > 0) {
                 ::usleep(static_cast<useconds_t>(pauseUs));
             }
-            const size_t size = vp8Packet(packet, seq, seq * 3000u, seq % 100 == 0 || seq == 1000);
+            const size_t size = sfu::test::vp8Packet(
+                packet,
+                {.seq = seq, .timestamp = seq * 3000u, .keyFrame = seq % 100 == 0 || seq == 1000});
             ::sendto(sender, packet, size, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
-            uv_run(&loop_, UV_RUN_NOWAIT);
+            uv_run(env_.loop(), UV_RUN_NOWAIT);
             while (::recv(receiver, in, sizeof(in), 0) > 0) {
                 if ((in[1] & 0x7F) == 101) {
                     ++received;

@@ -15,9 +15,9 @@
 #include "protocol/rtcp/Feedback.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
 #include "protocol/rtp/SeqNum.hpp"
-#include "rtc/ChannelFixtures.hpp"
 #include "rtc/Consumer.hpp"
 #include "rtc/ConsumerFactory.hpp"
+#include "rtc/EntityEnvironment.hpp"
 #include "rtc/PortManager.hpp"
 #include "rtc/RtpForward.hpp"
 #include "utils/Errors.hpp"
@@ -291,34 +291,15 @@ std::vector<int> sources(const std::vector<Sent>& packets) {
 class ConsumerTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        uv_loop_init(&loop_);
-        channel_ = std::make_unique<sfu::channel::ChannelSocket>(&loop_, requests_.fds[0],
-                                                                 notifications_.fds[0], noop_);
-        payload_ = std::make_unique<sfu::channel::PayloadChannelSocket>(&loop_, payloadIn_.fds[0],
-                                                                        payloadOut_.fds[0], noop_);
-        ports_ = std::make_unique<sfu::rtc::PortManager>(43000, 43999);
-        shared_ = std::make_unique<sfu::rtc::Shared>(
-            sfu::rtc::Shared{&loop_, *channel_, *payload_, settings_, *ports_, nullptr});
         inputs_.emplace_back(0, 100, 1000, 10000, 1000, 10);
         inputs_.emplace_back(1, 200, 20000, 500000, 2000, 60);
         inputs_.emplace_back(2, 300, 40000, 90000000, 3000, 110);
     }
 
-    void TearDown() override {
-        consumer_.reset();
-        payload_->close();
-        channel_->close();
-        uv_run(&loop_, UV_RUN_NOWAIT);
-        shared_.reset();
-        ports_.reset();
-        payload_.reset();
-        channel_.reset();
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        uv_loop_close(&loop_);
-    }
+    void TearDown() override { consumer_.reset(); }
 
     void create(const json& data) {
-        consumer_ = createConsumer("c1", "p1", *shared_, listener_, data);
+        consumer_ = createConsumer("c1", "p1", env_.shared(), listener_, data);
     }
 
     // Scores for every producer stream, then the transport connects.
@@ -368,33 +349,7 @@ protected:
         }
     }
 
-    // Every notification written so far (netstrings "len:json,").
-    const std::vector<json>& notifications() {
-        for (int round = 0; round < 4; ++round) {
-            uv_run(&loop_, UV_RUN_NOWAIT);
-            char buffer[65536];
-            ssize_t n = 0;
-            while ((n = ::recv(notifications_.fds[1], buffer, sizeof(buffer), MSG_DONTWAIT)) > 0) {
-                pending_.append(buffer, static_cast<size_t>(n));
-            }
-        }
-        for (;;) {
-            const size_t colon = pending_.find(':');
-            if (colon == std::string::npos) {
-                break;
-            }
-            const size_t length = std::stoul(pending_.substr(0, colon));
-            if (pending_.size() < colon + 1 + length + 1) {
-                break;
-            }
-            json message = json::parse(pending_.substr(colon + 1, length), nullptr, false);
-            if (!message.is_discarded()) {
-                notifications_received_.push_back(std::move(message));
-            }
-            pending_.erase(0, colon + 1 + length + 1);
-        }
-        return notifications_received_;
-    }
+    const std::vector<json>& notifications() { return env_.notifications(); }
 
     // The data of every `event` notification of the consumer so far.
     std::vector<json> events(const std::string& event) {
@@ -439,14 +394,7 @@ protected:
         return consumer_->stats(nowMs_).at(0).value("retransmissionsUnavailable", uint64_t{0});
     }
 
-    uv_loop_t loop_;
-    sfu::test::SocketPair requests_, notifications_, payloadIn_, payloadOut_;
-    sfu::test::NoopChannelListener noop_;
-    sfu::Settings settings_;
-    std::unique_ptr<sfu::channel::ChannelSocket> channel_;
-    std::unique_ptr<sfu::channel::PayloadChannelSocket> payload_;
-    std::unique_ptr<sfu::rtc::PortManager> ports_;
-    std::unique_ptr<sfu::rtc::Shared> shared_;
+    sfu::test::EntityEnvironment env_{43000, 43999};
 
     FakeListener listener_;
     std::unique_ptr<Consumer> consumer_;
@@ -455,8 +403,6 @@ protected:
     InputStream::Frame lastFrames_[3];
     uint64_t nowMs_ = 100000;
     uint32_t requestId_ = 0;
-    std::string pending_;
-    std::vector<json> notifications_received_;
 };
 
 class SimulcastConsumerTest : public ConsumerTest {};

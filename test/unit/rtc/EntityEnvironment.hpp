@@ -1,0 +1,123 @@
+// What an entity of the media path needs to run in process, as the Worker
+// would give it: a libuv loop, the channel and payload channel over
+// socketpairs (their far ends read back by the test), a port manager and the
+// Shared block. Requests are run through the same parser and runner as the
+// worker's; notifications are decoded from the channel's far end.
+#pragma once
+
+#include "Settings.hpp"
+#include "channel/ChannelSocket.hpp"
+#include "channel/Request.hpp"
+#include "protocol/dtls/DtlsContext.hpp"
+#include "rtc/ChannelFixtures.hpp"
+#include "rtc/PortManager.hpp"
+#include "rtc/Shared.hpp"
+
+#include <functional>
+#include <gtest/gtest.h>
+#include <memory>
+#include <string>
+#include <sys/socket.h>
+#include <vector>
+
+namespace sfu::test {
+
+class EntityEnvironment {
+public:
+    // `withDtls`: a DTLS context for WebRTC transports (costs a key pair).
+    EntityEnvironment(uint16_t minPort, uint16_t maxPort, bool withDtls = false) {
+        uv_loop_init(&loop_);
+        channel_ = std::make_unique<channel::ChannelSocket>(&loop_, requests_.fds[0],
+                                                            notifications_.fds[0], noop_);
+        payload_ = std::make_unique<channel::PayloadChannelSocket>(&loop_, payloadIn_.fds[0],
+                                                                   payloadOut_.fds[0], noop_);
+        ports_ = std::make_unique<rtc::PortManager>(minPort, maxPort);
+        shared_ = std::make_unique<rtc::Shared>(
+            rtc::Shared{&loop_, *channel_, *payload_, settings_, *ports_,
+                        withDtls ? dtls::DtlsContext::create("", "") : nullptr});
+    }
+    // Entities built on shared() must be destroyed before the environment.
+    ~EntityEnvironment() {
+        payload_->close();
+        channel_->close();
+        uv_run(&loop_, UV_RUN_NOWAIT);
+        shared_.reset();
+        ports_.reset();
+        payload_.reset();
+        channel_.reset();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        uv_loop_close(&loop_);
+    }
+    EntityEnvironment(const EntityEnvironment&) = delete;
+    EntityEnvironment& operator=(const EntityEnvironment&) = delete;
+
+    uv_loop_t* loop() { return &loop_; }
+    rtc::Shared& shared() { return *shared_; }
+
+    // Runs one request through `handler`; the whole response.
+    channel::json request(const std::function<void(channel::Request&)>& handler,
+                          const std::string& method, const channel::json& internal,
+                          const channel::json& data) {
+        const std::string text = channel::json{
+            {"id", ++requestId_},
+            {"method", method},
+            {"internal", internal},
+            {"data", data}}.dump();
+        CaptureResponder capture;
+        auto req = channel::Request::parse(reinterpret_cast<const uint8_t*>(text.data()),
+                                           text.size(), &capture);
+        channel::runRequest(req, handler);
+        return capture.last;
+    }
+    // The data of an accepted request (a failed expectation otherwise).
+    channel::json accepted(const std::function<void(channel::Request&)>& handler,
+                           const std::string& method, const channel::json& internal,
+                           const channel::json& data) {
+        const auto response = request(handler, method, internal, data);
+        EXPECT_TRUE(response.value("accepted", false)) << method << ": " << response;
+        return response.value("data", channel::json::object());
+    }
+
+    // Every notification written so far (netstrings "len:json,").
+    const std::vector<channel::json>& notifications() {
+        for (int round = 0; round < 4; ++round) {
+            uv_run(&loop_, UV_RUN_NOWAIT);
+            char buffer[65536];
+            ssize_t n = 0;
+            while ((n = ::recv(notifications_.fds[1], buffer, sizeof(buffer), MSG_DONTWAIT)) > 0) {
+                pending_.append(buffer, static_cast<size_t>(n));
+            }
+        }
+        for (;;) {
+            const size_t colon = pending_.find(':');
+            if (colon == std::string::npos) {
+                break;
+            }
+            const size_t length = std::stoul(pending_.substr(0, colon));
+            if (pending_.size() < colon + 1 + length + 1) {
+                break;
+            }
+            auto message = channel::json::parse(pending_.substr(colon + 1, length), nullptr, false);
+            if (!message.is_discarded()) {
+                received_.push_back(std::move(message));
+            }
+            pending_.erase(0, colon + 1 + length + 1);
+        }
+        return received_;
+    }
+
+private:
+    uv_loop_t loop_;
+    SocketPair requests_, notifications_, payloadIn_, payloadOut_;
+    NoopChannelListener noop_;
+    Settings settings_;
+    std::unique_ptr<channel::ChannelSocket> channel_;
+    std::unique_ptr<channel::PayloadChannelSocket> payload_;
+    std::unique_ptr<rtc::PortManager> ports_;
+    std::unique_ptr<rtc::Shared> shared_;
+    uint64_t requestId_ = 0;
+    std::string pending_;
+    std::vector<channel::json> received_;
+};
+
+} // namespace sfu::test
