@@ -1,6 +1,7 @@
 // Walks an arbitrary buffer as a compound RTCP packet, reads every field of
 // every packet through the views, and checks that whatever decodes rebuilds
 // into bytes that decode to the same value and rebuild identically.
+#include "protocol/rtcp/Addressed.hpp"
 #include "protocol/rtcp/Rtcp.hpp"
 
 #include <algorithm>
@@ -250,6 +251,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     check(compound.validSize() == offset);
     check(compound.packetCount() == count);
+    // The items by SSRC, as transports route them: each names a stream, and
+    // at most every packet is skipped.
+    size_t items = 0;
+    const size_t skipped = forEachAddressedItem(compound, [&](const AddressedItem& item) {
+        mix(item.ssrc);
+        mix(item.aboutReceivedStream());
+        ++items;
+    });
+    check(skipped <= count);
+    mix(items);
     check(compound.valid() == (size > 0 && offset == size));
     const auto all = decodeCompound(data, size);
     if (all) {

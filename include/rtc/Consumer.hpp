@@ -13,7 +13,7 @@
 #include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/ConsumerStream.hpp"
 #include "rtc/Producer.hpp"
-#include "rtc/RtpForward.hpp"
+#include "rtc/RtpForwardInfo.hpp"
 #include "rtc/RtpStream.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"

@@ -11,7 +11,7 @@
 #include "protocol/rtcp/Feedback.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
 #include "protocol/rtp/SeqRewriter.hpp"
-#include "rtc/RtpForward.hpp"
+#include "rtc/RtpForwardInfo.hpp"
 #include "rtc/RtpStream.hpp"
 
 #include <memory>

@@ -14,7 +14,7 @@
 #include "protocol/rtp/Extensions.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/ProducerStream.hpp"
-#include "rtc/RtpForward.hpp"
+#include "rtc/RtpForwardInfo.hpp"
 #include "rtc/RtpStream.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"

@@ -14,7 +14,7 @@
 #include "protocol/rtp/RateCalculator.hpp"
 #include "rtc/Consumer.hpp"
 #include "rtc/Producer.hpp"
-#include "rtc/RtpForward.hpp"
+#include "rtc/RtpForwardInfo.hpp"
 #include "rtc/RtpListener.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
@@ -113,7 +113,6 @@ protected:
     Shared& shared_;
     Listener& listener_;
     TraceEvents traceEvents_{TraceEventType::Probation, TraceEventType::Bwe};
-    uint64_t packetsDiscarded_ = 0;
     uint32_t maxMessageSize_ = 262144;
 
 private:
@@ -149,6 +148,7 @@ private:
 
     std::map<std::string, std::unique_ptr<Producer>> producers_;
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
+    uint64_t packetsDiscarded_ = 0;
     // Where incoming RTP (and RTCP from our producers' senders) goes.
     RtpListener rtpListener_;
     // Where incoming RTCP about our sent streams goes.

@@ -19,7 +19,7 @@
 #include "rtc/ConsumerFactory.hpp"
 #include "rtc/EntityEnvironment.hpp"
 #include "rtc/PortManager.hpp"
-#include "rtc/RtpForward.hpp"
+#include "rtc/RtpForwardInfo.hpp"
 #include "utils/Errors.hpp"
 
 #include <algorithm>
