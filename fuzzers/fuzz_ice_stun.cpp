@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 
 using namespace sfu::ice;
+using sfu::Protocol;
 
 namespace {
 

@@ -75,10 +75,10 @@ const char* iceStateString(ice::IceState state) {
 
 } // namespace
 
-// Delivers RFC 4571 frames of one TCP connection as packets of its tuple.
 // Delivers RFC 4571 frames of one TCP connection as packets of its tuple. A
 // frame that is no STUN, DTLS, RTP or RTCP means the peer is not speaking
-// ICE-TCP: the rest is not read and the connection is closed.
+// ICE-TCP: it is counted (it crossed the wire), the rest is not read and the
+// connection is closed.
 struct WebRtcTransport::FrameSink : ice::Rfc4571Decoder::Listener {
     WebRtcTransport& transport;
     ice::Rfc4571Decoder& decoder;
@@ -88,6 +88,7 @@ struct WebRtcTransport::FrameSink : ice::Rfc4571Decoder::Listener {
         : transport(t), decoder(d), tuple(tu) {}
     void onFrame(const uint8_t* data, size_t length) override {
         if (ice::classifyPacket(data, length) == ice::PacketKind::Unknown) {
+            transport.countReceived(length);
             garbage = true;
             decoder.stop();
             return;

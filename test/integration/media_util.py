@@ -283,12 +283,61 @@ def srtcp_protect_unencrypted(rtcp, key_base64, index=1):
     """SRTCP (RFC 3711) for SRTP_SUITE with the E flag clear: the packet
     stays readable but carries the index and the HMAC-SHA1-80 tag keyed by
     the SRTCP authentication key derived from the master key and salt."""
-    material = base64.b64decode(key_base64)
-    master_key, master_salt = material[:16], material[16:SRTP_KEY_LEN]
-    auth_key = _srtp_kdf(master_key, master_salt, label=0x04, length=20)
+    auth_key = _srtp_session_keys(key_base64, rtcp=True)[1]
     trailer = struct.pack("!I", index & 0x7FFFFFFF)
     tag = hmac.new(auth_key, rtcp + trailer, hashlib.sha1).digest()[:10]
     return rtcp + trailer + tag
+
+
+def srtp_protect_rtp(packet, key_base64, roc=0):
+    """SRTP (RFC 3711) for SRTP_SUITE: the RTP payload (after the header,
+    its CSRCs and extensions) encrypted in AES counter mode under the
+    session keys derived from the master key and salt, then the 10-byte
+    HMAC-SHA1 tag over the packet and the rollover counter `roc`."""
+    enc_key, auth_key, salt = _srtp_session_keys(key_base64, rtcp=False)
+    offset = 12 + 4 * (packet[0] & 0x0F)
+    if packet[0] & 0x10:
+        offset += 4 + 4 * struct.unpack_from("!H", packet, offset + 2)[0]
+    seq, = struct.unpack_from("!H", packet, 2)
+    ssrc, = struct.unpack_from("!I", packet, 8)
+    protected = packet[:offset] + _aes_cm(enc_key, salt, ssrc, (roc << 16) | seq,
+                                          packet[offset:])
+    tag = hmac.new(auth_key, protected + struct.pack("!I", roc), hashlib.sha1).digest()[:10]
+    return protected + tag
+
+
+def srtcp_protect(rtcp, key_base64, index=1):
+    """SRTCP (RFC 3711 3.4) for SRTP_SUITE: everything after the first
+    packet's SSRC encrypted (E flag set), then the index and the 10-byte
+    HMAC-SHA1 tag."""
+    enc_key, auth_key, salt = _srtp_session_keys(key_base64, rtcp=True)
+    ssrc, = struct.unpack_from("!I", rtcp, 4)
+    index &= 0x7FFFFFFF
+    protected = rtcp[:8] + _aes_cm(enc_key, salt, ssrc, index, rtcp[8:]) + \
+        struct.pack("!I", 0x80000000 | index)
+    return protected + hmac.new(auth_key, protected, hashlib.sha1).digest()[:10]
+
+
+def _aes_cm(key, salt, ssrc, index, data):
+    """AES counter mode of RFC 3711 4.1.1: IV = (salt * 2^16) XOR
+    (SSRC * 2^64) XOR (index * 2^16)."""
+    iv = (int.from_bytes(salt, "big") << 16) ^ (ssrc << 64) ^ (index << 16)
+    stream = b"".join(
+        aes128_encrypt_block(key, ((iv + counter) & ((1 << 128) - 1)).to_bytes(16, "big"))
+        for counter in range((len(data) + 15) // 16))
+    return bytes(a ^ b for a, b in zip(data, stream))
+
+
+@functools.lru_cache(maxsize=16)
+def _srtp_session_keys(key_base64, rtcp):
+    """(encryption key, authentication key, salt) of the SRTP or SRTCP
+    session (RFC 3711 4.3.2 labels 0-2, 3-5)."""
+    material = base64.b64decode(key_base64)
+    master_key, master_salt = material[:16], material[16:SRTP_KEY_LEN]
+    base = 3 if rtcp else 0
+    return (_srtp_kdf(master_key, master_salt, label=base, length=16),
+            _srtp_kdf(master_key, master_salt, label=base + 1, length=20),
+            _srtp_kdf(master_key, master_salt, label=base + 2, length=14))
 
 
 def send_udp(port, data, ip=LOCAL_IP):
@@ -343,9 +392,8 @@ def _make_sbox():
 _SBOX = _make_sbox()
 
 
-def aes128_encrypt_block(key, block):
-    """AES-128 (FIPS-197) on one 16-byte block. The standard library has no
-    AES and this derives a single key, so speed does not matter."""
+@functools.lru_cache(maxsize=16)
+def _aes128_key_schedule(key):
     sbox = _SBOX
     words = list(key)
     rcon = 1
@@ -355,6 +403,15 @@ def aes128_encrypt_block(key, block):
             t = [sbox[t[1]] ^ rcon, sbox[t[2]], sbox[t[3]], sbox[t[0]]]
             rcon = _xtime(rcon)
         words += [words[i - 16 + j] ^ t[j] for j in range(4)]
+    return tuple(words)
+
+
+def aes128_encrypt_block(key, block):
+    """AES-128 (FIPS-197) on one 16-byte block. The standard library has no
+    AES; this one is slow (tens of microseconds a block) but enough for
+    deriving keys and protecting a few test packets."""
+    sbox = _SBOX
+    words = _aes128_key_schedule(bytes(key))
     state = [b ^ k for b, k in zip(block, words[:16])]
     for rnd in range(1, 11):
         state = [sbox[b] for b in state]

@@ -57,6 +57,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import RequestError, WorkerError, WorkerProcess  # noqa: E402
 import loss_util as lu  # noqa: E402
+from wire_util import (rtcp_packets, rtcp_sender_report, rtp_packet,  # noqa: E402
+                       vp8_descriptor, vp8_payload_header)
 
 ROUTER_ID = "router-simulcast"
 SEND_TRANSPORT = "transport-send"
@@ -90,7 +92,6 @@ SR_INTERVAL = 0.5
 MAGIC = b"SIMU"
 MARKER = struct.Struct("!BIBB")   # stream index, frame (tick), packet index, key
 DESCRIPTOR_LEN = 6
-NTP_EPOCH_OFFSET = 2208988800
 # How far the timestamp step between two consecutive forwarded pictures may
 # stray from the time between their capture (1 s): more is a broken offset
 # at a switch, not jitter.
@@ -104,56 +105,6 @@ def verbose():
 # --------------------------------------------------------------------------
 # Packets
 # --------------------------------------------------------------------------
-
-def vp8_descriptor(start, picture_id, tl0picidx, tid, layer_sync):
-    """RFC 7741 payload descriptor: X=1, S as given, PID 0; I=1 (M=1, 15-bit
-    picture id), L=1 (TL0PICIDX), T=1 (TID, Y), K=0."""
-    return bytes([
-        0x80 | (0x10 if start else 0),
-        0xE0,
-        0x80 | (picture_id >> 8) & 0x7F, picture_id & 0xFF,
-        tl0picidx & 0xFF,
-        (tid << 6) | (layer_sync << 5),
-    ])
-
-
-def vp8_payload_header(key, width, height, first_partition_size=100):
-    """The VP8 frame tag (RFC 6386 9.1): P = 0 for a key frame, version 0,
-    show_frame 1, then for a key frame the start code and the size."""
-    tag = (first_partition_size << 5) | (1 << 4) | (0 if key else 1)
-    out = tag.to_bytes(3, "little")
-    if key:
-        out += b"\x9d\x01\x2a" + struct.pack("<HH", width & 0x3FFF, height & 0x3FFF)
-    return out
-
-
-def rtp_packet(pt, seq, ts, ssrc, marker, payload):
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF,
-                       ts & 0xFFFFFFFF, ssrc) + payload
-
-
-def rtcp_sender_report(ssrc, wall, rtp_ts, packets, octets):
-    ntp = wall + NTP_EPOCH_OFFSET
-    sec = int(ntp)
-    frac = int((ntp - sec) * (1 << 32)) & 0xFFFFFFFF
-    return struct.pack("!BBHIIIIII", 0x80, 200, 6, ssrc, sec & 0xFFFFFFFF, frac,
-                       rtp_ts & 0xFFFFFFFF, packets & 0xFFFFFFFF, octets & 0xFFFFFFFF)
-
-
-def rtcp_packets(data):
-    """(packet type, count/FMT, bytes) of each packet of an RTCP compound."""
-    out = []
-    pos = 0
-    while pos + 4 <= len(data):
-        if data[pos] >> 6 != 2:
-            break
-        length = (struct.unpack_from("!H", data, pos + 2)[0] + 1) * 4
-        if pos + length > len(data):
-            break
-        out.append((data[pos + 1], data[pos] & 0x1F, data[pos:pos + length]))
-        pos += length
-    return out
-
 
 def key_frame_requests(data):
     """[(kind, media ssrc)] of the PLIs and FIRs in an RTCP compound."""

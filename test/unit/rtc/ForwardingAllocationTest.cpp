@@ -4,13 +4,8 @@
 // counted around a window of packets (RTCP and loss-recovery timers
 // included).
 #include "AllocationCounter.hpp"
-#include "channel/ChannelSocket.hpp"
-#include "channel/Request.hpp"
-#include "protocol/dtls/DtlsContext.hpp"
-#include "rtc/EntityEnvironment.hpp"
 #include "rtc/MediaFixtures.hpp"
-#include "rtc/PortManager.hpp"
-#include "rtc/Router.hpp"
+#include "rtc/RouterFixture.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,22 +18,7 @@ namespace {
 
 using sfu::channel::json;
 
-class Forwarding : public ::testing::Test {
-protected:
-    void SetUp() override { router_ = std::make_unique<sfu::rtc::Router>("r", env_.shared()); }
-    void TearDown() override { router_.reset(); }
-
-    json request(const std::string& method, json internal, json data) {
-        return env_.accepted([&](sfu::channel::Request& r) { router_->handleRequest(r); }, method,
-                             internal, data);
-    }
-
-    // Drains the notifications without blocking.
-    void drainChannel() { env_.notifications(); }
-
-    sfu::test::EntityEnvironment env_{42000, 42999, true};
-    std::unique_ptr<sfu::rtc::Router> router_;
-};
+class Forwarding : public sfu::test::RouterFixture {};
 
 TEST_F(Forwarding, SteadyStateForwardingDoesNotAllocate) {
     const json codec = {
@@ -94,7 +74,7 @@ TEST_F(Forwarding, SteadyStateForwardingDoesNotAllocate) {
                 packet,
                 {.seq = seq, .timestamp = seq * 3000u, .keyFrame = seq % 100 == 0 || seq == 1000});
             ::sendto(sender, packet, size, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
-            uv_run(env_.loop(), UV_RUN_NOWAIT);
+            uv_run(loop(), UV_RUN_NOWAIT);
             while (::recv(receiver, in, sizeof(in), 0) > 0) {
                 if ((in[1] & 0x7F) == 101) {
                     ++received;

@@ -8,9 +8,8 @@
 #include "protocol/rtcp/Reports.hpp"
 #include "protocol/rtcp/Xr.hpp"
 #include "protocol/rtp/Time.hpp"
-#include "rtc/EntityEnvironment.hpp"
 #include "rtc/MediaFixtures.hpp"
-#include "rtc/Router.hpp"
+#include "rtc/RouterFixture.hpp"
 
 #include <chrono>
 #include <gtest/gtest.h>
@@ -24,10 +23,10 @@ using sfu::channel::json;
 constexpr uint32_t kSsrc = 0x11223344;
 constexpr uint32_t kConsumerSsrc = 5555;
 
-class TransportTest : public ::testing::Test {
+class TransportTest : public sfu::test::RouterFixture {
 protected:
     void SetUp() override {
-        router_ = std::make_unique<sfu::rtc::Router>("r", env_.shared());
+        RouterFixture::SetUp();
         peer_ = sfu::test::udpSocket(peerPort_);
         const json transport =
             request("router.createPlainTransport", {{"transportId", "t"}},
@@ -59,13 +58,8 @@ protected:
     }
 
     void TearDown() override {
-        router_.reset();
+        RouterFixture::TearDown();
         ::close(peer_);
-    }
-
-    json request(const std::string& method, json internal, json data) {
-        return env_.accepted([&](sfu::channel::Request& r) { router_->handleRequest(r); }, method,
-                             internal, data);
     }
 
     void sendToWorker(const uint8_t* data, size_t size) {
@@ -107,8 +101,6 @@ protected:
         return sfu::rtp::ntpNow().compact() - ms * 65536 / 1000;
     }
 
-    sfu::test::EntityEnvironment env_{44000, 44999};
-    std::unique_ptr<sfu::rtc::Router> router_;
     int peer_ = -1;
     uint16_t peerPort_ = 0;
     sockaddr_in to_{};
