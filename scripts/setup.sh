@@ -11,6 +11,7 @@ packages=(
   python3 valgrind nodejs npm
   ffmpeg chromium python3-aiortc
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad
   python3-gi gir1.2-gstreamer-1.0
 )
 

@@ -2,9 +2,12 @@
 // enableTraceEvent requests and shown in dumps ("rtp,pli").
 #pragma once
 
+#include "protocol/rtp/RtpPacket.hpp"
+
 #include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace sfu::rtc {
@@ -30,5 +33,14 @@ private:
 };
 
 const char* traceEventName(TraceEventType type);
+
+// The event a media packet gives, if any: "keyframe" for the first packet of
+// a key frame when those are enabled, otherwise "rtp" when enabled (as
+// mediasoup: never both for one packet).
+std::optional<TraceEventType> packetTraceType(const TraceEvents& events, bool keyFrame);
+
+// The info of a "rtp" or "keyframe" event: the packet's header fields and
+// sizes, as mediasoup's RtpPacket::FillJson() names them.
+nlohmann::json packetTraceInfo(const rtp::RtpPacket& packet, bool keyFrame);
 
 } // namespace sfu::rtc

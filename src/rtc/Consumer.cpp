@@ -194,16 +194,8 @@ void Consumer::receiveNack(const rtcp::NackView& nack, uint64_t nowMs) {
 }
 
 void Consumer::sendCopy(rtp::RtpPacket& copy, const RtpForwardInfo& info) {
-    if (traceEvents_.enabled(TraceEventType::Rtp)) {
-        emitTrace(TraceEventType::Rtp, "out",
-                  json{{"payloadType", copy.payloadType()},
-                       {"sequenceNumber", copy.sequenceNumber()},
-                       {"timestamp", copy.timestamp()},
-                       {"marker", copy.marker()},
-                       {"ssrc", copy.ssrc()},
-                       {"isKeyFrame", info.keyFrame},
-                       {"size", copy.size()},
-                       {"payloadSize", copy.payloadLength()}});
+    if (const auto traceType = packetTraceType(traceEvents_, info.keyFrame)) {
+        emitTrace(*traceType, "out", packetTraceInfo(copy, info.keyFrame));
     }
     listener_.onConsumerSendRtpPacket(*this, copy);
 }

@@ -112,22 +112,10 @@ Producer::ReceiveResult Producer::receiveRtpPacket(size_t encodingIndex, rtp::Rt
     if (kind_ == params::MediaKind::Video) {
         checkVideoOrientation(packet);
     }
-    if (traceEvents_.enabled(TraceEventType::Rtp) ||
-        (info.keyFrame && traceEvents_.enabled(TraceEventType::KeyFrame))) {
-        json traceInfo{{"payloadType", packet.payloadType()},
-                       {"sequenceNumber", packet.sequenceNumber()},
-                       {"timestamp", packet.timestamp()},
-                       {"marker", packet.marker()},
-                       {"ssrc", packet.ssrc()},
-                       {"isKeyFrame", info.keyFrame},
-                       {"size", packet.size()},
-                       {"payloadSize", packet.payloadLength()}};
-        if (traceEvents_.enabled(TraceEventType::Rtp)) {
-            emitTrace(TraceEventType::Rtp, "in", traceInfo);
-        }
-        if (info.keyFrame && traceEvents_.enabled(TraceEventType::KeyFrame)) {
-            emitTrace(TraceEventType::KeyFrame, "in", std::move(traceInfo));
-        }
+    // As mediasoup: the first packet of a key frame is a "keyframe" event
+    // when those are enabled, and then not also an "rtp" one.
+    if (const auto traceType = packetTraceType(traceEvents_, info.keyFrame)) {
+        emitTrace(*traceType, "in", packetTraceInfo(packet, info.keyFrame));
     }
 
     // Into the router's space: consumers see mapped payload types and
@@ -240,14 +228,15 @@ void Producer::onProducerStreamFeedback(ProducerStream& stream, ProducerStream::
 
 json Producer::scores() const {
     json out = json::array();
-    for (const auto& stream : streams_) {
-        const RtpStreamRecv* rtp = stream->rtp();
+    for (size_t i = 0; i < streams_.size(); ++i) {
+        const ProducerStream& stream = *streams_[i];
+        const RtpStreamRecv* rtp = stream.rtp();
         if (rtp == nullptr) {
             continue;
         }
-        json entry{{"ssrc", rtp->ssrc()}, {"score", rtp->score()}};
-        if (stream->config().encoding.rid) {
-            entry["rid"] = *stream->config().encoding.rid;
+        json entry{{"encodingIdx", i}, {"ssrc", rtp->ssrc()}, {"score", rtp->score()}};
+        if (stream.config().encoding.rid) {
+            entry["rid"] = *stream.config().encoding.rid;
         }
         out.push_back(std::move(entry));
     }

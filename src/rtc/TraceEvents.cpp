@@ -42,6 +42,27 @@ void TraceEvents::set(const nlohmann::json& data) {
     enabled_ = enabled & supported_;
 }
 
+std::optional<TraceEventType> packetTraceType(const TraceEvents& events, bool keyFrame) {
+    if (keyFrame && events.enabled(TraceEventType::KeyFrame)) {
+        return TraceEventType::KeyFrame;
+    }
+    if (events.enabled(TraceEventType::Rtp)) {
+        return TraceEventType::Rtp;
+    }
+    return std::nullopt;
+}
+
+nlohmann::json packetTraceInfo(const rtp::RtpPacket& packet, bool keyFrame) {
+    return nlohmann::json{{"payloadType", packet.payloadType()},
+                          {"sequenceNumber", packet.sequenceNumber()},
+                          {"timestamp", packet.timestamp()},
+                          {"marker", packet.marker()},
+                          {"ssrc", packet.ssrc()},
+                          {"isKeyFrame", keyFrame},
+                          {"size", packet.size()},
+                          {"payloadSize", packet.payloadLength()}};
+}
+
 std::string TraceEvents::toString() const {
     std::string out;
     for (size_t i = 0; i < kNames.size(); ++i) {

@@ -24,8 +24,9 @@ namespace {
 // RTCP compounds stay under a typical path MTU.
 constexpr size_t kMaxRtcpCompoundSize = 1200;
 // RFC 3550 6.2: the minimum interval, and the "reduced minimum" of 360 s
-// divided by the session bandwidth in kbit/s; video is reported at least
-// every second so that loss and RTT stay fresh.
+// divided by the session bandwidth in kbit/s; with video the interval is at
+// most a second (randomised below, reports come 0.41 to 1.23 s apart) so
+// that loss and RTT stay fresh.
 constexpr uint64_t kMaxRtcpIntervalMs = 5000;
 constexpr uint64_t kMaxVideoRtcpIntervalMs = 1000;
 constexpr uint64_t kMinRtcpIntervalMs = 100;

@@ -1,12 +1,14 @@
 """Helpers for the loss recovery tests (NACK, RTX, retransmission): request
 data for video producers and consumers with NACK feedback and an RTX codec,
 a runner for the build/sfu-loss_peer test peer, a lossy UDP relay that sits
-between a real peer and the worker, and the GStreamer peer itself.
+between a real peer and the worker, and the GStreamer peers themselves (the
+loss recovery one, and an SRTP one for the AEAD GCM suites).
 
-The module is Python 3 standard library only. The GStreamer peer (gst_main)
-imports GObject introspection lazily: Debian's python3-gi installs for
-/usr/bin/python3, which may not be the first python3 on PATH, so the tests
-run it as `<that python> loss_util.py gst ...` in a child process.
+The module is Python 3 standard library only. The GStreamer peers (gst_main,
+gst_srtp_main) import GObject introspection lazily: Debian's python3-gi
+installs for /usr/bin/python3, which may not be the first python3 on PATH,
+so the tests run them as `<that python> loss_util.py gst ...` (or gst-srtp)
+in a child process.
 """
 
 import functools
@@ -69,14 +71,23 @@ def plain_transport_options(rtcp_mux=True, comedia=False, ip=LOCAL_IP):
     }
 
 
-def vp8_codecs(payload_type, rtx_payload_type=None, nack=True):
-    """rtpParameters.codecs: VP8 and, when rtx_payload_type is given, its
-    RTX codec (video/rtx, apt = the VP8 payload type)."""
+# Video codecs by name: mimeType and the parameters the host passes on.
+VIDEO_CODECS = {
+    "VP8": ("video/VP8", {}),
+    "VP9": ("video/VP9", {"profile-id": 0}),
+}
+
+
+def vp8_codecs(payload_type, rtx_payload_type=None, nack=True, codec="VP8"):
+    """rtpParameters.codecs: VP8 (or another of VIDEO_CODECS) and, when
+    rtx_payload_type is given, its RTX codec (video/rtx, apt = the media
+    payload type)."""
+    mime_type, parameters = VIDEO_CODECS[codec]
     codecs = [{
-        "mimeType": "video/VP8",
+        "mimeType": mime_type,
         "payloadType": payload_type,
         "clockRate": 90000,
-        "parameters": {},
+        "parameters": dict(parameters),
         "rtcpFeedback": [dict(fb) for fb in (NACK_FEEDBACK if nack else NO_NACK_FEEDBACK)],
     }]
     if rtx_payload_type is not None:
@@ -92,9 +103,10 @@ def vp8_codecs(payload_type, rtx_payload_type=None, nack=True):
 
 def produce_video_data(payload_type, ssrc, mapped_payload_type, mapped_ssrc,
                        rtx_payload_type=None, rtx_ssrc=None, mapped_rtx_payload_type=None,
-                       nack=True, cname="loss-peer"):
+                       nack=True, cname="loss-peer", key_frame_request_delay=0, feedback=None):
     """transport.produce data for one VP8 encoding, optionally with RTX
-    (codec and encodings[0].rtx.ssrc) mapped by rtpMapping."""
+    (codec and encodings[0].rtx.ssrc) mapped by rtpMapping. feedback, when
+    given, replaces the codec's rtcpFeedback (e.g. FIR only)."""
     encoding = {"ssrc": ssrc}
     if rtx_ssrc is not None:
         encoding["rtx"] = {"ssrc": rtx_ssrc}
@@ -102,10 +114,13 @@ def produce_video_data(payload_type, ssrc, mapped_payload_type, mapped_ssrc,
     if rtx_payload_type is not None:
         mapping_codecs.append({"payloadType": rtx_payload_type,
                                "mappedPayloadType": mapped_rtx_payload_type})
+    codecs = vp8_codecs(payload_type, rtx_payload_type, nack)
+    if feedback is not None:
+        codecs[0]["rtcpFeedback"] = [dict(fb) for fb in feedback]
     return {
         "kind": "video",
         "rtpParameters": {
-            "codecs": vp8_codecs(payload_type, rtx_payload_type, nack),
+            "codecs": codecs,
             "headerExtensions": [],
             "encodings": [encoding],
             "rtcp": {"cname": cname, "reducedSize": True},
@@ -114,7 +129,7 @@ def produce_video_data(payload_type, ssrc, mapped_payload_type, mapped_ssrc,
             "codecs": mapping_codecs,
             "encodings": [{"ssrc": ssrc, "mappedSsrc": mapped_ssrc}],
         },
-        "keyFrameRequestDelay": 0,
+        "keyFrameRequestDelay": key_frame_request_delay,
         "paused": False,
     }
 
@@ -516,10 +531,16 @@ GST_ELEMENTS = ("videotestsrc", "vp8enc", "vp8dec", "rtpvp8pay", "rtpvp8depay", 
                 "rtprtxsend", "rtprtxreceive", "udpsrc", "udpsink", "fakesink")
 
 
+# What the SRTP peer (gst_srtp_main) needs besides: srtpenc and srtpdec are
+# in gstreamer1.0-plugins-bad.
+GST_SRTP_ELEMENTS = ("videotestsrc", "vp8enc", "vp8dec", "rtpvp8pay", "rtpvp8depay", "rtpbin",
+                     "srtpenc", "srtpdec", "funnel", "udpsrc", "udpsink", "fakesink")
+
+
 @functools.lru_cache(maxsize=None)
-def gst_python():
-    """A Python interpreter that has GObject introspection and GStreamer's
-    typelib, or None."""
+def gst_python(elements=GST_ELEMENTS):
+    """A Python interpreter that has GObject introspection, GStreamer's
+    typelib and the elements named, or None."""
     candidates = [os.environ.get("SFU_GST_PYTHON"), "/usr/bin/python3", sys.executable,
                   shutil.which("python3")]
     probe = ("import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; "
@@ -530,7 +551,7 @@ def gst_python():
         if not python or not os.path.exists(python):
             continue
         try:
-            result = subprocess.run([python, "-c", probe] + list(GST_ELEMENTS),
+            result = subprocess.run([python, "-c", probe] + list(elements),
                                     capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.SubprocessError):
             continue
@@ -539,13 +560,14 @@ def gst_python():
     return None
 
 
-def gst_missing_reason():
+def gst_missing_reason(elements=GST_ELEMENTS):
     """Why the GStreamer test cannot run, or None when it can."""
-    if gst_python() is not None:
+    if gst_python(tuple(elements)) is not None:
         return None
-    return ("GStreamer with python3-gi is not installed (needs gstreamer1.0-plugins-good, "
-            "gstreamer1.0-plugins-base, python3-gi, gir1.2-gstreamer-1.0: scripts/setup.sh "
-            "installs them)")
+    return ("GStreamer with python3-gi and the elements %s is not installed (needs "
+            "gstreamer1.0-plugins-good, gstreamer1.0-plugins-base, gstreamer1.0-plugins-bad "
+            "for SRTP, python3-gi, gir1.2-gstreamer-1.0: scripts/setup.sh installs them)"
+            % " ".join(elements))
 
 
 def gst_main(argv):
@@ -784,8 +806,169 @@ def gst_main(argv):
     return 1 if result["errors"] else 0
 
 
+def gst_srtp_main(argv):
+    """The GStreamer SRTP peer: a sender (VP8 encoder, rtpbin for its SRs,
+    srtpenc, RTP and RTCP through one socket) and a receiver (RTP and RTCP
+    on two ports, srtpdec, VP8 decoder), both keyed for the AEAD GCM
+    cipher given. Runs until the sender's --frames are out and --linger
+    seconds more, then prints a JSON summary of what each side counted."""
+    import argparse
+
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import GLib, Gst
+
+    ap = argparse.ArgumentParser(prog="loss_util.py gst-srtp")
+    ap.add_argument("--cipher", required=True, choices=("aes-128-gcm", "aes-256-gcm"))
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--linger", type=float, default=1.0)
+    ap.add_argument("--send-to", type=int, required=True, help="worker port (rtcp-mux)")
+    ap.add_argument("--send-key", required=True, help="hex master key and salt")
+    ap.add_argument("--send-ssrc", type=int, required=True)
+    ap.add_argument("--send-pt", type=int, default=101)
+    ap.add_argument("--recv-rtp-port", type=int, required=True)
+    ap.add_argument("--recv-rtcp-port", type=int, required=True)
+    ap.add_argument("--recv-key", required=True, help="hex key the worker sends with")
+    ap.add_argument("--recv-pt", type=int, default=96)
+    args = ap.parse_args(argv)
+
+    Gst.init(None)
+    result = {"errors": [], "warnings": []}
+    counts = {"encodedFrames": 0, "rtpSent": 0, "rtcpSent": 0, "rtpReceived": 0,
+              "rtcpReceived": 0, "decodedFrames": 0}
+    loop = GLib.MainLoop()
+
+    def make(factory, **props):
+        element = Gst.ElementFactory.make(factory)
+        if element is None:
+            raise RuntimeError("no GStreamer element %s" % factory)
+        for key, value in props.items():
+            element.set_property(key.rstrip("_").replace("_", "-"), value)
+        return element
+
+    # Payloaders and rtpbin push buffer lists: count their buffers too.
+    buffers = Gst.PadProbeType.BUFFER | Gst.PadProbeType.BUFFER_LIST
+
+    def count(key):
+        def probe(_pad, info):
+            if info.type & Gst.PadProbeType.BUFFER_LIST:
+                counts[key] += info.get_buffer_list().length()
+            else:
+                counts[key] += 1
+            return Gst.PadProbeReturn.OK
+        return probe
+
+    def srtp_caps():
+        return Gst.Caps.from_string(
+            "application/x-srtp,srtp-key=(buffer)%s,srtp-cipher=(string)%s,"
+            "srtp-auth=(string)null,srtcp-cipher=(string)%s,srtcp-auth=(string)null"
+            % (args.recv_key, args.cipher, args.cipher))
+
+    # ----- sender: ... ! rtpbin ! srtpenc ! funnel ! udpsink ---------------
+    send = Gst.Pipeline.new("sender")
+    source = make("videotestsrc", is_live=True, num_buffers=args.frames)
+    caps = make("capsfilter", caps=Gst.Caps.from_string(
+        "video/x-raw,width=320,height=240,framerate=30/1"))
+    encoder = make("vp8enc", deadline=1, keyframe_max_dist=30, target_bitrate=500000,
+                   cpu_used=8, lag_in_frames=0)
+    pay = make("rtpvp8pay", pt=args.send_pt, ssrc=args.send_ssrc, mtu=1200)
+    sbin = make("rtpbin")
+    enc = make("srtpenc", rtp_cipher=args.cipher, rtp_auth="null", rtcp_cipher=args.cipher,
+               rtcp_auth="null")
+    enc.set_property("key", Gst.Buffer.new_wrapped(bytes.fromhex(args.send_key)))
+    funnel = make("funnel")
+    out = make("udpsink", host=LOCAL_IP, port=args.send_to, sync=False, async_=False)
+    for e in (source, caps, encoder, pay, sbin, enc, funnel, out):
+        send.add(e)
+    source.link(caps)
+    caps.link(encoder)
+    encoder.link(pay)
+    encoder.get_static_pad("src").add_probe(buffers, count("encodedFrames"))
+    pay.link_pads("src", sbin, "send_rtp_sink_0")
+    sbin.link_pads("send_rtp_src_0", enc, "rtp_sink_0")
+    sbin.link_pads("send_rtcp_src_0", enc, "rtcp_sink_0")
+    enc.link_pads("rtp_src_0", funnel, "sink_0")
+    enc.link_pads("rtcp_src_0", funnel, "sink_1")
+    funnel.link(out)
+    enc.get_static_pad("rtp_src_0").add_probe(buffers, count("rtpSent"))
+    enc.get_static_pad("rtcp_src_0").add_probe(buffers, count("rtcpSent"))
+    # Sender reports every half second or so rather than every 5 s.
+    sbin.emit("get-session", 0).set_property("rtcp-min-interval", 500 * Gst.MSECOND)
+
+    # ----- receiver: udpsrc x2 ! srtpdec ! rtpvp8depay ! vp8dec ! fakesink --
+    recv = Gst.Pipeline.new("receiver")
+    rtp_in = make("udpsrc", address=LOCAL_IP, port=args.recv_rtp_port)
+    rtp_in.set_property("caps", Gst.Caps.from_string(
+        "application/x-srtp,media=video,clock-rate=90000,encoding-name=VP8,payload=%d"
+        % args.recv_pt))
+    rtcp_in = make("udpsrc", address=LOCAL_IP, port=args.recv_rtcp_port)
+    rtcp_in.set_property("caps", Gst.Caps.from_string("application/x-srtcp"))
+    dec = make("srtpdec")
+    dec.connect("request-key", lambda _dec, _ssrc: srtp_caps())
+    depay = make("rtpvp8depay")
+    decoder = make("vp8dec")
+    sink = make("fakesink", sync=False, async_=False)
+    rtcp_sink = make("fakesink", sync=False, async_=False)
+    for e in (rtp_in, rtcp_in, dec, depay, decoder, sink, rtcp_sink):
+        recv.add(e)
+    rtp_in.link_pads("src", dec, "rtp_sink")
+    rtcp_in.link_pads("src", dec, "rtcp_sink")
+    dec.link_pads("rtp_src", depay, "sink")
+    dec.link_pads("rtcp_src", rtcp_sink, "sink")
+    depay.link(decoder)
+    decoder.link(sink)
+    dec.get_static_pad("rtp_src").add_probe(buffers, count("rtpReceived"))
+    dec.get_static_pad("rtcp_src").add_probe(buffers, count("rtcpReceived"))
+    decoder.get_static_pad("src").add_probe(buffers, count("decodedFrames"))
+
+    def on_bus(_bus, message, who):
+        if message.type == Gst.MessageType.ERROR:
+            err, debug = message.parse_error()
+            result["errors"].append("%s: %s (%s)" % (who, err.message, debug))
+            loop.quit()
+        elif message.type == Gst.MessageType.WARNING:
+            warn, _ = message.parse_warning()
+            if len(result["warnings"]) < 20:
+                result["warnings"].append("%s: %s" % (who, warn.message))
+        return True
+
+    # The end: the payloader's EOS (the sender pipeline's own EOS message
+    # may never come, rtpbin's RTCP branch into the funnel does not end).
+    def on_eos(_pad, info):
+        event = info.get_event()
+        if event is not None and event.type == Gst.EventType.EOS:
+            GLib.idle_add(lambda: GLib.timeout_add(int(args.linger * 1000), loop.quit) and False)
+        return Gst.PadProbeReturn.OK
+
+    pay.get_static_pad("src").add_probe(Gst.PadProbeType.EVENT_DOWNSTREAM, on_eos)
+
+    for pipeline, who in ((recv, "receiver"), (send, "sender")):
+        bus = pipeline.get_bus()
+        bus.add_signal_watch()
+        bus.connect("message", on_bus, who)
+
+    started = time.monotonic()
+    if recv.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
+        result["errors"].append("receiver: cannot start")
+    if send.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
+        result["errors"].append("sender: cannot start")
+    # However it goes, never longer than the frames take and a margin.
+    GLib.timeout_add(int((args.frames / 30.0 + args.linger + 10) * 1000), loop.quit)
+    if not result["errors"]:
+        loop.run()
+    result["seconds"] = round(time.monotonic() - started, 2)
+    result.update(counts)
+    send.set_state(Gst.State.NULL)
+    recv.set_state(Gst.State.NULL)
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+    return 1 if result["errors"] else 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "gst":
         sys.exit(gst_main(sys.argv[2:]))
-    sys.stderr.write("usage: loss_util.py gst --help\n")
+    if len(sys.argv) > 1 and sys.argv[1] == "gst-srtp":
+        sys.exit(gst_srtp_main(sys.argv[2:]))
+    sys.stderr.write("usage: loss_util.py gst|gst-srtp --help\n")
     sys.exit(2)

@@ -14,6 +14,12 @@ packet, so the receiver can tell exactly what the worker forwarded. Each
 stream starts its sequence numbers, timestamps, picture ids and TL0PICIDX
 at its own values, close to their wrap, so that they wrap during a case.
 
+With CODEC = "VP9" (test_simulcast_vp9.py) the packets carry VP9 payload
+descriptors instead (non-flexible mode: picture id, layer indices and
+TL0PICIDX; key frames with P=0 and a scalability structure giving their
+size) and VP9 uncompressed frame headers. The sender and receiver also
+serve the single-stream tests (stream_case.py).
+
 What is checked:
 - the producer takes the three streams (getStats, RTCP back to the sender);
 - a SimulcastConsumer forwards one stream at a time as one continuous
@@ -58,7 +64,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import RequestError, WorkerError, WorkerProcess  # noqa: E402
 import loss_util as lu  # noqa: E402
 from wire_util import (rtcp_packets, rtcp_sender_report, rtp_packet,  # noqa: E402
-                       vp8_descriptor, vp8_payload_header)
+                       vp8_descriptor, vp8_payload_header, vp9_descriptor, vp9_frame_header)
 
 ROUTER_ID = "router-simulcast"
 SEND_TRANSPORT = "transport-send"
@@ -135,20 +141,45 @@ def rtcp_nack(sender_ssrc, media_ssrc, seqs):
     return struct.pack("!BBHII", 0x81, 205, 2 + len(fci) // 4, sender_ssrc, media_ssrc) + fci
 
 
+# Linux SO_TIMESTAMPNS / SCM_TIMESTAMPNS: the kernel's receive time of each
+# datagram (CLOCK_REALTIME), exact however late a busy Python thread reads it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_TIMESPEC = struct.Struct("@qq")
+
+
+def enable_receive_timestamps(sock):
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except OSError:
+        pass
+
+
+def recv_stamped(sock, flags=0):
+    """(datagram, kernel receive time in seconds or None)."""
+    data, ancillary, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(_TIMESPEC.size), flags)
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= _TIMESPEC.size:
+            sec, nsec = _TIMESPEC.unpack_from(value)
+            return data, sec + nsec / 1e9
+    return data, None
+
+
 class RtpRecord:
-    """One RTP packet as the receiver got it, with its VP8 descriptor and
-    the sender's marker parsed."""
+    """One RTP packet as the receiver got it, with its VP8 (or VP9)
+    descriptor and the sender's marker parsed."""
 
     __slots__ = ("t", "ssrc", "seq", "ts", "marker", "pt", "payload", "pid", "pid_bits",
                  "tl0", "tid", "y", "start", "part", "key", "width", "height", "body",
-                 "stream", "tick", "idx")
+                 "stream", "tick", "idx", "size", "payload_size", "end", "sid", "ss")
 
-    def __init__(self, t, data):
+    def __init__(self, t, data, codec="VP8"):
         self.t = t
+        self.size = len(data)
         fields = lu.rtp_fields(data)
         if fields is None:
             raise ValueError("not RTP")
         self.pt, self.seq, self.ssrc, offset = fields
+        self.payload_size = len(data) - offset
         self.ts = struct.unpack_from("!I", data, 4)[0]
         self.marker = bool(data[1] & 0x80)
         payload = data[offset:]
@@ -161,7 +192,15 @@ class RtpRecord:
         self.part = None
         self.body = b""
         self.stream = self.tick = self.idx = None
-        self._parse_vp8(payload)
+        # VP9 only: the E bit, the spatial layer id and whether the packet
+        # carries a scalability structure.
+        self.end = self.sid = None
+        self.ss = False
+        if codec == "VP9":
+            self._parse_vp9(payload)
+        else:
+            self._parse_vp8(payload)
+        self._parse_marker()
 
     def _parse_vp8(self, p):
         try:
@@ -198,6 +237,59 @@ class RtpRecord:
             if len(body) >= 10 and body[3:6] == b"\x9d\x01\x2a":
                 self.width = struct.unpack_from("<H", body, 6)[0] & 0x3FFF
                 self.height = struct.unpack_from("<H", body, 8)[0] & 0x3FFF
+
+    def _parse_vp9(self, p):
+        """The VP9 descriptor (RFC 9628); width and height come from the
+        scalability structure."""
+        try:
+            b0 = p[0]
+            predicted = bool(b0 & 0x40)
+            flexible = bool(b0 & 0x10)
+            self.start = bool(b0 & 0x08)
+            self.end = bool(b0 & 0x04)
+            off = 1
+            if b0 & 0x80:
+                if p[off] & 0x80:
+                    self.pid = ((p[off] & 0x7F) << 8) | p[off + 1]
+                    self.pid_bits = 15
+                    off += 2
+                else:
+                    self.pid = p[off] & 0x7F
+                    self.pid_bits = 7
+                    off += 1
+            self.sid = 0
+            if b0 & 0x20:
+                self.tid = p[off] >> 5
+                self.y = (p[off] >> 4) & 1
+                self.sid = (p[off] >> 1) & 0x07
+                off += 1
+                if not flexible:
+                    self.tl0 = p[off]
+                    off += 1
+            if flexible and predicted:
+                while p[off] & 0x01:
+                    off += 1
+                off += 1
+            if b0 & 0x02:
+                self.ss = True
+                ss = p[off]
+                layers = (ss >> 5) + 1
+                off += 1
+                if ss & 0x10:
+                    self.width, self.height = struct.unpack_from("!HH", p, off)
+                    off += 4 * layers
+                if ss & 0x08:
+                    groups = p[off]
+                    off += 1
+                    for _ in range(groups):
+                        off += 1 + ((p[off] >> 2) & 0x03)
+            self.body = p[off:]
+        except (IndexError, struct.error):
+            return
+        self.key = self.start and not predicted and self.sid == 0
+
+    def _parse_marker(self):
+        body = self.body
         pos = body.find(MAGIC)
         if pos >= 0 and len(body) >= pos + 4 + MARKER.size:
             self.stream, self.tick, self.idx, _ = MARKER.unpack_from(body, pos + 4)
@@ -217,6 +309,10 @@ class RtpRecord:
 # --------------------------------------------------------------------------
 
 SentFrame = collections.namedtuple("SentFrame", "tid key npkts pid ts t")
+# One RTP packet the sender sent (or dropped on purpose: dropped=True), with
+# its header fields and sizes as a trace event reports them.
+SentPacket = collections.namedtuple(
+    "SentPacket", "t stream tick idx seq ts marker size payload_size key_start dropped")
 
 
 class SenderStream:
@@ -240,21 +336,51 @@ class SenderStream:
 
 
 class SimulcastSender:
-    """Sends the three streams from one UDP socket to the producer
-    transport, answers PLI/FIR with key frames and sends SRs. Keeps every
-    frame and payload it sent, and every key frame request it got."""
+    """Sends the three streams (or the first `count`) from one UDP socket to
+    the producer transport, answers PLI/FIR with key frames and sends SRs.
+    Keeps every frame, payload and packet it sent, every key frame request
+    and every RTCP compound it got.
 
-    def __init__(self, remote_port, seed=1, ip=lu.LOCAL_IP):
+    codec: "VP8" or "VP9" payloads. frame_packets: packets per inter frame
+    of each stream (key frames take one more), packet_size: payload bytes
+    per packet (default 500 for key frames, 160 otherwise). answer_requests:
+    send a key frame on each PLI/FIR. answer_nacks: resend what a NACK asks
+    for, unchanged. key_frame_interval: seconds between key frames sent
+    unasked. set_loss() and drop_next() drop packets on purpose (their
+    numbers are used all the same, as a lossy link would)."""
+
+    def __init__(self, remote_port, seed=1, ip=lu.LOCAL_IP, codec="VP8",
+                 count=len(SENDER_SSRCS), frame_packets=INTER_FRAME_PACKETS, packet_size=None,
+                 answer_requests=True, answer_nacks=False,
+                 key_frame_interval=KEY_FRAME_INTERVAL):
         self.remote = (ip, remote_port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((ip, 0))
         self.sock.setblocking(False)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        enable_receive_timestamps(self.sock)
         rng = random.Random(seed)
-        self.streams = [SenderStream(i, rng) for i in range(len(SENDER_SSRCS))]
+        self.codec = codec
+        self.frame_packets = tuple(frame_packets)
+        self.packet_size = packet_size
+        self.answer_requests = answer_requests
+        self.answer_nacks = answer_nacks
+        self.key_frame_interval = key_frame_interval
+        self.loss = 0.0
+        self.loss_rng = random.Random("loss-%d" % seed)
+        self.drops = collections.Counter()        # stream index -> packets still to drop
+        self.streams = [SenderStream(i, rng) for i in range(count)]
         self.by_ssrc = {s.ssrc: s for s in self.streams}
         self.frames = {}      # (stream, tick) -> SentFrame
         self.payloads = {}    # (stream, tick, packet index) -> payload
+        self.bodies = {}      # (stream, tick, packet index) -> payload after the descriptor
+        self.packets = []     # SentPacket, in sending order
+        self.wire = {}        # (ssrc, seq) -> the latest packet bytes with that number
         self.requests = []    # (time, "pli"|"fir", stream index)
+        self.nacks = []       # (time, stream index, sequence number)
+        self.resent = []      # (time, stream index, sequence number)
+        self.rtcp_log = []    # (time, compound) of everything received
+        self.rtcp_stamps = []  # (kernel receive time, compound), the same
         self.rtcp_types = collections.Counter()
         self.rtcp_ssrcs = collections.Counter()   # report blocks per source
         self.unknown_requests = []
@@ -282,6 +408,24 @@ class SimulcastSender:
         with self.lock:
             for s in self.streams:
                 s.active = s.index in indices
+
+    def set_loss(self, share):
+        """Drops this share of the packets from now on (seeded)."""
+        with self.lock:
+            self.loss = share
+
+    def drop_next(self, index, count=1):
+        """Drops the next `count` packets of stream `index`."""
+        with self.lock:
+            self.drops[index] += count
+
+    def sent_packets(self, index=0, since=0.0):
+        with self.lock:
+            return [p for p in self.packets if p.stream == index and p.t >= since]
+
+    def rtcp_since(self, since=0.0):
+        with self.lock:
+            return [(t, data) for t, data in self.rtcp_log if t >= since]
 
     def requests_for(self, index, since=0.0):
         with self.lock:
@@ -328,28 +472,40 @@ class SimulcastSender:
     def _drain(self):
         while True:
             try:
-                data = self.sock.recv(65536)
+                data, stamp = recv_stamped(self.sock)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return
-            self._on_rtcp(data)
+            self._on_rtcp(data, stamp)
 
-    def _on_rtcp(self, data):
+    def _on_rtcp(self, data, stamp=None):
         now = time.monotonic()
         with self.lock:
+            self.rtcp_log.append((now, data))
+            self.rtcp_stamps.append((stamp, data))
             for ptype, fmt, pkt in rtcp_packets(data):
                 self.rtcp_types[(ptype, fmt)] += 1
                 if ptype == 201:
                     for off in range(8, len(pkt) - 23, 24):
                         self.rtcp_ssrcs[struct.unpack_from("!I", pkt, off)[0]] += 1
+                if ptype == 205 and fmt == 1 and len(pkt) >= 12:
+                    stream = self.by_ssrc.get(struct.unpack_from("!I", pkt, 8)[0])
+                    seqs, _, _ = lu.rtcp_feedback_seqs(pkt)
+                    for seq in seqs if stream is not None else ():
+                        self.nacks.append((now, stream.index, seq))
+                        original = self.wire.get((stream.ssrc, seq))
+                        if self.answer_nacks and original is not None:
+                            self.resent.append((now, stream.index, seq))
+                            self._send(original)
             for kind, ssrc in key_frame_requests(data):
                 stream = self.by_ssrc.get(ssrc)
                 if stream is None:
                     self.unknown_requests.append((kind, ssrc))
                     continue
                 self.requests.append((now, kind, stream.index))
-                stream.key_pending = True
+                if self.answer_requests:
+                    stream.key_pending = True
 
     def _send_frames(self, now):
         with self.lock:
@@ -360,7 +516,7 @@ class SimulcastSender:
     def _send_frame(self, s, now):
         tick = self.tick
         key = s.key_pending or (s.last_key is not None
-                                and now - s.last_key >= KEY_FRAME_INTERVAL)
+                                and now - s.last_key >= self.key_frame_interval)
         if key:
             s.key_pending = False
             s.last_key = now
@@ -373,23 +529,40 @@ class SimulcastSender:
             s.tl0 = (s.tl0 + 1) & 0xFF
         s.picture_id = (s.picture_id + 1) & 0x7FFF
         ts = (s.ts_base + tick * TS_STEP) & 0xFFFFFFFF
-        npkts = INTER_FRAME_PACKETS[s.index] + (1 if key else 0)
+        npkts = self.frame_packets[s.index] + (1 if key else 0)
         self.frames[(s.index, tick)] = SentFrame(tid, key, npkts, s.picture_id, ts, now)
         for idx in range(npkts):
+            first, last = idx == 0, idx == npkts - 1
             body = b""
-            if idx == 0:
-                body = vp8_payload_header(key, s.width, s.height)
+            if first:
+                body = (vp9_frame_header(key, s.width, s.height) if self.codec == "VP9"
+                        else vp8_payload_header(key, s.width, s.height))
             body += MAGIC + MARKER.pack(s.index, tick, idx, 1 if key else 0)
-            size = 500 if key else 160
+            size = self.packet_size or (500 if key else 160)
             fill = (s.index * 31 + tick + idx) & 0xFF
             body += bytes([fill]) * max(0, size - len(body))
-            payload = vp8_descriptor(idx == 0, s.picture_id, s.tl0, tid, sync) + body
+            if self.codec == "VP9":
+                descriptor = vp9_descriptor(first, last, key, s.picture_id, s.tl0, tid, sync,
+                                            (s.width, s.height) if key and first else None)
+            else:
+                descriptor = vp8_descriptor(first, s.picture_id, s.tl0, tid, sync)
+            payload = descriptor + body
             self.payloads[(s.index, tick, idx)] = payload
-            packet = rtp_packet(SENDER_PT, s.seq, ts, s.ssrc, idx == npkts - 1, payload)
+            self.bodies[(s.index, tick, idx)] = body
+            packet = rtp_packet(SENDER_PT, s.seq, ts, s.ssrc, last, payload)
+            dropped = self.drops[s.index] > 0 or (
+                self.loss > 0 and self.loss_rng.random() < self.loss)
+            if self.drops[s.index] > 0:
+                self.drops[s.index] -= 1
+            self.packets.append(SentPacket(now, s.index, tick, idx, s.seq, ts, last, len(packet),
+                                           len(payload), key and first, dropped))
+            if self.answer_nacks:
+                self.wire[(s.ssrc, s.seq)] = packet
             s.seq = (s.seq + 1) & 0xFFFF
             s.packets += 1
             s.octets += len(payload)
-            self._send(packet)
+            if not dropped:
+                self._send(packet)
 
     def _send_reports(self, now):
         wall = self.wall0 + (now - self.t0)
@@ -416,15 +589,19 @@ class SimulcastSender:
 # --------------------------------------------------------------------------
 
 class Receiver:
-    """Records every RTP packet and RTCP compound arriving on its socket."""
+    """Records every RTP packet and RTCP compound arriving on its socket
+    (codec: how to read the payloads, "VP8" or "VP9")."""
 
-    def __init__(self, ip=lu.LOCAL_IP):
+    def __init__(self, ip=lu.LOCAL_IP, codec="VP8"):
+        self.codec = codec
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((ip, 0))
         self.sock.settimeout(0.05)
         self.port = self.sock.getsockname()[1]
+        enable_receive_timestamps(self.sock)
         self.packets = []
         self.rtcp = []
+        self.rtcp_stamps = []   # (kernel receive time, compound)
         self.garbage = []
         self.lock = threading.Lock()
         self._stop = threading.Event()
@@ -435,7 +612,7 @@ class Receiver:
     def _run(self):
         while not self._stop.is_set():
             try:
-                data = self.sock.recv(65536)
+                data, stamp = recv_stamped(self.sock)
             except socket.timeout:
                 continue
             except OSError:
@@ -444,9 +621,10 @@ class Receiver:
             if lu.is_rtcp(data):
                 with self.lock:
                     self.rtcp.append((now, data))
+                    self.rtcp_stamps.append((stamp, data))
                 continue
             try:
-                record = RtpRecord(now, data)
+                record = RtpRecord(now, data, self.codec)
             except ValueError:
                 with self.lock:
                     self.garbage.append(data[:32])
@@ -541,20 +719,32 @@ def analyze_stream(packets, sender):
         for p in pk:
             if p.tid != sent.tid:
                 problems.append("picture %d: TID %s, sent %s" % (n, p.tid, sent.tid))
-            original = sender.payloads.get((stream, tick, p.idx))
-            if original is None or p.body != original[DESCRIPTOR_LEN:]:
+            original = sender.bodies.get((stream, tick, p.idx))
+            if original is None or p.body != original:
                 problems.append("picture %d (frame %s) packet %d: VP8 payload changed"
                                 % (n, pic["frame"], p.idx))
         if [p.start for p in pk] != [idx == 0 for idx in idxs]:
             problems.append("picture %d (frame %s): S bits %s for packets %s"
                             % (n, pic["frame"], [p.start for p in pk], idxs))
+        if pk[0].end is not None and [p.end for p in pk] != [
+                idx == sent.npkts - 1 for idx in idxs]:
+            problems.append("picture %d (frame %s): E bits %s for packets %s of %d"
+                            % (n, pic["frame"], [p.end for p in pk], idxs, sent.npkts))
         if sent.key and pk[0].idx == 0 and not pk[0].key:
             problems.append("picture %d (frame %s): key frame not recognisable"
                             % (n, pic["frame"]))
 
     for n in range(1, len(pictures)):
         a, b = pictures[n - 1]["packets"][-1], pictures[n]["packets"][0]
-        if a.pid is not None and b.pid is not None and (b.pid - a.pid) & 0x7FFF != 1:
+        # Picture ids: +1 per forwarded picture. VP9 ones are never
+        # compacted (flexible mode refers to pictures by id distance), so
+        # within a run they keep the sender's step over pictures a temporal
+        # filter dropped; a new run (a switch, a resume) continues at +1.
+        steps = {1}
+        sent_a, sent_b = pictures[n - 1].get("sent"), pictures[n].get("sent")
+        if sender.codec == "VP9" and sent_a and sent_b and a.stream == b.stream:
+            steps.add((sent_b.pid - sent_a.pid) & 0x7FFF)
+        if a.pid is not None and b.pid is not None and (b.pid - a.pid) & 0x7FFF not in steps:
             problems.append("picture id %d after %d (picture %d, frame %s after %s)"
                             % (b.pid, a.pid, n, pictures[n]["frame"], pictures[n - 1]["frame"]))
         step = ts_step(a.ts, b.ts)
@@ -649,11 +839,12 @@ def describe_segments(segments):
 # Channel request data (the mediasoup 3.8 host's shapes)
 # --------------------------------------------------------------------------
 
-def produce_simulcast_data(fir_only=False):
-    """transport.produce data for the three VP8 encodings by SSRC, with RTX
-    (never sent), as Transport.produce() sends it after ortc mapping.
-    fir_only: the codec negotiates FIR but not PLI for key frame requests."""
-    codecs = lu.vp8_codecs(SENDER_PT, SENDER_RTX_PT)
+def produce_simulcast_data(fir_only=False, codec="VP8"):
+    """transport.produce data for the three VP8 (or VP9) encodings by SSRC,
+    with RTX (never sent), as Transport.produce() sends it after ortc
+    mapping. fir_only: the codec negotiates FIR but not PLI for key frame
+    requests."""
+    codecs = lu.vp8_codecs(SENDER_PT, SENDER_RTX_PT, codec=codec)
     if fir_only:
         for codec in codecs:
             codec["rtcpFeedback"] = [fb for fb in codec["rtcpFeedback"]
@@ -685,7 +876,7 @@ def consumable_encodings():
 
 
 def consume_simulcast_data(ssrc=CONSUMER_SSRC, rtx_ssrc=CONSUMER_RTX_SSRC, paused=False,
-                           preferred_layers=None, mid="0"):
+                           preferred_layers=None, mid="0", codec="VP8"):
     """transport.consume data for a SimulcastConsumer, as
     ortc.getConsumerRtpParameters() and Transport.consume() build it."""
     encoding = {"ssrc": ssrc, "scalabilityMode": "S%dT3" % len(MAPPED_SSRCS)}
@@ -695,7 +886,8 @@ def consume_simulcast_data(ssrc=CONSUMER_SSRC, rtx_ssrc=CONSUMER_RTX_SSRC, pause
         "kind": "video",
         "type": "simulcast",
         "rtpParameters": {
-            "codecs": lu.vp8_codecs(CONSUMER_PT, CONSUMER_RTX_PT if rtx_ssrc else None),
+            "codecs": lu.vp8_codecs(CONSUMER_PT, CONSUMER_RTX_PT if rtx_ssrc else None,
+                                    codec=codec),
             "headerExtensions": [],
             "encodings": [encoding],
             "rtcp": {"cname": "simulcast-sender", "reducedSize": True, "mux": True},
@@ -709,10 +901,10 @@ def consume_simulcast_data(ssrc=CONSUMER_SSRC, rtx_ssrc=CONSUMER_RTX_SSRC, pause
     return data
 
 
-def consume_pipe_data(base_ssrc=PIPE_BASE_SSRC):
+def consume_pipe_data(base_ssrc=PIPE_BASE_SSRC, codec="VP8"):
     """transport.consume data for a PipeConsumer, with rtpParameters as
     ortc.getPipeConsumerRtpParameters() builds them without RTX."""
-    codecs = lu.vp8_codecs(CONSUMER_PT, None)
+    codecs = lu.vp8_codecs(CONSUMER_PT, None, codec=codec)
     for codec in codecs:
         codec["rtcpFeedback"] = [fb for fb in codec["rtcpFeedback"]
                                  if fb.get("parameter") in ("pli", "fir")]
@@ -749,6 +941,9 @@ def is_subsequence(needle, haystack):
 # --------------------------------------------------------------------------
 
 class SimulcastTest(unittest.TestCase):
+    # The payloads the sender sends and the codec negotiated (a subclass in
+    # test_simulcast_vp9.py runs every case with VP9).
+    CODEC = "VP8"
 
     def setUp(self):
         self.sender = None
@@ -907,12 +1102,12 @@ class SimulcastTest(unittest.TestCase):
         self.recv_port = recv["tuple"]["localPort"]
         answer = self.request("transport.produce",
                               self.internal(SEND_TRANSPORT, producerId=PRODUCER_ID),
-                              produce_simulcast_data(fir_only))
+                              produce_simulcast_data(fir_only, codec=self.CODEC))
         self.assertEqual((answer or {}).get("type"), "simulcast", answer)
-        self.receiver = Receiver()
+        self.receiver = Receiver(codec=self.CODEC)
         self.request("transport.connect", self.internal(RECV_TRANSPORT),
                      {"ip": lu.LOCAL_IP, "port": self.receiver.port})
-        self.sender = SimulcastSender(send["tuple"]["localPort"])
+        self.sender = SimulcastSender(send["tuple"]["localPort"], codec=self.CODEC)
         if start_sender:
             self.sender.start()
             self.wait_producer_streams(3)
@@ -927,9 +1122,12 @@ class SimulcastTest(unittest.TestCase):
             return stats if len(stats) >= count else None
         return self.wait_until("%d inbound streams in producer.getStats" % count, check, 5)
 
+    def consume_data(self, **kwargs):
+        return consume_simulcast_data(codec=self.CODEC, **kwargs)
+
     def consume(self, **kwargs):
         return self.request("transport.consume", self.consumer_internal(),
-                            consume_simulcast_data(**kwargs))
+                            self.consume_data(**kwargs))
 
     def start_consumer(self):
         """A SimulcastConsumer with the default layers, checked to forward
@@ -949,7 +1147,7 @@ class SimulcastTest(unittest.TestCase):
         stats = self.wait_producer_streams(3)
         self.assertEqual(sorted(s.get("ssrc") for s in stats), sorted(SENDER_SSRCS), stats)
         for s in stats:
-            self.assertEqual(s.get("mimeType"), "video/VP8", s)
+            self.assertEqual(s.get("mimeType"), lu.VIDEO_CODECS[self.CODEC][0], s)
             self.assertGreater(s.get("packetCount", 0), 0, s)
         # The worker reports on every stream (RTCP RR back to the sender's
         # address on the producer transport, about once a second).
@@ -1221,7 +1419,7 @@ class SimulcastTest(unittest.TestCase):
         self.setup_media()
         t_consume = time.monotonic()
         answer = self.request("transport.consume", self.consumer_internal(),
-                              consume_pipe_data())
+                              consume_pipe_data(codec=self.CODEC))
         self.assertEqual(answer.get("paused"), False, answer)
         self.assertEqual(answer.get("producerPaused"), False, answer)
         score = answer.get("score") or {}
@@ -1301,13 +1499,13 @@ class SimulcastTest(unittest.TestCase):
                              "%s %s: %s" % (method, data, ctx.exception.response))
 
         # Bad consume requests create nothing.
-        data = consume_simulcast_data()
+        data = self.consume_data()
         del data["consumableRtpEncodings"]
         type_error("transport.consume", data)
-        data = consume_simulcast_data()
+        data = self.consume_data()
         data["consumableRtpEncodings"] = []
         type_error("transport.consume", data)
-        data = consume_simulcast_data()
+        data = self.consume_data()
         del data["rtpParameters"]["encodings"][0]["ssrc"]
         type_error("transport.consume", data)
 
@@ -1315,13 +1513,13 @@ class SimulcastTest(unittest.TestCase):
         self.assertEqual(answer.get("preferredLayers"), layers(1, 2), answer)
         self.assert_dump_layers(self.dump(), (1, 2), (-1, -1), (-1, -1))
         answer = self.request("transport.consume", self.consumer_internal("consumer-2"),
-                              consume_simulcast_data(
+                              self.consume_data(
                                   ssrc=CONSUMER_SSRC + 10, rtx_ssrc=None,
                                   preferred_layers={"spatialLayer": 7, "temporalLayer": 9},
                                   mid="1"))
         self.assertEqual(answer.get("preferredLayers"), layers(2, 2), answer)
         answer = self.request("transport.consume", self.consumer_internal("consumer-3"),
-                              consume_simulcast_data(
+                              self.consume_data(
                                   ssrc=CONSUMER_SSRC + 20, rtx_ssrc=None, paused=True,
                                   preferred_layers={"spatialLayer": 0, "temporalLayer": 1},
                                   mid="2"))

@@ -153,6 +153,38 @@ def vp8_payload_header(key, width, height, first_partition_size=100):
     return out
 
 
+def vp9_descriptor(start, end, key, picture_id, tl0picidx, tid, switching_up,
+                   resolution=None):
+    """VP9 payload descriptor (RFC 9628) in non-flexible mode: I=1 (M=1,
+    15-bit picture id), P = 0 on key frames only, L=1, F=0, B and E as
+    given, V when a resolution is given (a scalability structure with one
+    spatial layer and its size, Y=1, no picture groups), Z=0; then the layer
+    indices (TID, U, SID 0, D 0) and TL0PICIDX."""
+    b0 = 0x80 | (0 if key else 0x40) | 0x20 | (0x08 if start else 0) | (0x04 if end else 0)
+    if resolution is not None:
+        b0 |= 0x02
+    out = bytes([b0, 0x80 | (picture_id >> 8) & 0x7F, picture_id & 0xFF,
+                 (tid << 5) | (0x10 if switching_up else 0), tl0picidx & 0xFF])
+    if resolution is not None:
+        out += bytes([0x10]) + struct.pack("!HH", *resolution)
+    return out
+
+
+def vp9_frame_header(key, width, height):
+    """The start of a VP9 uncompressed header (VP9 bitstream 6.2), profile 0:
+    for a key frame with the sync code, colour config and frame size."""
+    if not key:
+        # frame_marker 2, profile 0, show_existing_frame 0, frame_type 1
+        # (non key), show_frame 1, error_resilient_mode 0.
+        return bytes([0x86, 0x00])
+    bits = (0b10 << 6) | 0b000010              # ... frame_type 0, show_frame 1
+    bits = (bits << 24) | 0x498342              # frame_sync_code
+    bits = (bits << 4) | 0                      # color_space CS_UNKNOWN, color_range
+    bits = (bits << 32) | ((width - 1) << 16) | (height - 1)
+    bits <<= 4                                  # to a whole number of bytes
+    return bits.to_bytes(9, "big")
+
+
 # --------------------------------------------------------------------------
 # RTCP
 # --------------------------------------------------------------------------

@@ -41,6 +41,10 @@ public:
     // The next new picture continues right after the last id sent, whatever
     // its own id (a switch to another source stream).
     void resync();
+    // The same, continuing right after `lastSentId`: for a caller that
+    // decides after forward() and so may have given ids to pictures it then
+    // did not send (VP9, whose ids are never compacted).
+    void resync(uint16_t lastSentId);
 
     bool started() const { return started_; }
 

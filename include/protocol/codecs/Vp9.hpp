@@ -123,7 +123,8 @@ struct PayloadDescriptor {
 //
 // Picture ids are only shifted (on requestSync), never compacted: in
 // flexible mode P_DIFFs refer to pictures by id distance, so pictures a
-// temporal filter drops must keep their ids.
+// temporal filter drops must keep their ids. After requestSync the ids
+// continue from the last one sent, not from pictures dropped after it.
 class EncodingContext {
 public:
     static constexpr uint8_t kMaxLayer = 7; // SID and TID have three bits
@@ -176,6 +177,9 @@ private:
     int8_t freeUpTo_ = -1;           // see vp8::EncodingContext
     uint8_t knownSpatialLayers_ = 0; // from the last SS; 0 when none seen
     bool ksvc_ = false;
+    // The output picture id of the last packet forwarded, if any.
+    bool haveSentId_ = false;
+    uint16_t lastSentId_ = 0;
 };
 
 } // namespace sfu::codecs::vp9

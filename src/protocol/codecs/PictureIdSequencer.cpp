@@ -103,6 +103,12 @@ void PictureIdSequencer::resync() {
     started_ = false;
 }
 
+void PictureIdSequencer::resync(uint16_t lastSentId) {
+    started_ = false;
+    haveOutput_ = true;
+    nextOut_ = static_cast<uint16_t>((lastSentId + 1) & 0x7FFF);
+}
+
 uint8_t Tl0PicIdxSequencer::map(uint8_t tl0PicIdx, bool isBaseLayer) {
     if (syncPending_) {
         syncPending_ = false;

@@ -200,7 +200,11 @@ void EncodingContext::setTargetTemporalLayer(uint8_t layer) {
 }
 
 void EncodingContext::requestSync() {
-    pictureIds_.resync();
+    if (haveSentId_) {
+        pictureIds_.resync(lastSentId_);
+    } else {
+        pictureIds_.resync();
+    }
     tl0PicIdxs_.resync();
     currentSpatial_ = -1;
     currentTemporal_ = -1;
@@ -281,6 +285,8 @@ EncodingContext::Result EncodingContext::decide(const PayloadDescriptor& desc,
     result.setMarker = desc.endOfLayerFrame && sid == currentSpatial_;
     if (desc.hasPictureId) {
         rewrite.setPictureId(desc.pictureIdOffset, desc.pictureIdIs15Bit, outId);
+        haveSentId_ = true;
+        lastSentId_ = outId;
     }
     if (desc.hasTl0PicIdx) {
         rewrite.setTl0PicIdx(desc.tl0PicIdxOffset, tl0PicIdxs_.map(desc.tl0PicIdx, tid == 0));

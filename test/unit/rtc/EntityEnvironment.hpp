@@ -78,32 +78,11 @@ public:
         return response.value("data", channel::json::object());
     }
 
-    // Every notification written so far (netstrings "len:json,").
-    const std::vector<channel::json>& notifications() {
-        for (int round = 0; round < 4; ++round) {
-            uv_run(&loop_, UV_RUN_NOWAIT);
-            char buffer[65536];
-            ssize_t n = 0;
-            while ((n = ::recv(notifications_.fds[1], buffer, sizeof(buffer), MSG_DONTWAIT)) > 0) {
-                pending_.append(buffer, static_cast<size_t>(n));
-            }
-        }
-        for (;;) {
-            const size_t colon = pending_.find(':');
-            if (colon == std::string::npos) {
-                break;
-            }
-            const size_t length = std::stoul(pending_.substr(0, colon));
-            if (pending_.size() < colon + 1 + length + 1) {
-                break;
-            }
-            auto message = channel::json::parse(pending_.substr(colon + 1, length), nullptr, false);
-            if (!message.is_discarded()) {
-                received_.push_back(std::move(message));
-            }
-            pending_.erase(0, colon + 1 + length + 1);
-        }
-        return received_;
+    // Every notification written so far.
+    const std::vector<channel::json>& notifications() { return reader_.all(); }
+    // The data of every `event` notification of `targetId` so far.
+    std::vector<channel::json> events(const std::string& targetId, const std::string& event) {
+        return reader_.events(targetId, event);
     }
 
 private:
@@ -116,8 +95,7 @@ private:
     std::unique_ptr<rtc::PortManager> ports_;
     std::unique_ptr<rtc::Shared> shared_;
     uint64_t requestId_ = 0;
-    std::string pending_;
-    std::vector<channel::json> received_;
+    NotificationReader reader_{&loop_, notifications_.fds[1]};
 };
 
 } // namespace sfu::test

@@ -904,6 +904,45 @@ TEST_F(SimulcastConsumerTest, CountersWrapAround) {
     EXPECT_TRUE(sfu::rtp::isNewer(sent[8].timestamp, sent[7].timestamp));
 }
 
+// Trace events of what goes out: the first packet of a key frame is a
+// "keyframe" event (and then not also an "rtp" one, as mediasoup), the
+// others "rtp" events, each with the packet as sent; only while enabled.
+TEST_F(SimulcastConsumerTest, TraceEventsOfSentPackets) {
+    create(simulcastData());
+    activate();
+    EXPECT_EQ(request("consumer.enableTraceEvent", {{"types", {"rtp", "keyframe", "bwe"}}})
+                  .value("accepted", false),
+              true);
+    EXPECT_EQ(consumer_->dump().value("traceEventTypes", ""), "rtp,keyframe");
+    tick({2}, 2);
+    tick({}, 1);
+    const auto& sent = listener_.sent;
+    ASSERT_EQ(sent.size(), 3u);
+    auto traces = events("trace");
+    ASSERT_EQ(traces.size(), 3u);
+    const char* types[3] = {"keyframe", "rtp", "rtp"};
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(traces[i].value("type", ""), types[i]) << traces[i];
+        EXPECT_EQ(traces[i].value("direction", ""), "out") << traces[i];
+        const json& info = traces[i]["info"];
+        EXPECT_EQ(info.value("ssrc", 0u), 5000u) << info;
+        EXPECT_EQ(info.value("sequenceNumber", 0), sent[i].seq) << info;
+        EXPECT_EQ(info.value("timestamp", 0u), sent[i].timestamp) << info;
+        EXPECT_EQ(info.value("marker", false), sent[i].marker) << info;
+        EXPECT_EQ(info.value("isKeyFrame", false), i == 0) << info;
+        EXPECT_EQ(info.value("size", size_t{0}), sent[i].bytes.size()) << info;
+    }
+
+    request("consumer.enableTraceEvent", {{"types", {"keyframe"}}});
+    ticks(2);
+    EXPECT_EQ(events("trace").size(), 3u) << "no rtp events once disabled";
+    request("consumer.enableTraceEvent", {{"types", json::array()}});
+    tick({2});
+    EXPECT_EQ(sent.size(), 6u);
+    EXPECT_TRUE(sent.back().keyFrame);
+    EXPECT_EQ(events("trace").size(), 3u) << "no keyframe events once disabled";
+}
+
 // ---- Pipe --------------------------------------------------------------------
 
 // Spec 7: every producer stream on its own ssrc, each from its own key frame.

@@ -464,6 +464,31 @@ TEST(Vp9Context, SyncShiftsIdsAndWaitsForKeyFrame) {
     EXPECT_EQ(n.tl0, 6);
 }
 
+// Pictures a temporal filter drops keep their ids within a run, but those
+// dropped after the last one sent must not leave a gap before the next run:
+// it continues right after the last id the receiver saw.
+TEST(Vp9Context, SyncContinuesAfterTheLastIdSentNotTheLastDropped) {
+    EncodingContext ctx;
+    ctx.setTargetSpatialLayer(0);
+    EXPECT_TRUE(send(ctx, packet(300, 0, 0, false, true, true, false, false, 7)).forwarded);
+    ctx.setTargetTemporalLayer(0);
+    // T2, T1, T2 pictures of the old stream, dropped by the filter.
+    EXPECT_FALSE(send(ctx, packet(301, 2, 0, true, true, true, true)).forwarded);
+    EXPECT_FALSE(send(ctx, packet(302, 1, 0, true, true, true, true)).forwarded);
+    EXPECT_FALSE(send(ctx, packet(303, 2, 0, true, true, true, true)).forwarded);
+    ctx.requestSync();
+    const auto k = send(ctx, packet(5000, 0, 0, false, true, true, false, false, 40));
+    EXPECT_TRUE(k.forwarded);
+    EXPECT_EQ(k.pictureId, 301);
+    EXPECT_EQ(k.tl0, 8);
+    // Within the new run, dropped pictures keep their ids again.
+    EXPECT_FALSE(send(ctx, packet(5001, 2, 0, true, true, true, true)).forwarded);
+    const auto n = send(ctx, packet(5002, 0, 0, true, true, true, false, false, 41));
+    EXPECT_TRUE(n.forwarded);
+    EXPECT_EQ(n.pictureId, 303);
+    EXPECT_EQ(n.tl0, 9);
+}
+
 TEST(Vp9Context, FfmpegStreamPassesThrough) {
     // No ids and no layers: every packet goes, unchanged.
     EncodingContext ctx;
