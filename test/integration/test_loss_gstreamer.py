@@ -16,7 +16,8 @@ frame the sender encoded.
 
 GStreamer runs in a child process (loss_util.py gst) under a Python that has
 python3-gi (Debian's /usr/bin/python3). Skipped when GStreamer or the GI
-bindings are missing (scripts/setup.sh installs them).
+bindings are missing (scripts/setup.sh installs them; a strict run fails
+instead); a GStreamer probe or peer that hangs is a failure.
 
 Run: python3 -m unittest discover -s test/integration -p test_loss_gstreamer.py -v
 Environment: SFU_TEST_VERBOSE=1 prints the figures; SFU_LOSS_SEED=N changes
@@ -69,13 +70,22 @@ MIN_DECODED_SHARE = 0.9
 # side in the end (as RTX): all of them in practice.
 MIN_REPAIRED_SHARE = 0.95
 
-_SKIP_REASON = lu.gst_missing_reason()
+# Seconds the GStreamer peer may take beyond MEDIA_SECONDS before it counts
+# as hung.
+GST_GRACE = 30
+
+try:
+    _SKIP_REASON, _PROBE_FAILURE = lu.gst_missing_reason(), None
+except lu.GstProbeTimeout as exc:
+    _SKIP_REASON, _PROBE_FAILURE = None, str(exc)
 
 
 @unittest.skipIf(_SKIP_REASON is not None, _SKIP_REASON or "")
 class GStreamerLossRecoveryTest(unittest.TestCase):
 
     def setUp(self):
+        if _PROBE_FAILURE:
+            self.fail(_PROBE_FAILURE)
         self.tmp = tempfile.mkdtemp(prefix="sfu-gst-loss-")
         self.relays = []
         self.gst = None
@@ -160,14 +170,19 @@ class GStreamerLossRecoveryTest(unittest.TestCase):
         with open(log_path, "wb") as log:
             self.gst = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=log)
+            timed_out = False
             try:
-                out, _ = self.gst.communicate(timeout=MEDIA_SECONDS + 30)
+                out, _ = self.gst.communicate(timeout=MEDIA_SECONDS + GST_GRACE)
             except subprocess.TimeoutExpired:
+                timed_out = True
                 self.gst.kill()
                 out, _ = self.gst.communicate(timeout=5)
         elapsed = time.monotonic() - started
         with open(log_path, "rb") as f:
             gst_log = f.read().decode("utf-8", "replace")[-2000:]
+        self.assertFalse(timed_out, "the GStreamer peer hung: still running %d s after its "
+                         "%d s of media; killed. Its log: %s"
+                         % (GST_GRACE, MEDIA_SECONDS, gst_log))
         lines = [line for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
         self.assertTrue(lines, "GStreamer printed nothing (exit %s): %s"
                         % (self.gst.returncode, gst_log))
