@@ -10,10 +10,13 @@ candidates, DTLS fingerprint), the way a mediasoup client library would.
   -> consumers -> transport "recv" -> receiver peer (answerer, DTLS client)
 
 The call runs once for the class (bounded in time); each test checks one
-aspect of it. Skipped when aiortc is not importable (scripts/setup.sh
-installs python3-aiortc; it is built for Debian's /usr/bin/python3).
+aspect of it. With SFU_TEST_VALGRIND=1 the same call runs again with the
+worker under valgrind, which must report no error and no definite or
+indirect leak. Skipped when aiortc is not importable (scripts/setup.sh
+installs python3-aiortc; it is built for Debian's /usr/bin/python3; a strict
+run fails instead).
 
-Run: /usr/bin/python3 -m unittest discover -s test/integration -p test_webrtc_aiortc.py -v
+Run: /usr/bin/python3 test/integration/run_tests.py -v test_webrtc_aiortc
 Environment: SFU_TEST_VERBOSE=1 prints what arrived; SFU_TEST_WORKER_DEBUG=1
 runs the worker with debug logs for ice, dtls and rtp (printed on failure).
 """
@@ -27,7 +30,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import WorkerProcess  # noqa: E402
+from harness import (  # noqa: E402
+    VALGRIND_SKIP_REASON,
+    WorkerProcess,
+    valgrind_problems,
+    valgrind_requested,
+)
 import webrtc_util as wu  # noqa: E402
 
 try:
@@ -384,6 +392,10 @@ class AiortcWebRtcTest(unittest.TestCase):
 
     call = None
     call_error = None
+    # The worker under valgrind (the subclass below), and the bound of the
+    # whole call.
+    valgrind = False
+    call_timeout = CALL_TIMEOUT
 
     @classmethod
     def setUpClass(cls):
@@ -394,14 +406,14 @@ class AiortcWebRtcTest(unittest.TestCase):
         cls.addClassCleanup(setattr, aioice.ice, "get_host_addresses",
                             cls._original_host_addresses)
 
-        cls.worker = WorkerProcess(_worker_args())
+        cls.worker = WorkerProcess(_worker_args(), valgrind=cls.valgrind)
         cls.addClassCleanup(cls.worker.terminate)
         cls.worker.wait_running()
         cls.worker.request_ok("worker.createRouter", internal={"routerId": ROUTER_ID})
         cls.started = time.monotonic()
         cls.call = Call(cls.worker)
         try:
-            asyncio.run(asyncio.wait_for(cls.call.run(), CALL_TIMEOUT))
+            asyncio.run(asyncio.wait_for(cls.call.run(), cls.call_timeout))
         except BaseException as exc:  # reported by every test, with context
             cls.call_error = exc
         cls.elapsed = time.monotonic() - cls.started
@@ -572,8 +584,27 @@ class AiortcWebRtcTest(unittest.TestCase):
     def test_worker_survives_the_call(self):
         self.assertTrue(self.worker_alive_after, self.diagnostics())
         self.assertEqual(self.close_code, 0, self.diagnostics())
-        self.assertLess(self.elapsed, CALL_TIMEOUT)
+        self.assertLess(self.elapsed, self.call_timeout)
         self.report("call took %.1f s: %s" % (self.elapsed, self.call.timeline))
+
+
+@unittest.skipIf(_SKIP_REASON is not None, _SKIP_REASON or "")
+@unittest.skipUnless(valgrind_requested(), VALGRIND_SKIP_REASON)
+class AiortcWebRtcUnderValgrindTest(AiortcWebRtcTest):
+    """The same call, every check above included, with the worker under
+    valgrind (memcheck, harness.DEFAULT_VALGRIND_OPTIONS): ICE, DTLS,
+    SRTP, forwarding, NACK and RTX with real media, then a clean close;
+    valgrind must report no error and no definitely or indirectly lost
+    byte."""
+
+    valgrind = True
+    # The worker starts and answers more slowly under valgrind.
+    call_timeout = 150
+
+    def test_valgrind_reports_no_error_and_no_leak(self):
+        self.assertEqual(self.close_code, 0, self.diagnostics())
+        self.assertEqual(valgrind_problems(self.worker.stderr), [],
+                         self.worker.stderr[-4000:])
 
 
 if __name__ == "__main__":
