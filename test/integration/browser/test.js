@@ -26,6 +26,7 @@ const CHROMIUM_FLAGS = [
   '--disable-quic',
 ];
 const POLL_MS = 15000;
+const START_MS = 30000;
 const MIN_FRAMES = 30;
 const MIN_AUDIO_PACKETS = 50;
 // A scenario lasts several seconds: Opus sends 50 packets a second, video
@@ -224,8 +225,11 @@ async function runScenario(scenario) {
     });
     await page.goto(server.url + (scenario.simulcast ? '?simulcast' : ''), { timeout: 10000 });
     await page.click('#start');
+    // Getting the call up (media devices, transports, producers,
+    // consumers) takes a few seconds, more for the first Chromium of a
+    // loaded machine: CI builds the sanitizer worker meanwhile.
     await page.waitForFunction(() => document.getElementById('status').textContent !== 'starting', null, {
-      timeout: 15000,
+      timeout: START_MS,
     });
 
     let problems = [];
