@@ -95,12 +95,22 @@ class CheckedResult(unittest.TextTestResult):
         self._report_shared_workers()
         super().startTest(test)
 
-    def stopTest(self, test):
-        # Test clean-ups (which close the test's workers) have run by now.
+    def _report_test_workers(self, test):
+        """Fails `test` with the reports of workers that exited during it
+        (its clean-ups, which close them, have run by now); True if any."""
         reports = self._new_reports()
         if reports:
             self.addFailure(test, _exc_info(
                 "a worker's checker reported a problem:\n" + "\n".join(reports)))
+        return bool(reports)
+
+    def addSuccess(self, test):
+        if not self._report_test_workers(test):
+            super().addSuccess(test)
+
+    def stopTest(self, test):
+        # A test that failed or was skipped: reports come on top.
+        self._report_test_workers(test)
         self._last_test = test
         super().stopTest(test)
 
