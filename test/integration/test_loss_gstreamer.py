@@ -19,7 +19,7 @@ python3-gi (Debian's /usr/bin/python3). Skipped when GStreamer or the GI
 bindings are missing (scripts/setup.sh installs them; a strict run fails
 instead); a GStreamer probe or peer that hangs is a failure.
 
-Run: python3 -m unittest discover -s test/integration -p test_loss_gstreamer.py -v
+Run: test/integration/run_tests.py -v test_loss_gstreamer
 Environment: SFU_TEST_VERBOSE=1 prints the figures; SFU_LOSS_SEED=N changes
 the relays' loss pattern.
 """
