@@ -20,13 +20,32 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-# Node.js may come from outside Debian's packages; any node >= 16 with npm will do.
-if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+# Node.js may come from outside Debian's packages. The oldest that runs the
+# pinned npm packages: the browser test's playwright-core 1.65.1 declares
+# engines node >= 20 (esbuild 0.28.2 >= 18, mediasoup 3.8.4 >= 10;
+# mediasoup-client 3.24.1 declares >= 22 but only runs in the browser, bundled
+# by esbuild). Debian's nodejs/npm are installed when node or npm is missing
+# or older; if that is still older, setup fails.
+node_min=20
+node_major() {
+  local v
+  v="$(node --version 2>/dev/null)" || return 1
+  v="${v#v}"
+  echo "${v%%.*}"
+}
+node_ok() {
+  command -v npm >/dev/null 2>&1 && [[ "$(node_major || echo 0)" -ge $node_min ]]
+}
+if node_ok; then
   filtered=()
   for p in "${missing[@]}"; do
     [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p")
   done
   missing=("${filtered[@]+"${filtered[@]}"}")
+else
+  for p in nodejs npm; do
+    [[ " ${missing[*]} " == *" $p "* ]] || missing+=("$p")
+  done
 fi
 
 if ((${#missing[@]})); then
@@ -36,4 +55,11 @@ if ((${#missing[@]})); then
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! node_ok; then
+  echo "setup: Node.js >= $node_min with npm is needed (the browser test's playwright-core" \
+    "1.65.1); this machine has $(node --version 2>/dev/null || echo "no node")" \
+    "$(command -v npm >/dev/null 2>&1 || echo "and no npm")" >&2
+  exit 1
 fi

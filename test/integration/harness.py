@@ -1,5 +1,6 @@
 """Drives an sfu-worker process over its four inherited fds, the way the
-mediasoup Node host does (see PROTOCOL.md, the wire protocol and process contract).
+mediasoup Node host does (the process contract is in the README's "How a
+host spawns it").
 
     with WorkerProcess(["--logLevel=warn"]) as w:
         w.wait_running()
@@ -31,6 +32,19 @@ DEFAULT_VALGRIND_OPTIONS = (
 # How much slower everything gets under valgrind.
 VALGRIND_TIMEOUT_SCALE = 15.0
 
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print
+# when they find something (UBSan's "runtime error" lines come before its
+# SUMMARY, and without one when it is told not to print summaries).
+_SANITIZER_RE = re.compile(
+    r"(==\d+==ERROR: \w+Sanitizer|SUMMARY: \w+Sanitizer|^\S+:\d+:\d+: runtime error: )",
+    re.MULTILINE)
+_VALGRIND_ERRORS_RE = re.compile(r"ERROR SUMMARY: ([\d,]+) errors")
+
+# Every checker report (sanitizer or valgrind) that a worker printed before
+# it exited, in order: the integration test runner (run_tests.py) fails the
+# test during which one appears. Appended to by WorkerProcess.
+CHECKER_REPORTS = []
+
 # Largest netstring payload either side may send.
 MAX_PAYLOAD_LEN = 4194304
 LOG_LEVELS = ("D", "W", "E", "X")
@@ -53,6 +67,15 @@ def worker_bin():
 
 def valgrind_enabled_by_env():
     return os.environ.get("MEDIASOUP_USE_VALGRIND", "") == "true"
+
+
+def valgrind_requested():
+    """The valgrind tests run: SFU_TEST_VALGRIND=1 (or every worker is under
+    valgrind anyway)."""
+    return os.environ.get("SFU_TEST_VALGRIND") == "1" or valgrind_enabled_by_env()
+
+
+VALGRIND_SKIP_REASON = "set SFU_TEST_VALGRIND=1 or MEDIASOUP_USE_VALGRIND=true"
 
 
 def timeout_scale():
@@ -258,6 +281,7 @@ class WorkerProcess:
         self.protocol_errors = []       # malformed output from the worker
         self._channel_eof = False
         self._payload_eof = False
+        self._checked = False  # stderr looked at for checker reports
 
         self._spawn(missing_fds, env_extra)
 
@@ -638,13 +662,11 @@ class WorkerProcess:
         return self.returncode
 
     def terminate(self):
-        """Kills the worker if still running and releases everything."""
+        """Ends the worker if still running and releases everything: first
+        as a host would (worker.close, then EOF on fd 3), so that valgrind
+        and LeakSanitizer get to report, and SIGKILL if that fails."""
         if self.poll() is None:
-            self.kill_signal(signal.SIGKILL)
-            try:
-                self.wait_exit(5)
-            except WorkerError:
-                pass
+            self.close(timeout=2)
         self._close_all()
 
     def _close_all(self):
@@ -655,6 +677,13 @@ class WorkerProcess:
     def _join_output(self):
         for t in self._threads:
             t.join(timeout=2)
+        if self.returncode is not None and not self._checked:
+            self._checked = True
+            report = checker_report(self.stderr, self.valgrind)
+            if report:
+                CHECKER_REPORTS.append("worker %s (pid %d, exit %s):\n%s"
+                                       % (" ".join(self.args) or "<no args>", self.pid,
+                                          self.returncode, report))
 
     @property
     def stdout(self):
@@ -677,6 +706,38 @@ class WorkerProcess:
 # --------------------------------------------------------------------------
 
 _LEAK_RE = re.compile(r"(definitely|indirectly) lost: ([\d,]+) bytes")
+
+
+def valgrind_problems(stderr_text):
+    """What the report of a worker run under valgrind (memcheck) says is
+    wrong, as texts: errors, definitely or indirectly lost bytes, or no
+    final ERROR SUMMARY at all (valgrind did not get to the end)."""
+    counts = _VALGRIND_ERRORS_RE.findall(stderr_text)
+    if not counts:
+        return ["no valgrind ERROR SUMMARY (killed before the end?)"]
+    problems = []
+    errors = sum(int(n.replace(",", "")) for n in counts)
+    if errors:
+        problems.append("valgrind found %d errors" % errors)
+    for kind, amount in sorted(valgrind_leaks(stderr_text).items()):
+        if amount:
+            problems.append("%s lost: %d bytes" % (kind, amount))
+    return problems
+
+
+def checker_report(stderr_text, valgrind=False):
+    """The part of a worker's stderr in which a sanitizer (or, for a worker
+    run under valgrind, valgrind) reports an error or a leak; "" when it
+    reports none."""
+    match = _SANITIZER_RE.search(stderr_text)
+    if match:
+        start = stderr_text.rfind("\n", 0, max(0, match.start() - 200)) + 1
+        return stderr_text[start:start + 6000]
+    if valgrind:
+        problems = valgrind_problems(stderr_text)
+        if problems:
+            return "%s\n%s" % ("; ".join(problems), stderr_text[-6000:])
+    return ""
 
 
 def valgrind_leaks(stderr_text):

@@ -536,38 +536,66 @@ GST_ELEMENTS = ("videotestsrc", "vp8enc", "vp8dec", "rtpvp8pay", "rtpvp8depay", 
 GST_SRTP_ELEMENTS = ("videotestsrc", "vp8enc", "vp8dec", "rtpvp8pay", "rtpvp8depay", "rtpbin",
                      "srtpenc", "srtpdec", "funnel", "udpsrc", "udpsink", "fakesink")
 
+# Gst.init() scans every plugin on a first run, which takes a while on a
+# loaded machine; a probe that takes longer than this is a hang.
+GST_PROBE_TIMEOUT = 60
+
+
+class GstProbeTimeout(Exception):
+    """Probing GStreamer hung: a failure of the machine, never a skip."""
+
 
 @functools.lru_cache(maxsize=None)
-def gst_python(elements=GST_ELEMENTS):
-    """A Python interpreter that has GObject introspection, GStreamer's
-    typelib and the elements named, or None."""
+def _gst_probe(elements=GST_ELEMENTS):
+    """(python, problem): a Python interpreter that has GObject
+    introspection, GStreamer's typelib and the elements named, or None with
+    why."""
     candidates = [os.environ.get("SFU_GST_PYTHON"), "/usr/bin/python3", sys.executable,
                   shutil.which("python3")]
     probe = ("import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; "
              "Gst.init(None); import sys; "
              "missing = [e for e in sys.argv[1:] if Gst.ElementFactory.find(e) is None]; "
              "print(' '.join(missing)); sys.exit(1 if missing else 0)")
-    for python in candidates:
+    problems = []
+    for python in dict.fromkeys(candidates):
         if not python or not os.path.exists(python):
             continue
         try:
             result = subprocess.run([python, "-c", probe] + list(elements),
-                                    capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.SubprocessError):
+                                    capture_output=True, text=True, timeout=GST_PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise GstProbeTimeout("probing GStreamer with %s took more than %d s"
+                                  % (python, GST_PROBE_TIMEOUT))
+        except OSError as exc:
+            problems.append("%s: %s" % (python, exc))
             continue
         if result.returncode == 0:
-            return python
-    return None
+            return python, None
+        problems.append("%s: %s" % (python, (result.stdout.strip() and "missing elements "
+                                             + result.stdout.strip())
+                                    or result.stderr.strip()[-200:]))
+    return None, "; ".join(problems) or "no python3 found"
+
+
+def gst_python(elements=GST_ELEMENTS):
+    """A Python interpreter that has GObject introspection, GStreamer's
+    typelib and the elements named, or None. Raises GstProbeTimeout when
+    probing hangs."""
+    return _gst_probe(tuple(elements))[0]
 
 
 def gst_missing_reason(elements=GST_ELEMENTS):
-    """Why the GStreamer test cannot run, or None when it can."""
-    if gst_python(tuple(elements)) is not None:
+    """Why the GStreamer test cannot run (GStreamer, its Python bindings or
+    an element named are not installed), or None when it can. Raises
+    GstProbeTimeout when probing hangs: a time-out is a failure, not a
+    reason to skip."""
+    python, problem = _gst_probe(tuple(elements))
+    if python is not None:
         return None
     return ("GStreamer with python3-gi and the elements %s is not installed (needs "
             "gstreamer1.0-plugins-good, gstreamer1.0-plugins-base, gstreamer1.0-plugins-bad "
-            "for SRTP, python3-gi, gir1.2-gstreamer-1.0: scripts/setup.sh installs them)"
-            % " ".join(elements))
+            "for SRTP, python3-gi, gir1.2-gstreamer-1.0: scripts/setup.sh installs them): %s"
+            % (" ".join(elements), problem))
 
 
 def gst_main(argv):

@@ -12,7 +12,7 @@ tracks its gaps with the NackGenerator and NACKs the worker. At the end the
 receiver must hold every packet the sender sent, or explain each one it
 lacks, and the worker's stats must show the repairs on both legs.
 
-Run: python3 -m unittest discover -s test/integration -p test_loss_recovery.py -v
+Run: test/integration/run_tests.py -v test_loss_recovery
 Environment: SFU_TEST_VERBOSE=1 prints the figures of each run;
 SFU_LOSS_SEED=N changes the loss pattern (default fixed per test);
 SFU_TEST_KEEP_MEDIA=1 keeps the peers' summaries in /tmp/sfu-loss-*;
@@ -135,6 +135,7 @@ class LossRecoveryTest(unittest.TestCase):
                      keyframe_every=100, sender_extra=()):
         """Sets everything up, runs both peers to their end and returns
         (sender summary, receiver summary, producer stats, consumer stats)."""
+        self.loss = {"leg1": loss, "leg2": loss if receiver_loss is None else receiver_loss}
         send = self.request("router.createPlainTransport", self.internal(SEND_TRANSPORT),
                             lu.plain_transport_options(rtcp_mux=True, comedia=True))
         recv = self.request("router.createPlainTransport", self.internal(RECV_TRANSPORT),
@@ -268,11 +269,14 @@ class LossRecoveryTest(unittest.TestCase):
             if not ok:
                 problems.append(text)
 
-        # The peers did what they were asked to.
+        # The peers did what they were asked to, losses included: at least
+        # half the loss rate asked for (a seeded pattern) on each leg.
         check(s["end"] == "done" and s["sentPackets"] == s["packets"],
               "sender did not send everything: %s" % s["end"])
-        check(s["droppedOriginals"] > 0, "the sender dropped nothing on leg 1")
-        check(r["lostOriginals"] > 0, "the receiver dropped nothing on leg 2")
+        for leg, lost in (("leg1", s["droppedOriginals"]), ("leg2", r["lostOriginals"])):
+            check(lost >= 0.5 * self.loss[leg] * s["packets"],
+                  "%s lost only %d of %d packets at a loss rate of %g"
+                  % (leg, lost, s["packets"], self.loss[leg]))
         # Whatever arrived is exactly what was sent, numbered consistently.
         for key in ("corrupt", "badRtx", "seqMismatch", "foreign"):
             check(r[key] == 0, "receiver: %s = %d" % (key, r[key]))
@@ -295,8 +299,8 @@ class LossRecoveryTest(unittest.TestCase):
         never_sent = [m for m in r["missing"] if m["reason"] == "never-sent-by-worker"]
         unexplained = [m for m in never_sent if "leg1" not in m]
         check(not unexplained, "delivered on leg 1 but never forwarded: %s" % unexplained)
-        # One whose retransmission did reach the worker should have been
-        # forwarded (see test_late_repair_is_forwarded for a known case).
+        # One whose retransmission did reach the worker must have been
+        # forwarded (test_late_repair_is_forwarded: even a late one).
         dropped_late = [m for m in never_sent
                         if m.get("leg1", {}).get("resentDelivered", 0) > 0]
         check(not dropped_late, "repaired on leg 1 but never forwarded: %s" % dropped_late)
@@ -307,14 +311,12 @@ class LossRecoveryTest(unittest.TestCase):
         # Leg 1: the producer NACKed the gaps and got them back.
         dropped1 = s["droppedOriginals"]
         tolerance1 = max(2, dropped1 // 20)
-        check(inbound.get("nackCount", 0) > 0, "producer nackCount is 0")
         check(inbound.get("nackPacketCount", 0) >= dropped1,
               "producer nackPacketCount %s < %d packets dropped on leg 1"
               % (inbound.get("nackPacketCount"), dropped1))
         check(s["nackedDelivered"] == 0,
               "the worker NACKed %d packets it had received" % s["nackedDelivered"])
         repaired = inbound.get("packetsRepaired", 0)
-        check(repaired > 0, "producer packetsRepaired is 0")
         check(repaired <= dropped1, "producer repaired %d packets but only %d were lost"
               % (repaired, dropped1))
         check(repaired >= dropped1 - tolerance1,
@@ -330,8 +332,6 @@ class LossRecoveryTest(unittest.TestCase):
         # worker repaired on leg 1: the receiver gets that one twice.
         lost2 = r["lostOriginals"] + r["lostRetransmissions"]
         retransmitted = outbound.get("packetsRetransmitted", 0)
-        check(outbound.get("nackCount", 0) > 0, "consumer nackCount is 0")
-        check(retransmitted > 0, "consumer packetsRetransmitted is 0")
         check(retransmitted >= lost2 - r["missingCount"],
               "consumer retransmitted %d packets for %d copies lost on leg 2"
               % (retransmitted, lost2))
@@ -362,9 +362,14 @@ class LossRecoveryTest(unittest.TestCase):
         s, r, inbound, outbound = self.run_scenario(seed_for(1))
         self.assert_recovered(s, r, inbound, outbound)
         self.assertEqual(r["repairedPlain"] + r["repairedViaRtx"], r["repaired"])
-        self.assertGreater(r["repairedViaRtx"], 0, "no RTX from the consumer")
-        self.assertGreater(inbound.get("packetsRetransmitted", 0), 0,
-                           "producer decapsulated no RTX")
+        # The consumer negotiated RTX: its repairs of leg 2's losses came
+        # over RTX (a plain "repair" is the late first forward of a packet
+        # repaired on leg 1, which the receiver had NACKed already).
+        self.assertGreaterEqual(r["repairedViaRtx"], 0.9 * (r["lostOriginals"] - r["missingCount"]),
+                                r)
+        # Every RTX packet the sender got through to the worker was
+        # decapsulated.
+        self.assertEqual(inbound.get("packetsRetransmitted"), s["retransmitted"], inbound)
 
     def test_plain_retransmission_to_consumer_without_rtx(self):
         s, r, inbound, outbound = self.run_scenario(seed_for(2), consumer_rtx=False)
@@ -376,20 +381,17 @@ class LossRecoveryTest(unittest.TestCase):
                                                     packets=1500)
         self.assert_recovered(s, r, inbound, outbound)
         self.assertEqual(s["retransmission"], "plain")
+        # Plain resends are repairs, not RTX.
+        self.assertEqual(inbound.get("packetsRetransmitted"), 0, inbound)
 
     def test_late_repair_is_forwarded(self):
         """A leg 1 repair that comes 150 packets after the newest one (its
         first three retransmissions lost, the worker retrying every 100 ms at
         500 packets/s) must still reach the consumer, and stats must stay
-        whole when two such repairs come back to back.
-
-        Known failure: RtpStreamRecv::updateSequence() applies RFC 3550's
-        MAX_MISORDER of 100 (mediasoup uses 1500), so the producer counts the
-        packet in packetsRepaired, its NackGenerator takes it as received,
-        and then the packet is discarded: never stored, never forwarded. The
-        second of two adjacent late packets is taken for a sequence restart
-        (initSequence) and resets the stream's counters. Remove the decorator
-        once the worker accepts them."""
+        whole when two such repairs come back to back: the producer's
+        receive stream takes a packet up to 1500 behind the newest as late
+        (mediasoup's MAX_MISORDER), not as a sequence restart, so it is
+        counted once, stored and forwarded."""
         s, r, inbound, outbound = self.run_scenario(
             seed_for(5), packets=1500, loss=0, receiver_loss=0, keyframe_every=100000,
             sender_extra=["--drop-indices=500,501,1000", "--rtx-drop-first=3"])
@@ -411,7 +413,9 @@ class LossRecoveryTest(unittest.TestCase):
         self.assertEqual(inbound.get("packetsRepaired"), 0, inbound)
         self.assertEqual(outbound.get("packetsRetransmitted"), 0, outbound)
         self.assertGreaterEqual(r["missingCount"], s["droppedOriginals"], r["missingReasons"])
-        self.assertGreater(r["missingReasons"].get("never-sent-by-worker", 0), 0)
+        # Each packet lost on leg 1 stays lost: the worker never forwards it.
+        self.assertEqual(r["missingReasons"].get("never-sent-by-worker", 0),
+                         s["droppedOriginals"], r["missingReasons"])
 
 
 if __name__ == "__main__":

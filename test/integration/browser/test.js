@@ -2,7 +2,8 @@
 // Drives headless Chromium through a call that loops the fake camera and
 // microphone through our worker, once over UDP and once over ICE-TCP, and
 // checks both ends: the browser decodes what it receives, and the host sees
-// connected transports and producers with packets.
+// connected transports, a producer stream with packets for each encoding
+// sent, and consumers whose packets reached the browser.
 
 const fs = require('fs');
 const os = require('os');
@@ -25,8 +26,15 @@ const CHROMIUM_FLAGS = [
   '--disable-quic',
 ];
 const POLL_MS = 15000;
+const START_MS = 30000;
 const MIN_FRAMES = 30;
 const MIN_AUDIO_PACKETS = 50;
+// What each consumer must have sent at least: what the browser needs to
+// pass its own checks above (a packet or more per video frame decoded).
+const MIN_CONSUMER_PACKETS = { audio: MIN_AUDIO_PACKETS, video: MIN_FRAMES };
+// Of the packets a consumer sent, the share the browser must have received
+// (loopback loses nothing; the counts are read a moment apart).
+const MIN_DELIVERED_SHARE = 0.9;
 
 const scenarios = [
   { name: 'udp', enableUdp: true, enableTcp: false },
@@ -82,8 +90,10 @@ function browserProblems(stats, protocol) {
   return problems;
 }
 
-// What the host (and so the worker) must report.
-async function serverProblems(server, protocol, scenario) {
+// What the host (and so the worker) must report. The consumers' packet
+// counts are read right after the browser's, so that what the browser
+// received can be held against what the worker says it sent.
+async function serverProblems(server, protocol, scenario, page) {
   const problems = [];
   for (const t of server.transports.values()) {
     const name = `${t.appData.direction} transport`;
@@ -92,20 +102,34 @@ async function serverProblems(server, protocol, scenario) {
     const tuple = t.iceSelectedTuple;
     if (!tuple || tuple.protocol !== protocol) problems.push(`${name} selected tuple ${JSON.stringify(tuple)}`);
   }
+  // The streams the worker receives: one per encoding the browser sends
+  // (three for simulcast video), each with packets.
   const producerPackets = {};
   for (const p of server.producers.values()) {
-    const encodings = p.kind === 'video' && scenario.simulcast ? 3 : 1;
-    if (p.rtpParameters.encodings.length !== encodings)
-      problems.push(`${p.kind} producer has ${p.rtpParameters.encodings.length} encodings, expected ${encodings}`);
-    const count = (await p.getStats()).reduce((sum, s) => sum + (s.packetCount || 0), 0);
-    producerPackets[p.kind] = count;
-    if (!(count > 0)) problems.push(`${p.kind} producer stats show no packets`);
+    const streams = (await p.getStats()).filter((s) => s.type === 'inbound-rtp');
+    const live = streams.filter((s) => s.packetCount > 0);
+    const expected = p.kind === 'video' && scenario.simulcast ? 3 : 1;
+    producerPackets[p.kind] = live.map((s) => s.packetCount);
+    if (live.length !== expected)
+      problems.push(
+        `${p.kind} producer: ${live.length} streams with packets ` +
+          `(${streams.map((s) => `${s.rid || s.ssrc}:${s.packetCount}`).join(' ')}), expected ${expected}`,
+      );
   }
+  const browser = await page.evaluate(() => window.callStats());
   const consumerPackets = {};
   for (const c of server.consumers.values()) {
     const sent = (await c.getStats()).find((s) => s.type === 'outbound-rtp');
-    consumerPackets[c.kind] = sent && sent.packetCount;
-    if (!(sent && sent.packetCount > 0)) problems.push(`${c.kind} consumer stats show no packets sent`);
+    const count = (sent && sent.packetCount) || 0;
+    const received = (browser.recv[c.kind] || {}).packetsReceived || 0;
+    consumerPackets[c.kind] = count;
+    if (!(count >= MIN_CONSUMER_PACKETS[c.kind]))
+      problems.push(`${c.kind} consumer sent ${count} packets, expected at least ${MIN_CONSUMER_PACKETS[c.kind]}`);
+    if (!(received >= MIN_DELIVERED_SHARE * count))
+      problems.push(
+        `${c.kind}: the browser received ${received} packets of the ${count} the consumer sent ` +
+          `(at least ${MIN_DELIVERED_SHARE * 100}% expected on loopback)`,
+      );
   }
   if (server.transports.size !== 2) problems.push(`${server.transports.size} transports, expected 2`);
   if (server.producers.size !== 2) problems.push(`${server.producers.size} producers, expected 2`);
@@ -201,8 +225,11 @@ async function runScenario(scenario) {
     });
     await page.goto(server.url + (scenario.simulcast ? '?simulcast' : ''), { timeout: 10000 });
     await page.click('#start');
+    // Getting the call up (media devices, transports, producers,
+    // consumers) takes a few seconds, more for the first Chromium of a
+    // loaded machine: CI builds the sanitizer worker meanwhile.
     await page.waitForFunction(() => document.getElementById('status').textContent !== 'starting', null, {
-      timeout: 15000,
+      timeout: START_MS,
     });
 
     let problems = [];
@@ -257,7 +284,7 @@ async function runScenario(scenario) {
       }
     }
 
-    const host = await serverProblems(server, protocol, scenario);
+    const host = await serverProblems(server, protocol, scenario, page);
     problems.push(...host.problems);
 
     const v = stats.recv.video || {};
