@@ -195,6 +195,32 @@ class CertificateSettingsTest(WorkerTestCase):
                 self.assert_exit_code(worker, 42)
                 self.assertTrue(worker.stderr.strip(), "no message on stderr")
 
+    def test_weak_certificate_lowers_the_security_level_with_a_warning(self):
+        cert, key = make_rsa_cert_pair(self._tmp.name, "weak", 1024, "sha1")
+        worker = self.start("--logLevel=warn", *self._args(cert, key))
+        level, text = worker.wait_log(lambda e: "security level" in e[1], timeout=2)
+        self.assertEqual(level, "W")
+        self.assertRegex(text, r"^DTLS certificate needs security level 1 "
+                               r"\(RSA 1024 bits, SHA1 signature\); lowering it from [2-5]$")
+        self.assert_answers(worker)
+        self.assertEqual(worker.close(), 0)
+
+    def test_strong_certificates_keep_the_security_level(self):
+        strong = {"rsa-2048": make_rsa_cert_pair(self._tmp.name, "strong", 2048, "sha256"),
+                  "ec-p256": (self.cert, self.key)}
+        for name, (cert, key) in strong.items():
+            with self.subTest(certificate=name):
+                worker = self.start("--logLevel=warn", *self._args(cert, key))
+                self.assert_answers(worker)
+                self.assertEqual(worker.close(), 0)
+                self.assertEqual([e for e in worker.logs if "security level" in e[1]], [])
+
+    def test_generated_certificate_keeps_the_security_level(self):
+        worker = self.start("--logLevel=warn")
+        self.assert_answers(worker)
+        self.assertEqual(worker.close(), 0)
+        self.assertEqual([e for e in worker.logs if "security level" in e[1]], [])
+
     @unittest.skipIf(os.geteuid() == 0, "root can read mode 000 files")
     def test_unreadable_mode_000_exits_42(self):
         path = os.path.join(self._tmp.name, "locked-key.pem")
@@ -202,6 +228,19 @@ class CertificateSettingsTest(WorkerTestCase):
         os.chmod(path, 0)
         worker = self.spawn(*self._args(self.cert, path))
         self.assert_exit_code(worker, 42)
+
+
+def make_rsa_cert_pair(directory, name, bits, digest):
+    """A self-signed RSA certificate of `bits` signed with `digest` (e.g.
+    "sha1"), made with the openssl CLI; returns (cert_path, key_path)."""
+    import subprocess
+    cert = os.path.join(directory, name + "-cert.pem")
+    key = os.path.join(directory, name + "-key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:%d" % bits, "-%s" % digest, "-nodes",
+         "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    return cert, key
 
 
 class FdTest(WorkerTestCase):
