@@ -23,7 +23,8 @@ namespace sfu::channel {
 constexpr size_t kMaxJsonDepth = 64;
 
 // The deepest nesting of arrays and objects in `text`, counting the
-// brackets outside strings. Stops at the first level beyond `limit` and
+// brackets outside strings up to a NUL outside strings (where nlohmann's
+// parser stops reading). Stops at the first level beyond `limit` and
 // returns limit + 1 then. Exact for valid JSON; for invalid JSON it covers
 // at least the part a parser reads before its error. Linear, no allocation.
 size_t jsonNestingDepth(std::string_view text, size_t limit);

@@ -129,6 +129,10 @@ size_t jsonNestingDepth(std::string_view text, size_t limit) {
             continue;
         }
         switch (c) {
+        case '\0':
+            // nlohmann's lexer takes a NUL outside strings for the end of
+            // the input: nothing after it is parsed.
+            return deepest;
         case '"':
             inString = true;
             break;

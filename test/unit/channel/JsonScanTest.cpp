@@ -57,6 +57,16 @@ TEST(JsonNestingDepth, IgnoresBracketsInStrings) {
     EXPECT_EQ(jsonNestingDepth(R"(["\u005b\\\"[", {}])", kNoLimit), 2u);
 }
 
+TEST(JsonNestingDepth, StopsAtANulOutsideStrings) {
+    // The parser ends the input there, so what follows is never parsed.
+    using namespace std::string_literals;
+    EXPECT_EQ(jsonNestingDepth("[1]\0[[[[[["s, kNoLimit), 1u);
+    EXPECT_EQ(jsonNestingDepth("[\"\0\", [[]]]"s, kNoLimit), 3u);
+    const std::string text = R"({"id":1,"method":"m"})"s + '\0' + std::string(1000, '[');
+    EXPECT_EQ(jsonNestingDepth(text, kNoLimit), 1u);
+    EXPECT_FALSE(json::parse(text, nullptr, false).is_discarded());
+}
+
 TEST(JsonNestingDepth, StopsPastTheLimit) {
     EXPECT_EQ(jsonNestingDepth(nested(64), 64), 64u);
     EXPECT_EQ(jsonNestingDepth(nested(65), 64), 65u);
