@@ -354,6 +354,7 @@ class ChannelFuzzer:
         self.next_ssrc = 10000
         self.rss = []                # (request count, VmRSS kB) per checkpoint
         self.fds = None              # the worker's fds at the first checkpoint
+        self.streams = {}            # ssrc -> [seq, timestamp] sent by producer.send
         self.stats = {"accepted": 0, "Error": 0, "TypeError": 0, "no-answer": 0,
                       "deep": 0, "garbage": 0, "payload": 0}
         self.outcomes = Counter()    # (method, answer) -> count
@@ -413,7 +414,7 @@ class ChannelFuzzer:
         for _ in range(rng.choice((1, 1, 2, 3, 5, 8, 13))):
             if self._count_reached():
                 break
-            if rng.random() < 0.12:
+            if rng.random() < 0.2:
                 payload.append(self._payload_message())
             else:
                 batch.append(self._channel_message())
@@ -881,8 +882,14 @@ class ChannelFuzzer:
         consumable = [{"ssrc": e["mappedSsrc"]} | (
             {"scalabilityMode": e["scalabilityMode"]} if "scalabilityMode" in e else {})
             for e in map_encodings]
+        rtx_ssrcs = [e["rtx"]["ssrc"] for e in encodings if "rtx" in e]
+        media_ssrcs = [e["ssrc"] for e in encodings if "ssrc" in e]
         info = {"ptype": ptype, "codecs": codecs, "consumable": consumable,
-                "kind": data["kind"], "ssrc": ssrc, "pt": codecs[0]["payloadType"]}
+                "kind": data["kind"], "ssrc": ssrc, "pt": codecs[0]["payloadType"],
+                # What its RTP looks like, for producer.send.
+                "media_ssrcs": media_ssrcs or [ssrc + 2 * i for i in range(len(encodings))],
+                "rtx_ssrcs": rtx_ssrcs, "rids": [e["rid"] for e in encodings if "rid" in e],
+                "mid": mid, "extensions": {e["uri"]: e["id"] for e in extensions}}
         return data, info
 
     def _req_produce(self):
@@ -1211,7 +1218,12 @@ class ChannelFuzzer:
         roll = rng.random()
         if roll < 0.5 and m.producers:
             # producer.send to a producer (on a direct transport it is taken).
-            pid = self._pick(m.producers)
+            # Mostly producers of direct transports, where the packet is taken.
+            direct = {pid for pid, x in m.producers.items()
+                      if getattr(m.transports.get(x.transport), "kind", None) == "direct"}
+            consumed = direct & {c.producer for c in m.consumers.values()}
+            pid = self._pick(consumed if consumed and rng.random() < 0.7 else
+                             direct if direct and rng.random() < 0.8 else m.producers)
             p = m.producers[pid]
             internal = {"routerId": p.router, "transportId": p.transport, "producerId": pid}
             packet = self._rtp_for(p)
@@ -1256,19 +1268,53 @@ class ChannelFuzzer:
         return ns_encode(body) + ns_encode(payload), None
 
     def _rtp_for(self, p):
+        """An RTP packet for producer p: one of its streams (or its RTX, or
+        an unknown SSRC), sequence numbers mostly in order, MID and RID
+        extensions when it negotiated them, a VP8 descriptor (with a key
+        frame now and then); sometimes just random bytes."""
         rng = self.rng
-        if rng.random() < 0.15:
+        if rng.random() < 0.1:
             return bytes(rng.randrange(256) for _ in range(rng.randint(0, 40)))
-        seq = rng.randrange(65536)
-        header = bytes([0x80, (0x80 if rng.random() < 0.3 else 0) | (p.pt & 0x7F),
-                        seq >> 8, seq & 0xFF]) + rng.randrange(2 ** 32).to_bytes(4, "big") + \
-            (p.ssrc if rng.random() < 0.9 else rng.randrange(2 ** 32)).to_bytes(4, "big")
-        # VP8 payload descriptor (X, I with a 15-bit picture id) + a key frame
-        # header now and then; audio gets random bytes.
-        body = bytes([0x90, 0x80, rng.randrange(128) | 0x80, rng.randrange(256)])
+        index = rng.randrange(len(p.media_ssrcs))
+        rtx = bool(p.rtx_ssrcs) and rng.random() < 0.15
+        if rng.random() < 0.05:
+            ssrc = rng.randrange(2 ** 32)
+        else:
+            ssrc = p.rtx_ssrcs[index % len(p.rtx_ssrcs)] if rtx else p.media_ssrcs[index]
+        state = self.streams.setdefault(ssrc, [rng.randrange(65536), rng.randrange(2 ** 32)])
+        roll = rng.random()
+        step = 1 if roll < 0.8 else rng.choice((0, -1, -5, 2, 30, 1000, 32768))
+        state[0] = (state[0] + step) % 65536
+        state[1] = (state[1] + (3000 if rng.random() < 0.3 else 0)) % 2 ** 32
+        seq, ts = state
+        elements = b""
+        for uri, value in (("urn:ietf:params:rtp-hdrext:sdes:mid", p.mid),
+                           ("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+                            p.rids[index] if index < len(p.rids) and not rtx else None),
+                           ("urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
+                            p.rids[index] if index < len(p.rids) and rtx else None)):
+            ext_id = p.extensions.get(uri)
+            if ext_id and value and rng.random() < 0.9:
+                data = value.encode()[:16]
+                elements += bytes([(ext_id << 4) | (len(data) - 1)]) + data
+        extension = b""
+        if elements:
+            elements += b"\0" * (-len(elements) % 4)
+            extension = b"\xbe\xde" + (len(elements) // 4).to_bytes(2, "big") + elements
+        pt = 102 if rtx else p.pt
+        header = bytes([0x90 if extension else 0x80,
+                        (0x80 if rng.random() < 0.3 else 0) | (pt & 0x7F),
+                        seq >> 8, seq & 0xFF]) + ts.to_bytes(4, "big") + ssrc.to_bytes(4, "big")
+        # VP8 payload descriptor (X, I with a 15-bit picture id, L, T with
+        # TID) and a key frame header now and then; audio is random bytes.
+        body = bytes([0x90, 0xE0, 0x80 | rng.randrange(128), rng.randrange(256),
+                      rng.randrange(256), rng.randrange(4) << 6])
         if rng.random() < 0.3:
             body += bytes([0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00])
-        return header + body + bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
+        if rtx:
+            body = rng.randrange(65536).to_bytes(2, "big") + body
+        return header + extension + body + bytes(rng.randrange(256)
+                                                 for _ in range(rng.randint(0, 200)))
 
     def _rtcp_bytes(self):
         rng = self.rng
