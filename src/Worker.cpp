@@ -1,6 +1,7 @@
 #include "Worker.hpp"
 
 #include "Logger.hpp"
+#include "protocol/dtls/DtlsContext.hpp"
 #include "utils/Errors.hpp"
 
 #include <csignal>
@@ -21,6 +22,9 @@ Worker::Worker(uv_loop_t* loop, Settings settings,
                                                                       kPayloadWriteFd, *this);
     Logger::setSink(channel_.get());
     portManager_ = std::make_unique<rtc::PortManager>(settings_.rtcMinPort, settings_.rtcMaxPort);
+    if (dtlsContext && !dtlsContext->securityWarning().empty()) {
+        SFU_WARN("%s", dtlsContext->securityWarning().c_str());
+    }
     shared_.reset(new rtc::Shared{loop_, *channel_, *payloadChannel_, settings_, *portManager_,
                                   std::move(dtlsContext)});
     auto onSignal = [this](int signum) {

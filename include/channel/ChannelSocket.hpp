@@ -103,7 +103,9 @@ private:
     void onStreamReset() override {
         pendingRequest_.reset();
         pendingNotification_.reset();
+        skipPayload_ = false;
     }
+    void refuseTooDeep(const MessageTooDeep& e);
 
     struct PendingNotification {
         PayloadEvent event;
@@ -114,6 +116,8 @@ private:
     // The JSON half of a pair, waiting for its payload.
     std::optional<Request> pendingRequest_;
     std::optional<PendingNotification> pendingNotification_;
+    // The next netstring is the payload of a message refused for its depth.
+    bool skipPayload_ = false;
 };
 
 } // namespace sfu::channel

@@ -3,6 +3,7 @@
 // throws sfu::TypeError / sfu::Error is answered by the channel.
 #pragma once
 
+#include "channel/JsonScan.hpp"
 #include "channel/Method.hpp"
 
 #include <cstdint>
@@ -30,11 +31,35 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A message nested deeper than kMaxJsonDepth, refused before parsing. When
+// it is a request with a valid id and method, it is answered with an Error
+// (response()); anything else is logged and dropped like garbage.
+class MessageTooDeep : public std::runtime_error {
+public:
+    explicit MessageTooDeep(std::optional<MessageHead> head);
+
+    // What the message says it is; empty when it is not a valid JSON object.
+    const std::optional<MessageHead>& head() const { return head_; }
+    // {"id":N,"error":"Error","reason":what()} for a request that names a
+    // valid id and a method; null otherwise.
+    json response() const;
+
+private:
+    std::optional<MessageHead> head_;
+};
+
+// Parses a JSON message from the host (a request or a payload-channel
+// notification). Throws MessageTooDeep for one nested deeper than
+// kMaxJsonDepth, before any tree is built. Returns a discarded value when
+// the text is not JSON.
+json parseMessage(const uint8_t* data, size_t length);
+
 class Request {
 public:
     // Parses a request; throws MalformedRequest when it has no usable id or
-    // method. An unknown method parses (method() is empty) so that it can be
-    // answered with an error.
+    // method, MessageTooDeep when it nests too deeply (parseMessage). An
+    // unknown method parses (method() is empty) so that it can be answered
+    // with an error.
     static Request parse(const uint8_t* data, size_t length, Responder* responder);
     static Request fromJson(json&& message, Responder* responder);
 

@@ -104,6 +104,15 @@ void ChannelSocket::onMessage(const uint8_t* data, size_t length) {
         listener_.onChannelRequest(request);
     } catch (const MalformedRequest& e) {
         SFU_ERROR("channel: discarding wrong request: %s", e.what());
+    } catch (const MessageTooDeep& e) {
+        const json response = e.response();
+        if (response.is_null()) {
+            SFU_ERROR("channel: discarding message without a valid id and method: %s", e.what());
+            return;
+        }
+        SFU_ERROR("channel: refusing request [id:%u, method:%s]: %s", e.head()->id.value_or(0),
+                  e.head()->method.value_or("").c_str(), e.what());
+        sendResponse(response);
     }
 }
 
@@ -148,10 +157,21 @@ void PayloadChannelSocket::onMessage(const uint8_t* data, size_t length) {
             pending.event, objectOrEmpty("internal"), objectOrEmpty("data"), data, length});
         return;
     }
+    if (skipPayload_) {
+        // The payload of a refused message.
+        skipPayload_ = false;
+        return;
+    }
     // The JSON half. It is checked at once, so that a broken one does not
     // swallow the next message as its payload; the payload of a dropped
     // one then fails as JSON and is dropped as well.
-    json message = json::parse(data, data + length, nullptr, false);
+    json message;
+    try {
+        message = parseMessage(data, length);
+    } catch (const MessageTooDeep& e) {
+        refuseTooDeep(e);
+        return;
+    }
     if (message.is_discarded() || !message.is_object()) {
         SFU_ERROR("payload channel: discarding message that is not a JSON object");
         return;
@@ -173,6 +193,30 @@ void PayloadChannelSocket::onMessage(const uint8_t* data, size_t length) {
         return;
     }
     pendingNotification_.emplace(PendingNotification{*kind, std::move(message)});
+}
+
+void PayloadChannelSocket::refuseTooDeep(const MessageTooDeep& e) {
+    // A request is answered, and a request or notification the host will
+    // send a payload after has that payload skipped, so that the pairing
+    // of the next messages holds. Anything else is dropped like garbage.
+    const auto& head = e.head();
+    const bool request = head && head->id;
+    const bool notification =
+        head && !head->id && head->event && payloadEventFromName(*head->event);
+    if (!request && !notification) {
+        SFU_ERROR("payload channel: discarding message with no id and no known event: %s",
+                  e.what());
+        return;
+    }
+    skipPayload_ = true;
+    const json response = e.response();
+    if (response.is_null()) {
+        SFU_ERROR("payload channel: discarding message and its payload: %s", e.what());
+        return;
+    }
+    SFU_ERROR("payload channel: refusing request [id:%u, method:%s]: %s", head->id.value_or(0),
+              head->method.value_or("").c_str(), e.what());
+    sendResponse(response);
 }
 
 } // namespace sfu::channel

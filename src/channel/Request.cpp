@@ -15,10 +15,33 @@ json takeObject(json& message, const char* key) {
     return std::move(*field);
 }
 
+std::string tooDeepReason() {
+    return "JSON nesting deeper than " + std::to_string(kMaxJsonDepth) +
+           " levels of arrays and objects";
+}
+
 } // namespace
 
+MessageTooDeep::MessageTooDeep(std::optional<MessageHead> head)
+    : std::runtime_error(tooDeepReason()), head_(std::move(head)) {}
+
+json MessageTooDeep::response() const {
+    if (!head_ || !head_->id || !head_->method) {
+        return nullptr;
+    }
+    return json{{"id", *head_->id}, {"error", "Error"}, {"reason", what()}};
+}
+
+json parseMessage(const uint8_t* data, size_t length) {
+    const std::string_view text(reinterpret_cast<const char*>(data), length);
+    if (jsonNestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+        throw MessageTooDeep(readMessageHead(text));
+    }
+    return json::parse(text.begin(), text.end(), nullptr, false);
+}
+
 Request Request::parse(const uint8_t* data, size_t length, Responder* responder) {
-    json message = json::parse(data, data + length, nullptr, false);
+    json message = parseMessage(data, length);
     if (message.is_discarded()) {
         throw MalformedRequest("request is not valid JSON");
     }

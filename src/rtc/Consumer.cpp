@@ -259,11 +259,14 @@ void Consumer::handleRequest(channel::Request& request) {
     }
     case Method::ConsumerSetPriority: {
         const auto priority = request.data().find("priority");
-        if (priority == request.data().end() || !priority->is_number() ||
-            priority->get<double>() < 1) {
-            throw TypeError("wrong priority (must be a number >= 1)");
+        // Checked as a double, which every JSON number converts to, so that
+        // the conversion below is defined (a fraction is dropped).
+        const double value =
+            priority != request.data().end() && priority->is_number() ? priority->get<double>() : 0;
+        if (!(value >= 1) || value >= 4294967296.0) {
+            throw TypeError("wrong priority (must be a number from 1 to 4294967295)");
         }
-        priority_ = priority->get<uint32_t>();
+        priority_ = static_cast<uint32_t>(value);
         request.accept(json{{"priority", priority_}});
         return;
     }

@@ -43,7 +43,7 @@ Producer::Producer(std::string id, Shared& shared, Listener& listener, const jso
     type_ = *type;
     if (const auto delay = data.find("keyFrameRequestDelay");
         delay != data.end() && !delay->is_null()) {
-        if (!delay->is_number_unsigned()) {
+        if (!delay->is_number_unsigned() || delay->get<uint64_t>() > UINT32_MAX) {
             throw TypeError("invalid keyFrameRequestDelay");
         }
         keyFrameRequestDelayMs_ = delay->get<uint32_t>();

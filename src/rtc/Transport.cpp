@@ -33,6 +33,22 @@ constexpr uint64_t kMinRtcpIntervalMs = 100;
 // Period of NACK and key frame request retries.
 constexpr uint64_t kRecoveryTickMs = 20;
 
+// An unsigned integer field within [min, max], or `fallback` when absent or
+// null. Anything else is a TypeError: a negative, fractional or larger
+// number would be truncated, or (from a double out of range) undefined.
+uint32_t optionalUint(const json& object, const char* key, uint32_t fallback, uint32_t min,
+                      uint32_t max) {
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) {
+        return fallback;
+    }
+    if (!it->is_number_unsigned() || it->get<uint64_t>() < min || it->get<uint64_t>() > max) {
+        throw TypeError(std::string("wrong ") + key + " (not an integer from " +
+                        std::to_string(min) + " to " + std::to_string(max) + ")");
+    }
+    return static_cast<uint32_t>(it->get<uint64_t>());
+}
+
 // The request's id for a new entity, checked for duplicates by the caller.
 const std::string& newId(const channel::Request& request, const char* key) {
     return request.internalId(key);
@@ -56,24 +72,21 @@ Transport::Transport(std::string id, Shared& shared, Listener& listener, const j
             if (!streams->is_object()) {
                 throw TypeError("wrong numSctpStreams (not an object)");
             }
-            os = streams->value("OS", os);
-            mis = streams->value("MIS", mis);
+            // SCTP counts streams in 16 bits (RFC 4960 3.3.2).
+            os = optionalUint(*streams, "OS", os, 1, 65535);
+            mis = optionalUint(*streams, "MIS", mis, 1, 65535);
         }
-        const uint32_t maxMessage = data.value("maxSctpMessageSize", 262144u);
+        const uint32_t maxMessage = optionalUint(data, "maxSctpMessageSize", 262144, 1, UINT32_MAX);
+        const uint32_t sendBuffer = optionalUint(data, "sctpSendBufferSize", 262144, 1, UINT32_MAX);
         sctpParameters_ = json{{"port", 5000},
                                {"OS", os},
                                {"MIS", mis},
                                {"maxMessageSize", maxMessage},
-                               {"sendBufferSize", data.value("sctpSendBufferSize", 262144u)},
+                               {"sendBufferSize", sendBuffer},
                                {"sctpBufferedAmount", 0},
                                {"isDataChannel", data.value("isDataChannel", false)}};
     }
-    if (const auto size = data.find("maxMessageSize"); size != data.end()) {
-        if (!size->is_number_unsigned()) {
-            throw TypeError("wrong maxMessageSize (not a number)");
-        }
-        maxMessageSize_ = size->get<uint32_t>();
-    }
+    maxMessageSize_ = optionalUint(data, "maxMessageSize", maxMessageSize_, 0, UINT32_MAX);
     scheduleRtcp();
 }
 
@@ -129,7 +142,8 @@ void Transport::handleRequest(channel::Request& request) {
     case Method::TransportSetMaxIncomingBitrate:
     case Method::TransportSetMaxOutgoingBitrate: {
         const auto bitrate = request.data().find("bitrate");
-        if (bitrate == request.data().end() || !bitrate->is_number_unsigned()) {
+        if (bitrate == request.data().end() || !bitrate->is_number_unsigned() ||
+            bitrate->get<uint64_t>() > UINT32_MAX) {
             throw TypeError("missing or invalid bitrate");
         }
         (request.method() == Method::TransportSetMaxIncomingBitrate ? maxIncomingBitrate_

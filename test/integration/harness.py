@@ -274,6 +274,7 @@ class WorkerProcess:
         self._responses = {}            # id -> response (channel)
         self.response_ids = []          # channel response ids, arrival order
         self._payload_responses = {}    # id -> response (payload channel)
+        self.payload_response_ids = []  # payload channel response ids, arrival order
         self._notifications = []        # channel notifications not yet taken
         self.all_notifications = []     # every channel notification
         self.payload_notifications = []  # (notification dict, payload bytes)
@@ -422,6 +423,7 @@ class WorkerProcess:
             if isinstance(obj, dict) and "id" in obj:
                 with self._cond:
                     self._payload_responses[obj["id"]] = obj
+                    self.payload_response_ids.append(obj["id"])
                     self._cond.notify_all()
             elif isinstance(obj, dict) and "targetId" in obj and "event" in obj:
                 ongoing.append(obj)
@@ -503,6 +505,26 @@ class WorkerProcess:
                     return entry
             return None
         return self._wait_for(check, timeout, "log line %r" % (match,))
+
+    def take_response_ids(self):
+        """Returns (channel ids, payload channel ids) of the responses that
+        arrived since the last call, in arrival order, and forgets them."""
+        with self._cond:
+            ids, payload_ids = self.response_ids, self.payload_response_ids
+            self.response_ids, self.payload_response_ids = [], []
+            return ids, payload_ids
+
+    def discard_received(self):
+        """Forgets the notifications and log lines received so far, so that
+        a long run does not keep them all; returns how many logs there were.
+        Log indexes (log_count(), since=) restart from 0."""
+        with self._cond:
+            count = len(self._logs)
+            self._notifications.clear()
+            self.all_notifications.clear()
+            self.payload_notifications.clear()
+            self._logs.clear()
+            return count
 
     @property
     def logs(self):

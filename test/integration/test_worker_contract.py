@@ -198,6 +198,32 @@ class CertificateSettingsTest(WorkerTestCase):
                 self.assert_exit_code(worker, 42)
                 self.assertTrue(worker.stderr.strip(), "no message on stderr")
 
+    def test_weak_certificate_lowers_the_security_level_with_a_warning(self):
+        cert, key = make_rsa_cert_pair(self._tmp.name, "weak", 1024, "sha1")
+        worker = self.start("--logLevel=warn", *self._args(cert, key))
+        level, text = worker.wait_log(lambda e: "security level" in e[1], timeout=2)
+        self.assertEqual(level, "W")
+        self.assertRegex(text, r"^DTLS certificate needs security level 1 "
+                               r"\(RSA 1024 bits, SHA1 signature\); lowering it from [2-5]$")
+        self.assert_answers(worker)
+        self.assertEqual(worker.close(), 0)
+
+    def test_strong_certificates_keep_the_security_level(self):
+        strong = {"rsa-2048": make_rsa_cert_pair(self._tmp.name, "strong", 2048, "sha256"),
+                  "ec-p256": (self.cert, self.key)}
+        for name, (cert, key) in strong.items():
+            with self.subTest(certificate=name):
+                worker = self.start("--logLevel=warn", *self._args(cert, key))
+                self.assert_answers(worker)
+                self.assertEqual(worker.close(), 0)
+                self.assertEqual([e for e in worker.logs if "security level" in e[1]], [])
+
+    def test_generated_certificate_keeps_the_security_level(self):
+        worker = self.start("--logLevel=warn")
+        self.assert_answers(worker)
+        self.assertEqual(worker.close(), 0)
+        self.assertEqual([e for e in worker.logs if "security level" in e[1]], [])
+
     @unittest.skipIf(os.geteuid() == 0, "root can read mode 000 files")
     def test_unreadable_mode_000_exits_42(self):
         path = os.path.join(self._tmp.name, "locked-key.pem")
@@ -205,6 +231,19 @@ class CertificateSettingsTest(WorkerTestCase):
         os.chmod(path, 0)
         worker = self.spawn(*self._args(self.cert, path))
         self.assert_exit_code(worker, 42)
+
+
+def make_rsa_cert_pair(directory, name, bits, digest):
+    """A self-signed RSA certificate of `bits` signed with `digest` (e.g.
+    "sha1"), made with the openssl CLI; returns (cert_path, key_path)."""
+    import subprocess
+    cert = os.path.join(directory, name + "-cert.pem")
+    key = os.path.join(directory, name + "-key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:%d" % bits, "-%s" % digest, "-nodes",
+         "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    return cert, key
 
 
 class FdTest(WorkerTestCase):
@@ -501,6 +540,112 @@ class PayloadChannelTest(WorkerTestCase):
         time.sleep(SETTLE)
         self.assert_answers(w)
         self.assert_logged_problem(w, since, "non-JSON payload channel message")
+
+
+# --------------------------------------------------------------------------
+# JSON nesting bound (kMaxJsonDepth in include/channel/JsonScan.hpp)
+# --------------------------------------------------------------------------
+
+MAX_JSON_DEPTH = 64
+TOO_DEEP_REASON = "JSON nesting deeper than 64 levels of arrays and objects"
+
+
+def nested_arrays(depth):
+    """JSON text of `depth` nested arrays (Python's json cannot write it)."""
+    return "[" * depth + "]" * depth
+
+
+def raw_request(rid, method, internal, data_prefix, deep_value, data_suffix="}"):
+    """A request whose data embeds `deep_value` as raw JSON text."""
+    head = json.dumps({"id": rid, "method": method, "internal": internal},
+                      separators=(",", ":"))[:-1]
+    return ('%s,"data":%s%s%s}' % (head, data_prefix, deep_value, data_suffix)).encode()
+
+
+class NestingDepthTest(WorkerTestCase):
+    """A transport.produce whose rtpParameters nest 200,000 levels deep once
+    killed the worker (a recursive copy of the parsed value); every message
+    nested deeper than the limit is now refused before it is parsed."""
+
+    def setUp(self):
+        self.worker = self.start("--logLevel=warn")
+        w = self.worker
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        w.request_ok("router.createDirectTransport", {"routerId": "r1", "transportId": "direct"},
+                     {"direct": True, "maxMessageSize": 262144})
+        w.request_ok("router.createPlainTransport", {"routerId": "r1", "transportId": "plain"},
+                     {"listenIp": {"ip": "127.0.0.1"}, "rtcpMux": True, "comedia": True,
+                      "enableSrtp": False})
+
+    def produce_deep(self, transport_id, depth):
+        w = self.worker
+        rid = w.next_id()
+        internal = {"routerId": "r1", "transportId": transport_id, "producerId": "p-deep"}
+        w.send_raw(ns_encode(raw_request(rid, "transport.produce", internal,
+                                         '{"kind":"audio","rtpParameters":',
+                                         nested_arrays(depth))))
+        return w.wait_response(rid, timeout=20)
+
+    def test_deep_produce_is_refused_on_both_transports(self):
+        w = self.worker
+        for transport_id in ("direct", "plain"):
+            with self.subTest(transport=transport_id):
+                since = w.log_count()
+                response = self.produce_deep(transport_id, 200000)
+                self.assertEqual(response, {"id": response["id"], "error": "Error",
+                                            "reason": TOO_DEEP_REASON})
+                self.assertTrue(w.alive, "worker died (exit %s)" % w.returncode)
+                self.assert_logged_problem(w, since, "deep request")
+                dump = w.request_ok("transport.dump",
+                                    {"routerId": "r1", "transportId": transport_id})
+                self.assertEqual(dump["producerIds"], [])
+        self.assert_answers(w)
+        self.assertEqual(w.close(), 0)
+        self.assert_no_protocol_errors(w)
+
+    def test_the_limit_itself_is_parsed(self):
+        # The root object and data are 2 levels, the rest arrays.
+        response = self.produce_deep("direct", MAX_JSON_DEPTH - 2)
+        self.assert_rejected(response, ("TypeError",))
+        self.assertNotIn("nesting", response["reason"])
+        response = self.produce_deep("direct", MAX_JSON_DEPTH - 1)
+        self.assertEqual(response["reason"], TOO_DEEP_REASON)
+
+    def test_deep_objects_and_deep_strings(self):
+        w = self.worker
+        rid = w.next_id()
+        deep_objects = '{"a":' * 100000 + "1" + "}" * 100000
+        w.send_raw(ns_encode(raw_request(rid, "worker.dump", {}, "", deep_objects, "")))
+        self.assertEqual(w.wait_response(rid, timeout=20)["reason"], TOO_DEEP_REASON)
+        # Brackets inside a string are no nesting.
+        data = w.request_ok("worker.dump", data={"s": "[" * 100000})
+        self.assertEqual(data["pid"], w.pid)
+
+    def test_deep_message_without_id_is_dropped(self):
+        w = self.worker
+        since = w.log_count()
+        w.send_raw(ns_encode('{"method":"worker.dump","data":%s}' % nested_arrays(200000)))
+        time.sleep(SETTLE)
+        self.assert_answers(w)
+        self.assert_logged_problem(w, since, "deep message without id")
+
+    def test_deep_payload_channel_request_is_answered(self):
+        w = self.worker
+        rid = w.next_id()
+        internal = {"routerId": "r1", "transportId": "direct", "dataProducerId": "dp",
+                    "dataConsumerId": "dc"}
+        body = raw_request(rid, "dataConsumer.send", internal, '{"ppid":51,"x":',
+                           nested_arrays(200000))
+        # Its payload, if taken for a message, would be a request of its own.
+        trap = json.dumps({"id": rid + 1000000, "method": "dataConsumer.send"}).encode()
+        w.send_payload_raw(ns_encode(body) + ns_encode(trap))
+        response = w._wait_for(lambda: w._payload_responses.pop(rid, None), 20,
+                               "payload channel response %d" % rid)
+        self.assertEqual(response, {"id": rid, "error": "Error", "reason": TOO_DEEP_REASON})
+        self.assert_rejected(w.payload_request("dataConsumer.send", NO_DATA_CONSUMER,
+                                               {"ppid": 51}, b"hello"), ("Error", "TypeError"))
+        self.assertNotIn(rid + 1000000, w.payload_response_ids)
+        self.assert_answers(w)
 
 
 # --------------------------------------------------------------------------

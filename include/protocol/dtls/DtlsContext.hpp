@@ -1,7 +1,8 @@
 // The OpenSSL context every DtlsTransport of a worker shares: the local
 // certificate, DTLS 1.2 only, WebRTC cipher suites, a required peer
 // certificate checked by fingerprint after the handshake, and the
-// DTLS-SRTP profiles we offer or accept.
+// DTLS-SRTP profiles we offer or accept. OpenSSL's default security level
+// holds unless a configured certificate is too weak for it.
 #pragma once
 
 #include "protocol/dtls/Certificate.hpp"
@@ -37,10 +38,21 @@ public:
     const Certificate& certificate() const { return *certificate_; }
     const std::vector<SrtpProfile>& srtpProfiles() const { return srtpProfiles_; }
 
+    // OpenSSL's security level of the context: its default, unless the
+    // certificate needs a lower one (down to 1: RSA 1024 bits); then
+    // securityWarning() says why, for the worker's log, and is otherwise
+    // empty.
+    int securityLevel() const { return securityLevel_; }
+    const std::string& securityWarning() const { return securityWarning_; }
+
 private:
+    void useCertificate();
+
     std::shared_ptr<const Certificate> certificate_;
     std::vector<SrtpProfile> srtpProfiles_;
     SSL_CTX* ctx_ = nullptr;
+    int securityLevel_ = 0;
+    std::string securityWarning_;
 };
 
 } // namespace sfu::dtls

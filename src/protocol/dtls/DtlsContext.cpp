@@ -4,7 +4,10 @@
 #include "utils/Errors.hpp"
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <string>
 
 namespace sfu::dtls {
 
@@ -33,6 +36,36 @@ int acceptAnyCertificate(int /*preverifyOk*/, X509_STORE_CTX* /*store*/) {
     return 1;
 }
 
+// The lowest OpenSSL security level a configured certificate may bring the
+// context down to: 80 bits of security (RSA 1024), which hosts hand in (the
+// mediasoup host's own test certificate is RSA 1024 with SHA-1). Level 0
+// would accept anything at all.
+constexpr int kLowestSecurityLevel = 1;
+
+// Whether OpenSSL refused a certificate for the security level only.
+bool refusedForSecurityLevel(unsigned long error) {
+    if (ERR_GET_LIB(error) != ERR_LIB_SSL) {
+        return false;
+    }
+    const int reason = ERR_GET_REASON(error);
+    return reason == SSL_R_EE_KEY_TOO_SMALL || reason == SSL_R_CA_KEY_TOO_SMALL ||
+           reason == SSL_R_CA_MD_TOO_WEAK;
+}
+
+// "RSA 1024 bits, SHA1 signature": what decides a certificate's level.
+std::string describeCertificate(X509* x509, EVP_PKEY* key) {
+    const char* type = EVP_PKEY_get0_type_name(key);
+    std::string text = std::string(type != nullptr ? type : "unknown") + " " +
+                       std::to_string(EVP_PKEY_get_bits(key)) + " bits";
+    int digest = NID_undef;
+    if (X509_get_signature_info(x509, &digest, nullptr, nullptr, nullptr) == 1 &&
+        digest != NID_undef) {
+        text += std::string(", ") + OBJ_nid2sn(digest) + " signature";
+    }
+    ERR_clear_error();
+    return text;
+}
+
 } // namespace
 
 DtlsContext::DtlsContext(std::shared_ptr<const Certificate> certificate,
@@ -48,13 +81,8 @@ DtlsContext::DtlsContext(std::shared_ptr<const Certificate> certificate,
         detail::throwOpenSslError("SSL_CTX_new() failed");
     }
     try {
-        // Security level 1 (RSA keys of 1024 bits and up) rather than
-        // OpenSSL 3's default 2: hosts hand in such certificates (the
-        // mediasoup host's own test certificate is one), and the
-        // certificate only authenticates a fingerprint the peer already has.
-        SSL_CTX_set_security_level(ctx_, 1);
-        if (SSL_CTX_use_certificate(ctx_, certificate_->x509()) != 1 ||
-            SSL_CTX_use_PrivateKey(ctx_, certificate_->privateKey()) != 1 ||
+        useCertificate();
+        if (SSL_CTX_use_PrivateKey(ctx_, certificate_->privateKey()) != 1 ||
             SSL_CTX_check_private_key(ctx_) != 1) {
             detail::throwOpenSslError("cannot use the DTLS certificate");
         }
@@ -99,6 +127,28 @@ DtlsContext::DtlsContext(std::shared_ptr<const Certificate> certificate,
     } catch (...) {
         SSL_CTX_free(ctx_);
         throw;
+    }
+}
+
+void DtlsContext::useCertificate() {
+    // OpenSSL's default level (2 on Debian: 112 bits, RSA 2048) also bounds
+    // what peers may use, so it stays unless our own certificate is below
+    // it; then the level goes down step by step to the first that takes the
+    // certificate, never below kLowestSecurityLevel.
+    const int defaultLevel = SSL_CTX_get_security_level(ctx_);
+    securityLevel_ = defaultLevel;
+    while (SSL_CTX_use_certificate(ctx_, certificate_->x509()) != 1) {
+        if (!refusedForSecurityLevel(ERR_peek_error()) || securityLevel_ <= kLowestSecurityLevel) {
+            detail::throwOpenSslError("cannot use the DTLS certificate");
+        }
+        ERR_clear_error();
+        SSL_CTX_set_security_level(ctx_, --securityLevel_);
+    }
+    if (securityLevel_ != defaultLevel) {
+        securityWarning_ = "DTLS certificate needs security level " +
+                           std::to_string(securityLevel_) + " (" +
+                           describeCertificate(certificate_->x509(), certificate_->privateKey()) +
+                           "); lowering it from " + std::to_string(defaultLevel);
     }
 }
 
