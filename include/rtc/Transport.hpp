@@ -133,6 +133,10 @@ private:
     void closeConsumer(Consumer& consumer);
     Producer& producerOf(const channel::Request& request);
     Consumer& consumerOf(const channel::Request& request);
+    // Parses and counts an incoming RTP packet and records its transport-wide
+    // arrival; nullopt (counted) when it is no RTP packet.
+    std::optional<rtp::RtpPacket> acceptRtpPacket(uint8_t* data, size_t length, size_t capacity,
+                                                  uint64_t now);
     void deliverToProducer(const RtpListener::Target& target, rtp::RtpPacket& packet, uint64_t now);
     // Hands each RTCP item to the producer or consumer of the stream it names.
     void routeRtcpItem(const rtcp::AddressedItem& item, uint64_t now);

@@ -304,15 +304,33 @@ void Transport::consume(channel::Request& request) {
 
 // ---- media in -------------------------------------------------------------
 
-void Transport::receiveRtpPacket(uint8_t* data, size_t length, size_t capacity) {
-    const uint64_t now = nowMs();
+std::optional<rtp::RtpPacket> Transport::acceptRtpPacket(uint8_t* data, size_t length,
+                                                         size_t capacity, uint64_t now) {
     auto packet = rtp::RtpPacket::parse(data, length, capacity);
     if (!packet) {
         discardReceived();
         SFU_DEBUG(Rtp, "transport %s: invalid RTP packet discarded", id_.c_str());
-        return;
+        return std::nullopt;
     }
     rtpRecvRate_.update(length, now);
+    // Transport-wide: every packet the sender numbered counts for its
+    // estimate, whichever stream it is of (padding probes belong to none).
+    if (const uint8_t tccId =
+            rtpListener_.extensionIds().get(rtp::ExtensionType::TransportWideCc01);
+        tccId != 0) {
+        if (const auto seq = rtp::readTransportWideSeq(packet->extension(tccId))) {
+            tccFeedback_.onPacket(*seq, static_cast<int64_t>(uv_hrtime() / 1000), packet->ssrc());
+        }
+    }
+    return packet;
+}
+
+void Transport::receiveRtpPacket(uint8_t* data, size_t length, size_t capacity) {
+    const uint64_t now = nowMs();
+    auto packet = acceptRtpPacket(data, length, capacity, now);
+    if (!packet) {
+        return;
+    }
     const auto target = rtpListener_.find(*packet);
     if (!target) {
         discardReceived();
@@ -326,12 +344,10 @@ void Transport::receiveRtpPacket(uint8_t* data, size_t length, size_t capacity) 
 void Transport::receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length,
                                     size_t capacity) {
     const uint64_t now = nowMs();
-    auto packet = rtp::RtpPacket::parse(data, length, capacity);
+    auto packet = acceptRtpPacket(data, length, capacity, now);
     if (!packet) {
-        discardReceived();
         return;
     }
-    rtpRecvRate_.update(length, now);
     const auto target = rtpListener_.find(*packet);
     if (!target || target->producer != &producer) {
         discardReceived();
@@ -358,13 +374,6 @@ void Transport::recoveryTick() {
 void Transport::deliverToProducer(const RtpListener::Target& target, rtp::RtpPacket& packet,
                                   uint64_t now) {
     Producer& producer = *target.producer;
-    if (const uint8_t tccId =
-            rtpListener_.extensionIds().get(rtp::ExtensionType::TransportWideCc01);
-        tccId != 0) {
-        if (const auto seq = rtp::readTransportWideSeq(packet.extension(tccId))) {
-            tccFeedback_.onPacket(*seq, static_cast<int64_t>(uv_hrtime() / 1000), packet.ssrc());
-        }
-    }
     RtpForwardInfo info;
     const size_t size = packet.size();
     const auto result = producer.receiveRtpPacket(target.encodingIndex, packet, now, info);
