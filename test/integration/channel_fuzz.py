@@ -370,8 +370,11 @@ class ChannelFuzzer:
             sink.bind((LOCAL_IP, 0))
             self.sinks.append(sink)
         # An ASan build holds freed memory in a quarantine (256 MB by
-        # default) that would pass for growth: keep it small unless told.
-        env = {} if "ASAN_OPTIONS" in os.environ else {"ASAN_OPTIONS": "quarantine_size_mb=16"}
+        # default) that would pass for growth: keep it small unless told,
+        # whatever else the ASan options say.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        env = ({} if "quarantine_size_mb" in asan else
+               {"ASAN_OPTIONS": (asan + ":" if asan else "") + "quarantine_size_mb=16"})
         self.worker = WorkerProcess(self.worker_args, env_extra=env)
         try:
             self.worker.wait_running()
