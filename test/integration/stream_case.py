@@ -18,11 +18,9 @@ import os
 import struct
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import WorkerProcess  # noqa: E402
 import loss_util as lu  # noqa: E402
 import test_simulcast as sim  # noqa: E402
 
@@ -53,39 +51,16 @@ def verbose():
     return bool(os.environ.get("SFU_TEST_VERBOSE"))
 
 
-class StreamCase(unittest.TestCase):
+class StreamCase(sim.RouterCase):
     """Worker, router and, after setup_stream(), the stream end to end."""
 
-    WORKER_ARGS = ("--logLevel=warn",)
+    ROUTER_ID = ROUTER_ID
 
     def setUp(self):
-        self.sender = None
-        self.receiver = None
         self.consumer_count = 0
-        self.worker = WorkerProcess(list(self.WORKER_ARGS))
-        self.addCleanup(self.worker.terminate)
-        self.addCleanup(self._stop_peers)
-        self.scale = self.worker.scale
-        self.worker.wait_running()
-        self.request("worker.createRouter", {"routerId": ROUTER_ID})
-
-    def _stop_peers(self):
-        if self.sender is not None:
-            self.sender.stop()
-        if self.receiver is not None:
-            self.receiver.stop()
+        super().setUp()
 
     # ----- channel helpers -------------------------------------------------
-
-    def request(self, method, internal, data=None):
-        return self.worker.request_ok(method, internal=internal, data=data)
-
-    def internal(self, transport_id=None, **extra):
-        out = {"routerId": ROUTER_ID}
-        if transport_id:
-            out["transportId"] = transport_id
-        out.update(extra)
-        return out
 
     def producer_internal(self):
         return self.internal(SEND_TRANSPORT, producerId=PRODUCER_ID)

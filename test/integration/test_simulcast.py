@@ -944,20 +944,22 @@ def is_subsequence(needle, haystack):
 # The tests
 # --------------------------------------------------------------------------
 
-class SimulcastTest(unittest.TestCase):
-    # The payloads the sender sends and the codec negotiated (a subclass in
-    # test_simulcast_vp9.py runs every case with VP9).
-    CODEC = "VP8"
+class RouterCase(unittest.TestCase):
+    """A worker with one router, and the sender and receiver a test starts,
+    stopped when it ends."""
+
+    WORKER_ARGS = ("--logLevel=warn",)
+    ROUTER_ID = ROUTER_ID
 
     def setUp(self):
         self.sender = None
         self.receiver = None
-        self.worker = WorkerProcess(["--logLevel=warn"])
+        self.worker = WorkerProcess(list(self.WORKER_ARGS))
         self.addCleanup(self.worker.terminate)
         self.addCleanup(self._stop_peers)
         self.scale = self.worker.scale
         self.worker.wait_running()
-        self.request("worker.createRouter", {"routerId": ROUTER_ID})
+        self.request("worker.createRouter", {"routerId": self.ROUTER_ID})
 
     def _stop_peers(self):
         if self.sender is not None:
@@ -965,17 +967,23 @@ class SimulcastTest(unittest.TestCase):
         if self.receiver is not None:
             self.receiver.stop()
 
-    # ----- helpers -----------------------------------------------------------
-
     def request(self, method, internal, data=None):
         return self.worker.request_ok(method, internal=internal, data=data)
 
     def internal(self, transport_id=None, **extra):
-        out = {"routerId": ROUTER_ID}
+        out = {"routerId": self.ROUTER_ID}
         if transport_id:
             out["transportId"] = transport_id
         out.update(extra)
         return out
+
+
+class SimulcastTest(RouterCase):
+    # The payloads the sender sends and the codec negotiated (a subclass in
+    # test_simulcast_vp9.py runs every case with VP9).
+    CODEC = "VP8"
+
+    # ----- helpers -----------------------------------------------------------
 
     def consumer_internal(self, consumer_id=CONSUMER_ID):
         return self.internal(RECV_TRANSPORT, producerId=PRODUCER_ID, consumerId=consumer_id)

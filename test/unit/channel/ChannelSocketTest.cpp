@@ -3,8 +3,8 @@
 // that the channel goes on with the next messages.
 #include "channel/ChannelSocket.hpp"
 
-#include "channel/Netstring.hpp"
 #include "TestLoop.hpp"
+#include "channel/Netstring.hpp"
 
 #include <gtest/gtest.h>
 #include <string>
