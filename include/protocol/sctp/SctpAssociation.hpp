@@ -1,0 +1,131 @@
+// One SCTP association (RFC 9260) carrying WebRTC data channels (RFC 8831),
+// built on usrsctp in AF_CONN mode: no sockets and no threads of usrsctp's
+// own. Packets come in through receivePacket() and go out through the
+// listener (the owner puts them in DTLS records or UDP datagrams); time
+// advances only when the owner calls sctp::advanceTimers(). Everything runs
+// on the caller's thread, and every listener call happens inside one of this
+// class's methods or inside advanceTimers().
+//
+// Messages are addressed by stream id and PPID (RFC 8831 8): string 51,
+// binary 53, empty string 56, empty binary 57; DCEP (50) messages are
+// handed to the listener like any other.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace sfu::sctp {
+
+// Process-wide usrsctp set-up (usrsctp_init_nothreads), done once on first
+// use; advanceTimers() drives usrsctp's timers by the milliseconds elapsed
+// since its last call. The owner of the event loop calls it periodically
+// (every 10 ms or so) while any association exists.
+void advanceTimers(uint32_t elapsedMs);
+// Number of live associations (the timer can stop at zero).
+size_t liveAssociations();
+
+enum class State { New, Connecting, Connected, Failed, Closed };
+const char* toString(State state);
+
+enum Ppid : uint32_t {
+    kPpidDcep = 50,
+    kPpidString = 51,
+    kPpidBinaryPartial = 52,
+    kPpidBinary = 53,
+    kPpidStringPartial = 54,
+    kPpidStringEmpty = 56,
+    kPpidBinaryEmpty = 57,
+};
+
+// How one outgoing message is sent: its stream, order and partial
+// reliability (RFC 3758; at most one of the two limits).
+struct SendParameters {
+    uint16_t streamId = 0;
+    bool ordered = true;
+    std::optional<uint32_t> maxPacketLifeTime;
+    std::optional<uint32_t> maxRetransmits;
+};
+
+class SctpAssociation {
+public:
+    struct Options {
+        uint16_t port = 5000;
+        // Outgoing and incoming stream counts requested in INIT.
+        uint16_t os = 1024;
+        uint16_t mis = 1024;
+        // Largest message accepted in either direction.
+        uint32_t maxMessageSize = 262144;
+        // Bytes the association may hold unsent/unacknowledged; past it
+        // sendMessage() answers BufferFull.
+        uint32_t sendBufferSize = 262144;
+    };
+
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        virtual void onSctpStateChanged(State state) = 0;
+        // One SCTP packet to put on the wire.
+        virtual void onSctpSendPacket(const uint8_t* data, size_t length) = 0;
+        // One complete incoming message (reassembled by usrsctp).
+        virtual void onSctpMessage(uint16_t streamId, uint32_t ppid, const uint8_t* data,
+                                   size_t length) = 0;
+        // The peer reset its outgoing stream `streamId` (RFC 6525): the data
+        // channel on it is closing.
+        virtual void onSctpIncomingStreamReset(uint16_t streamId) = 0;
+        // The bytes buffered for sending changed (after a send or as the
+        // peer acknowledges).
+        virtual void onSctpBufferedAmount(uint32_t bufferedAmount) = 0;
+    };
+
+    enum class SendResult { Sent, NotConnected, TooLarge, BufferFull, Failed };
+
+    SctpAssociation(const Options& options, Listener& listener);
+    ~SctpAssociation();
+    SctpAssociation(const SctpAssociation&) = delete;
+    SctpAssociation& operator=(const SctpAssociation&) = delete;
+
+    // Starts the association (sends INIT); a peer's INIT is also answered
+    // when connect() was not called. Idempotent.
+    void connect();
+    // One SCTP packet from the wire. Garbage is counted (packetsDiscarded),
+    // never fatal.
+    void receivePacket(const uint8_t* data, size_t length);
+    SendResult sendMessage(const SendParameters& parameters, uint32_t ppid, const uint8_t* data,
+                           size_t length);
+    // Resets our outgoing stream (RFC 8831 6.7 closing of a data channel).
+    void resetStream(uint16_t streamId);
+    // Aborts; state becomes Closed.
+    void close();
+
+    State state() const { return state_; }
+    const Options& options() const { return options_; }
+    uint32_t bufferedAmount() const { return bufferedAmount_; }
+    // Stream counts negotiated with the peer (valid once connected).
+    uint16_t negotiatedOs() const { return negotiatedOs_; }
+    uint16_t negotiatedMis() const { return negotiatedMis_; }
+
+    struct Counters {
+        uint64_t packetsReceived = 0;
+        uint64_t packetsSent = 0;
+        uint64_t packetsDiscarded = 0;
+        uint64_t messagesReceived = 0;
+        uint64_t messagesSent = 0;
+        // Incoming messages above maxMessageSize, dropped.
+        uint64_t messagesTooLarge = 0;
+    };
+    const Counters& counters() const { return counters_; }
+
+private:
+    // Implementation-defined members (usrsctp socket, id in the process-wide
+    // registry, partial-message reassembly buffer, ...).
+    Options options_;
+    Listener& listener_;
+    State state_ = State::New;
+    uint32_t bufferedAmount_ = 0;
+    uint16_t negotiatedOs_ = 0;
+    uint16_t negotiatedMis_ = 0;
+    Counters counters_;
+};
+
+} // namespace sfu::sctp
