@@ -1,6 +1,7 @@
-// A transport without a network: RTP and RTCP travel over the payload
-// channel to and from the host process (producer.send, transport.sendRtcp;
-// consumer "rtp" and transport "rtcp" notifications).
+// A transport without a network: RTP, RTCP and data messages travel over the
+// payload channel to and from the host process (producer.send,
+// transport.sendRtcp, dataProducer.send; consumer "rtp", transport "rtcp"
+// and data consumer "message" notifications).
 #pragma once
 
 #include "rtc/Transport.hpp"
@@ -20,6 +21,8 @@ private:
     bool isConnected() const override { return true; }
     void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
     void sendRtcpPacket(const uint8_t* data, size_t length) override;
+    DataConsumer::SendResult sendDataMessage(DataConsumer& dataConsumer, uint32_t ppid,
+                                             const uint8_t* data, size_t length) override;
 };
 
 } // namespace sfu::rtc

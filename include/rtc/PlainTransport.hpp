@@ -35,6 +35,7 @@ private:
     bool isConnected() const override;
     void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
     void sendRtcpPacket(const uint8_t* data, size_t length) override;
+    void sendSctpPacket(const uint8_t* data, size_t length) override;
     // Every datagram out, counted as sent.
     void send(deps::UdpSocket& socket, const Remote& remote, const uint8_t* data, size_t length);
 

@@ -48,6 +48,14 @@ private:
     void onTransportConsumerClosed(Transport& transport, Consumer& consumer) override;
     void onTransportConsumerKeyFrameRequested(Transport& transport, Consumer& consumer,
                                               uint32_t mappedSsrc) override;
+    void onTransportNewDataProducer(Transport& transport, DataProducer& dataProducer) override;
+    void onTransportDataProducerClosed(Transport& transport, DataProducer& dataProducer) override;
+    void onTransportDataProducerMessage(Transport& transport, DataProducer& dataProducer,
+                                        uint32_t ppid, const uint8_t* data, size_t length) override;
+    DataProducer& dataProducerById(const std::string& dataProducerId) override;
+    void onTransportNewDataConsumer(Transport& transport, DataConsumer& dataConsumer,
+                                    DataProducer& dataProducer) override;
+    void onTransportDataConsumerClosed(Transport& transport, DataConsumer& dataConsumer) override;
 
     template <typename T>
     void createTransport(channel::Request& request);
@@ -65,6 +73,16 @@ private:
     std::unordered_map<std::string, Producer*> producers_;
     std::unordered_map<Producer*, std::vector<Consumer*>> producerConsumers_;
     std::unordered_map<Consumer*, ConsumerLink> consumerLinks_;
+
+    struct DataConsumerLink {
+        DataProducer* dataProducer;
+        Transport* transport;
+    };
+    std::unordered_map<std::string, DataProducer*> dataProducers_;
+    // In creation order, so that a message reaches its consumers in the
+    // order they were created.
+    std::unordered_map<DataProducer*, std::vector<DataConsumer*>> dataProducerConsumers_;
+    std::unordered_map<DataConsumer*, DataConsumerLink> dataConsumerLinks_;
     // While the router itself closes, its entities close silently: the host
     // closes their objects on its side.
     bool closing_ = false;

@@ -1,18 +1,24 @@
 // The base of every transport: owns its producers and consumers, routes the
 // requests addressed to them, hands incoming RTP to the producer stream its
 // RTP listener names and each incoming RTCP item to the producer or consumer
-// whose stream it names, and runs the RTCP schedule. Subclasses move the
-// bytes (UDP, ICE/DTLS, the payload channel), count them where they cross
-// the wire (countReceived/countSent: the transport's bytesReceived and
+// whose stream it names, and runs the RTCP schedule. With enableSctp it also
+// owns the SCTP association its data producers and consumers use (one
+// stream each), started once the transport is connected. Subclasses move
+// the bytes (UDP, ICE/DTLS, the payload channel), count them where they
+// cross the wire (countReceived/countSent: the transport's bytesReceived and
 // bytesSent) and say when they are connected.
 #pragma once
 
 #include "channel/ChannelSocket.hpp"
 #include "channel/Request.hpp"
+#include "deps/SctpTimer.hpp"
 #include "deps/UvHandles.hpp"
 #include "protocol/rtcp/Addressed.hpp"
 #include "protocol/rtp/RateCalculator.hpp"
+#include "protocol/sctp/SctpAssociation.hpp"
 #include "rtc/Consumer.hpp"
+#include "rtc/DataConsumer.hpp"
+#include "rtc/DataProducer.hpp"
 #include "rtc/Producer.hpp"
 #include "rtc/RtpForwardInfo.hpp"
 #include "rtc/RtpListener.hpp"
@@ -23,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -30,7 +37,11 @@
 
 namespace sfu::rtc {
 
-class Transport : public Producer::Listener, public Consumer::Listener {
+class Transport : public Producer::Listener,
+                  public Consumer::Listener,
+                  public DataProducer::Listener,
+                  public DataConsumer::Listener,
+                  private sctp::SctpAssociation::Listener {
 public:
     class Listener {
     public:
@@ -51,6 +62,20 @@ public:
         virtual void onTransportConsumerClosed(Transport& transport, Consumer& consumer) = 0;
         virtual void onTransportConsumerKeyFrameRequested(Transport& transport, Consumer& consumer,
                                                           uint32_t mappedSsrc) = 0;
+        // Throws sfu::Error when the id is taken in the router.
+        virtual void onTransportNewDataProducer(Transport& transport,
+                                                DataProducer& dataProducer) = 0;
+        virtual void onTransportDataProducerClosed(Transport& transport,
+                                                   DataProducer& dataProducer) = 0;
+        virtual void onTransportDataProducerMessage(Transport& transport,
+                                                    DataProducer& dataProducer, uint32_t ppid,
+                                                    const uint8_t* data, size_t length) = 0;
+        // Throws sfu::Error when the data producer does not exist.
+        virtual DataProducer& dataProducerById(const std::string& dataProducerId) = 0;
+        virtual void onTransportNewDataConsumer(Transport& transport, DataConsumer& dataConsumer,
+                                                DataProducer& dataProducer) = 0;
+        virtual void onTransportDataConsumerClosed(Transport& transport,
+                                                   DataConsumer& dataConsumer) = 0;
     };
 
     Transport(std::string id, Shared& shared, Listener& listener, const nlohmann::json& data);
@@ -66,6 +91,8 @@ public:
     // Removes a consumer without telling the router (the router is the
     // caller: its producer closed).
     void destroyConsumer(Consumer& consumer);
+    // The same for a data consumer (its SCTP stream is reset).
+    void destroyDataConsumer(DataConsumer& dataConsumer);
 
     void handleRequest(channel::Request& request);
     virtual void handlePayloadNotification(const channel::PayloadNotification& notification);
@@ -83,16 +110,30 @@ protected:
     // the packet's buffer has room past its end).
     virtual void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) = 0;
     virtual void sendRtcpPacket(const uint8_t* data, size_t length) = 0;
+    // An SCTP packet of the association, to the peer (transports that carry
+    // one override it).
+    virtual void sendSctpPacket(const uint8_t* data, size_t length);
+    // A data consumer's message, to the peer: on the SCTP stream of the
+    // consumer; a DirectTransport overrides it (payload channel).
+    virtual DataConsumer::SendResult sendDataMessage(DataConsumer& dataConsumer, uint32_t ppid,
+                                                     const uint8_t* data, size_t length);
 
     // Entry points for the subclasses' received bytes, already counted and
     // in the clear. The RTP buffer is rewritten in place and may grow up to
     // `capacity`.
     void receiveRtpPacket(uint8_t* data, size_t length, size_t capacity);
     void receiveRtcpPacket(const uint8_t* data, size_t length);
+    // An SCTP packet from the peer (dropped and counted without SCTP).
+    void receiveSctpPacket(const uint8_t* data, size_t length);
+    // A message for a data producer (a DirectTransport's dataProducer.send);
+    // dropped and counted when it exceeds the size bound.
+    void receiveDataMessageFor(DataProducer& dataProducer, uint32_t ppid, const uint8_t* data,
+                               size_t length);
     // RTP known to belong to a producer (the host's producer.send): dropped
     // unless the RTP listener finds it to be one of that producer's streams.
     void receiveRtpPacketFor(Producer& producer, uint8_t* data, size_t length, size_t capacity);
     Producer* findProducer(const std::string& producerId);
+    DataProducer* findDataProducer(const std::string& dataProducerId);
     // A buffer for the payload-channel and network input (the worker is
     // single-threaded), with room for a packet to grow.
     static constexpr size_t kReceiveBufferSize = 65536 + 256;
@@ -126,11 +167,33 @@ private:
     void onConsumerRetransmitRtpPacket(Consumer& consumer, rtp::RtpPacket& packet,
                                        bool rtx) override;
     void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) override;
+    // DataProducer::Listener
+    void onDataProducerMessage(DataProducer& dataProducer, uint32_t ppid, const uint8_t* data,
+                               size_t length) override;
+    // DataConsumer::Listener
+    DataConsumer::SendResult onDataConsumerSendMessage(DataConsumer& dataConsumer, uint32_t ppid,
+                                                       const uint8_t* data, size_t length) override;
+    // sctp::SctpAssociation::Listener
+    void onSctpStateChanged(sctp::State state) override;
+    void onSctpSendPacket(const uint8_t* data, size_t length) override;
+    void onSctpMessage(uint16_t streamId, uint32_t ppid, const uint8_t* data,
+                       size_t length) override;
+    void onSctpIncomingStreamReset(uint16_t streamId) override;
+    void onSctpBufferedAmount(uint32_t bufferedAmount) override;
 
     void produce(channel::Request& request);
     void consume(channel::Request& request);
     void closeProducer(Producer& producer);
     void closeConsumer(Consumer& consumer);
+    void produceData(channel::Request& request);
+    void consumeData(channel::Request& request);
+    void closeDataProducer(DataProducer& dataProducer);
+    void closeDataConsumer(DataConsumer& dataConsumer);
+    DataProducer& dataProducerOf(const channel::Request& request);
+    DataConsumer& dataConsumerOf(const channel::Request& request);
+    // A DCEP message (RFC 8832) on `streamId`.
+    void onDcepMessage(uint16_t streamId, const uint8_t* data, size_t length);
+    nlohmann::json sctpDump() const;
     Producer& producerOf(const channel::Request& request);
     Consumer& consumerOf(const channel::Request& request);
     // Parses and counts an incoming RTP packet and records its transport-wide
@@ -158,8 +221,19 @@ private:
     // Where incoming RTCP about our sent streams goes.
     std::unordered_map<uint32_t, Consumer*> consumerBySsrc_;
 
-    bool sctpEnabled_ = false;
-    nlohmann::json sctpParameters_;
+    std::map<std::string, std::unique_ptr<DataProducer>> dataProducers_;
+    std::map<std::string, std::unique_ptr<DataConsumer>> dataConsumers_;
+    // The SCTP stream of each data producer (incoming) and consumer
+    // (outgoing).
+    std::unordered_map<uint16_t, DataProducer*> dataProducerByStream_;
+    std::unordered_map<uint16_t, DataConsumer*> dataConsumerByStream_;
+    std::unique_ptr<sctp::SctpAssociation> sctpAssociation_;
+    // Drives usrsctp's timers while the association lives.
+    std::optional<deps::SctpTimer> sctpTimer_;
+    bool sctpIsDataChannel_ = false;
+    // Incoming SCTP packets dropped (no association, or too short) and
+    // messages dropped for their size or their stream.
+    uint64_t sctpMessagesDropped_ = 0;
     uint32_t maxIncomingBitrate_ = 0;
     uint32_t maxOutgoingBitrate_ = 0;
     bool closed_ = false;

@@ -52,6 +52,7 @@ private:
     bool isConnected() const override;
     void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
     void sendRtcpPacket(const uint8_t* data, size_t length) override;
+    void sendSctpPacket(const uint8_t* data, size_t length) override;
 
     // ice::IceServer::Listener
     void sendStunPacket(const uint8_t* data, size_t size, const ice::Tuple& tuple) override;
@@ -68,6 +69,8 @@ private:
     void onDtlsFailed() override;
     void onDtlsClosed() override;
     void sendDtlsData(const uint8_t* data, size_t len) override;
+    // SCTP over DTLS (RFC 8261).
+    void onDtlsApplicationData(const uint8_t* data, size_t len) override;
     void startTimer(uint64_t ms) override;
     void stopTimer() override;
 

@@ -46,10 +46,25 @@ void DirectTransport::handlePayloadNotification(const channel::PayloadNotificati
     case channel::PayloadEvent::TransportSendRtcp:
         receiveRtcpPacket(notification.payload, notification.payloadLength);
         return;
-    case channel::PayloadEvent::DataProducerSend:
-        SFU_WARN("direct transport %s: dataProducer.send for an unknown data producer, dropped",
-                 id_.c_str());
+    case channel::PayloadEvent::DataProducerSend: {
+        const auto dataProducerId = notification.internal.find("dataProducerId");
+        DataProducer* dataProducer =
+            dataProducerId != notification.internal.end() && dataProducerId->is_string()
+                ? findDataProducer(dataProducerId->get<std::string>())
+                : nullptr;
+        const auto ppid = notification.data.find("ppid");
+        if (dataProducer == nullptr || ppid == notification.data.end() ||
+            !ppid->is_number_unsigned() || ppid->get<uint64_t>() > UINT32_MAX) {
+            discardReceived();
+            SFU_WARN("direct transport %s: dataProducer.send for an unknown data producer or "
+                     "without a valid ppid, dropped",
+                     id_.c_str());
+            return;
+        }
+        receiveDataMessageFor(*dataProducer, ppid->get<uint32_t>(), notification.payload,
+                              notification.payloadLength);
         return;
+    }
     }
 }
 
@@ -64,6 +79,14 @@ void DirectTransport::fillStats(json& out) const {
 void DirectTransport::sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
     shared_.payloadChannel.notify(consumer.id(), "rtp", nullptr, packet.data(), packet.size());
     countSent(packet.size());
+}
+
+DataConsumer::SendResult DirectTransport::sendDataMessage(DataConsumer& dataConsumer, uint32_t ppid,
+                                                          const uint8_t* data, size_t length) {
+    const json info{{"ppid", ppid}};
+    shared_.payloadChannel.notify(dataConsumer.id(), "message", &info, data, length);
+    countSent(length);
+    return DataConsumer::SendResult::Sent;
 }
 
 void DirectTransport::sendRtcpPacket(const uint8_t* data, size_t length) {

@@ -2,6 +2,7 @@
 
 #include "Logger.hpp"
 #include "protocol/rtcp/Packet.hpp"
+#include "protocol/sctp/SctpAssociation.hpp"
 #include "protocol/srtp/Base64.hpp"
 #include "protocol/srtp/KeyGenerator.hpp"
 #include "rtc/PortManager.hpp"
@@ -298,6 +299,11 @@ void PlainTransport::onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, s
         SFU_DEBUG(Rtp, "plain transport %s: packet from an unknown source dropped", id_.c_str());
         return;
     }
+    if (!onRtcpSocket && sctp::isSctpPacket(data, length)) {
+        // SCTP over plain UDP, never SRTP-protected.
+        receiveSctpPacket(data, length);
+        return;
+    }
     if (srtpSuite_ && !hasSrtp()) {
         // SRTP is on but connect() has not given the key yet.
         discardReceived();
@@ -320,6 +326,12 @@ void PlainTransport::sendRtcpPacket(const uint8_t* data, size_t length) {
     const uint8_t* out = remote.known ? protectRtcp(data, size) : nullptr;
     if (out != nullptr) {
         send(rtcpSocket_ ? *rtcpSocket_ : *socket_, remote, out, size);
+    }
+}
+
+void PlainTransport::sendSctpPacket(const uint8_t* data, size_t length) {
+    if (remote_.known) {
+        send(*socket_, remote_, data, length);
     }
 }
 

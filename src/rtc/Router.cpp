@@ -47,6 +47,18 @@ json Router::dump() const {
     for (const auto& [consumer, link] : consumerLinks_) {
         consumerProducer[consumer->id()] = link.producer->id();
     }
+    json dataProducerConsumers = json::object();
+    for (const auto& [dataProducer, dataConsumers] : dataProducerConsumers_) {
+        json ids = json::array();
+        for (const DataConsumer* dataConsumer : dataConsumers) {
+            ids.push_back(dataConsumer->id());
+        }
+        dataProducerConsumers[dataProducer->id()] = std::move(ids);
+    }
+    json dataConsumerProducer = json::object();
+    for (const auto& [dataConsumer, link] : dataConsumerLinks_) {
+        dataConsumerProducer[dataConsumer->id()] = link.dataProducer->id();
+    }
     json producerObservers = json::object();
     for (const auto& [id, producer] : producers_) {
         producerObservers[id] = json::array();
@@ -57,8 +69,8 @@ json Router::dump() const {
                 {"mapProducerIdConsumerIds", std::move(producerConsumers)},
                 {"mapConsumerIdProducerId", std::move(consumerProducer)},
                 {"mapProducerIdObserverIds", std::move(producerObservers)},
-                {"mapDataProducerIdDataConsumerIds", json::object()},
-                {"mapDataConsumerIdDataProducerId", json::object()}};
+                {"mapDataProducerIdDataConsumerIds", std::move(dataProducerConsumers)},
+                {"mapDataConsumerIdDataProducerId", std::move(dataConsumerProducer)}};
 }
 
 template <typename T>
@@ -237,6 +249,69 @@ void Router::onTransportConsumerKeyFrameRequested(Transport& transport, Consumer
     if (link != consumerLinks_.end()) {
         link->second.producer->requestKeyFrame(mappedSsrc, uv_now(shared_.loop));
     }
+}
+
+void Router::onTransportNewDataProducer(Transport& transport, DataProducer& dataProducer) {
+    (void)transport;
+    if (dataProducers_.count(dataProducer.id()) != 0) {
+        throw Error("a data producer with id '" + dataProducer.id() + "' already exists");
+    }
+    dataProducers_.emplace(dataProducer.id(), &dataProducer);
+    dataProducerConsumers_[&dataProducer];
+}
+
+void Router::onTransportDataProducerClosed(Transport& transport, DataProducer& dataProducer) {
+    (void)transport;
+    const auto dataConsumers = dataProducerConsumers_.extract(&dataProducer);
+    if (!dataConsumers.empty()) {
+        for (DataConsumer* dataConsumer : dataConsumers.mapped()) {
+            Transport* consumerTransport = dataConsumerLinks_.at(dataConsumer).transport;
+            dataConsumerLinks_.erase(dataConsumer);
+            if (!closing_) {
+                dataConsumer->dataProducerClosed();
+            }
+            consumerTransport->destroyDataConsumer(*dataConsumer);
+        }
+    }
+    dataProducers_.erase(dataProducer.id());
+}
+
+void Router::onTransportDataProducerMessage(Transport& transport, DataProducer& dataProducer,
+                                            uint32_t ppid, const uint8_t* data, size_t length) {
+    (void)transport;
+    const auto it = dataProducerConsumers_.find(&dataProducer);
+    if (it == dataProducerConsumers_.end()) {
+        return;
+    }
+    for (DataConsumer* dataConsumer : it->second) {
+        dataConsumer->sendMessage(ppid, data, length);
+    }
+}
+
+DataProducer& Router::dataProducerById(const std::string& dataProducerId) {
+    const auto it = dataProducers_.find(dataProducerId);
+    if (it == dataProducers_.end()) {
+        throw Error("data producer not found [dataProducerId:" + dataProducerId + "]");
+    }
+    return *it->second;
+}
+
+void Router::onTransportNewDataConsumer(Transport& transport, DataConsumer& dataConsumer,
+                                        DataProducer& dataProducer) {
+    dataProducerConsumers_[&dataProducer].push_back(&dataConsumer);
+    dataConsumerLinks_[&dataConsumer] = DataConsumerLink{&dataProducer, &transport};
+}
+
+void Router::onTransportDataConsumerClosed(Transport& transport, DataConsumer& dataConsumer) {
+    (void)transport;
+    const auto link = dataConsumerLinks_.find(&dataConsumer);
+    if (link == dataConsumerLinks_.end()) {
+        return;
+    }
+    auto& dataConsumers = dataProducerConsumers_[link->second.dataProducer];
+    dataConsumers.erase(std::remove(dataConsumers.begin(), dataConsumers.end(), &dataConsumer),
+                        dataConsumers.end());
+    dataConsumerLinks_.erase(link);
 }
 
 } // namespace sfu::rtc

@@ -61,30 +61,27 @@ Transport::Transport(std::string id, Shared& shared, Listener& listener, const j
       rtcpTimer_(shared.loop, [this] { sendRtcpReports(); }),
       recoveryTimer_(shared.loop, [this] { recoveryTick(); }) {
     rtcpCname_ = id_.substr(0, 8);
+    bool enableSctp = false;
     if (const auto enable = data.find("enableSctp"); enable != data.end() && enable->is_boolean()) {
-        sctpEnabled_ = enable->get<bool>();
+        enableSctp = enable->get<bool>();
     }
-    if (sctpEnabled_) {
-        uint32_t os = 1024;
-        uint32_t mis = 1024;
+    if (enableSctp) {
+        sctp::SctpAssociation::Options options;
         if (const auto streams = data.find("numSctpStreams");
             streams != data.end() && !streams->is_null()) {
             if (!streams->is_object()) {
                 throw TypeError("wrong numSctpStreams (not an object)");
             }
-            // SCTP counts streams in 16 bits (RFC 4960 3.3.2).
-            os = optionalUint(*streams, "OS", os, 1, 65535);
-            mis = optionalUint(*streams, "MIS", mis, 1, 65535);
+            // SCTP counts streams in 16 bits (RFC 9260 3.3.2).
+            options.os = static_cast<uint16_t>(optionalUint(*streams, "OS", 1024, 1, 65535));
+            options.mis = static_cast<uint16_t>(optionalUint(*streams, "MIS", 1024, 1, 65535));
         }
-        const uint32_t maxMessage = optionalUint(data, "maxSctpMessageSize", 262144, 1, UINT32_MAX);
-        const uint32_t sendBuffer = optionalUint(data, "sctpSendBufferSize", 262144, 1, UINT32_MAX);
-        sctpParameters_ = json{{"port", 5000},
-                               {"OS", os},
-                               {"MIS", mis},
-                               {"maxMessageSize", maxMessage},
-                               {"sendBufferSize", sendBuffer},
-                               {"sctpBufferedAmount", 0},
-                               {"isDataChannel", data.value("isDataChannel", false)}};
+        options.maxMessageSize = optionalUint(data, "maxSctpMessageSize", 262144, 1, UINT32_MAX);
+        options.sendBufferSize = optionalUint(data, "sctpSendBufferSize", 262144, 1, UINT32_MAX);
+        sctpIsDataChannel_ = data.value("isDataChannel", false);
+        sctp::SctpAssociation::Listener& sctpListener = *this;
+        sctpAssociation_ = std::make_unique<sctp::SctpAssociation>(options, sctpListener);
+        sctpTimer_.emplace(shared.loop);
     }
     maxMessageSize_ = optionalUint(data, "maxMessageSize", maxMessageSize_, 0, UINT32_MAX);
     scheduleRtcp();
@@ -104,6 +101,15 @@ void Transport::close() {
     }
     while (!consumers_.empty()) {
         closeConsumer(*consumers_.begin()->second);
+    }
+    while (!dataProducers_.empty()) {
+        closeDataProducer(*dataProducers_.begin()->second);
+    }
+    while (!dataConsumers_.empty()) {
+        closeDataConsumer(*dataConsumers_.begin()->second);
+    }
+    if (sctpAssociation_) {
+        sctpAssociation_->close();
     }
 }
 
@@ -162,8 +168,11 @@ void Transport::handleRequest(channel::Request& request) {
         consume(request);
         return;
     case Method::TransportProduceData:
+        produceData(request);
+        return;
     case Method::TransportConsumeData:
-        throw Error("not implemented: " + request.methodName());
+        consumeData(request);
+        return;
     case Method::TransportEnableTraceEvent:
         traceEvents_.set(request.data());
         request.accept();
@@ -194,18 +203,24 @@ void Transport::handleRequest(channel::Request& request) {
         consumerOf(request).handleRequest(request);
         return;
     case Method::DataProducerClose:
+        closeDataProducer(dataProducerOf(request));
+        request.accept();
+        return;
     case Method::DataProducerDump:
     case Method::DataProducerGetStats:
-        throw Error("data producer not found [dataProducerId:" +
-                    request.internalId("dataProducerId") + "]");
+        dataProducerOf(request).handleRequest(request);
+        return;
     case Method::DataConsumerClose:
+        closeDataConsumer(dataConsumerOf(request));
+        request.accept();
+        return;
     case Method::DataConsumerDump:
     case Method::DataConsumerGetStats:
     case Method::DataConsumerGetBufferedAmount:
     case Method::DataConsumerSetBufferedAmountLowThreshold:
     case Method::DataConsumerSend:
-        throw Error("data consumer not found [dataConsumerId:" +
-                    request.internalId("dataConsumerId") + "]");
+        dataConsumerOf(request).handleRequest(request);
+        return;
     default:
         throw Error("unknown method '" + request.methodName() + "'");
     }
@@ -444,6 +459,10 @@ void Transport::connectionChanged() {
     for (auto& [id, consumer] : consumers_) {
         consumer->setTransportConnected(connected);
     }
+    // Both ends may start the association (SCTP resolves the collision).
+    if (connected && sctpAssociation_ && sctpAssociation_->state() == sctp::State::New) {
+        sctpAssociation_->connect();
+    }
 }
 
 // ---- media out ------------------------------------------------------------
@@ -572,6 +591,14 @@ json Transport::dump() const {
             mapRtxSsrcConsumerId[std::to_string(ssrc)] = id;
         }
     }
+    json dataProducerIds = json::array();
+    for (const auto& [id, p] : dataProducers_) {
+        dataProducerIds.push_back(id);
+    }
+    json dataConsumerIds = json::array();
+    for (const auto& [id, c] : dataConsumers_) {
+        dataConsumerIds.push_back(id);
+    }
     json recvExtensions = json::object();
     const std::pair<const char*, rtp::ExtensionType> names[] = {
         {"mid", rtp::ExtensionType::Mid},
@@ -590,8 +617,8 @@ json Transport::dump() const {
              {"consumerIds", std::move(consumerIds)},
              {"mapSsrcConsumerId", std::move(mapSsrcConsumerId)},
              {"mapRtxSsrcConsumerId", std::move(mapRtxSsrcConsumerId)},
-             {"dataProducerIds", json::array()},
-             {"dataConsumerIds", json::array()},
+             {"dataProducerIds", std::move(dataProducerIds)},
+             {"dataConsumerIds", std::move(dataConsumerIds)},
              {"recvRtpHeaderExtensions", std::move(recvExtensions)},
              {"rtpListener", rtpListener_.dump()},
              {"maxMessageSize", maxMessageSize_},
@@ -600,10 +627,8 @@ json Transport::dump() const {
              {"transportCcFeedback",
               {{"packets", tccFeedback_.feedbackPackets()},
                {"arrivalsDropped", tccFeedback_.arrivalsDropped()}}}};
-    if (sctpEnabled_) {
-        out["sctpParameters"] = sctpParameters_;
-        // No association is ever started: data channels are not built yet.
-        out["sctpState"] = "new";
+    if (sctpAssociation_) {
+        out.update(sctpDump());
     }
     fillDump(out);
     return out;
@@ -628,14 +653,284 @@ json Transport::stats() {
              {"rtxSendBitrate", rtxSendRate_.rate(now)},
              {"probationBytesSent", 0},
              {"probationSendBitrate", 0}};
-    if (sctpEnabled_) {
-        out["sctpState"] = "new";
+    if (sctpAssociation_) {
+        out["sctpState"] = sctp::toString(sctpAssociation_->state());
     }
     if (maxIncomingBitrate_ != 0) {
         out["maxIncomingBitrate"] = maxIncomingBitrate_;
     }
     fillStats(out);
     return out;
+}
+
+// ---- data producers and consumers -----------------------------------------
+
+DataProducer& Transport::dataProducerOf(const channel::Request& request) {
+    const std::string& id = request.internalId("dataProducerId");
+    DataProducer* dataProducer = findDataProducer(id);
+    if (dataProducer == nullptr) {
+        throw Error("data producer not found [dataProducerId:" + id + "]");
+    }
+    return *dataProducer;
+}
+
+DataProducer* Transport::findDataProducer(const std::string& dataProducerId) {
+    const auto it = dataProducers_.find(dataProducerId);
+    return it == dataProducers_.end() ? nullptr : it->second.get();
+}
+
+DataConsumer& Transport::dataConsumerOf(const channel::Request& request) {
+    const std::string& id = request.internalId("dataConsumerId");
+    const auto it = dataConsumers_.find(id);
+    if (it == dataConsumers_.end()) {
+        throw Error("data consumer not found [dataConsumerId:" + id + "]");
+    }
+    return *it->second;
+}
+
+void Transport::produceData(channel::Request& request) {
+    const std::string& id = newId(request, "dataProducerId");
+    if (dataProducers_.count(id) != 0) {
+        throw Error("a data producer with id '" + id + "' already exists");
+    }
+    auto dataProducer =
+        std::make_unique<DataProducer>(id, *this, sctpAssociation_ != nullptr, request.data());
+    DataProducer* p = dataProducer.get();
+    if (const auto& params = p->sctpStreamParameters()) {
+        if (params->streamId >= sctpAssociation_->options().mis) {
+            throw TypeError("invalid sctpStreamParameters.streamId (must be lower than MIS " +
+                            std::to_string(sctpAssociation_->options().mis) + ")");
+        }
+        if (dataProducerByStream_.count(params->streamId) != 0) {
+            throw Error("sctpStreamParameters.streamId " + std::to_string(params->streamId) +
+                        " is already used by a data producer");
+        }
+    }
+    listener_.onTransportNewDataProducer(*this, *p);
+    if (const auto& params = p->sctpStreamParameters()) {
+        dataProducerByStream_[params->streamId] = p;
+    }
+    dataProducers_.emplace(id, std::move(dataProducer));
+    request.accept(p->dump());
+}
+
+void Transport::consumeData(channel::Request& request) {
+    const std::string& id = newId(request, "dataConsumerId");
+    if (dataConsumers_.count(id) != 0) {
+        throw Error("a data consumer with id '" + id + "' already exists");
+    }
+    const std::string& dataProducerId = request.internalId("dataProducerId");
+    DataProducer& dataProducer = listener_.dataProducerById(dataProducerId);
+    const bool sctp = sctpAssociation_ != nullptr;
+    auto dataConsumer = std::make_unique<DataConsumer>(
+        id, dataProducerId, shared_, *this, sctp,
+        sctp ? sctpAssociation_->options().maxMessageSize : maxMessageSize_, request.data());
+    DataConsumer* c = dataConsumer.get();
+    if (const auto& params = c->sctpStreamParameters()) {
+        if (params->streamId >= sctpAssociation_->options().os) {
+            throw TypeError("invalid sctpStreamParameters.streamId (must be lower than OS " +
+                            std::to_string(sctpAssociation_->options().os) + ")");
+        }
+        if (dataConsumerByStream_.count(params->streamId) != 0) {
+            throw Error("sctpStreamParameters.streamId " + std::to_string(params->streamId) +
+                        " is already used by a data consumer");
+        }
+        dataConsumerByStream_[params->streamId] = c;
+        c->sctpBufferedAmountChanged(sctpAssociation_->bufferedAmount());
+    }
+    dataConsumers_.emplace(id, std::move(dataConsumer));
+    listener_.onTransportNewDataConsumer(*this, *c, dataProducer);
+    request.accept(c->dump());
+}
+
+void Transport::closeDataProducer(DataProducer& dataProducer) {
+    listener_.onTransportDataProducerClosed(*this, dataProducer);
+    if (const auto& params = dataProducer.sctpStreamParameters()) {
+        dataProducerByStream_.erase(params->streamId);
+        // The data channel closes (RFC 8831 6.7): the peer resets its
+        // outgoing stream in turn.
+        if (sctpAssociation_->state() == sctp::State::Connected) {
+            sctpAssociation_->resetStream(params->streamId);
+        }
+    }
+    dataProducers_.erase(dataProducer.id());
+}
+
+void Transport::closeDataConsumer(DataConsumer& dataConsumer) {
+    listener_.onTransportDataConsumerClosed(*this, dataConsumer);
+    destroyDataConsumer(dataConsumer);
+}
+
+void Transport::destroyDataConsumer(DataConsumer& dataConsumer) {
+    if (const auto& params = dataConsumer.sctpStreamParameters()) {
+        dataConsumerByStream_.erase(params->streamId);
+        if (sctpAssociation_->state() == sctp::State::Connected) {
+            sctpAssociation_->resetStream(params->streamId);
+        }
+    }
+    dataConsumers_.erase(dataConsumer.id());
+}
+
+void Transport::onDataProducerMessage(DataProducer& dataProducer, uint32_t ppid,
+                                      const uint8_t* data, size_t length) {
+    listener_.onTransportDataProducerMessage(*this, dataProducer, ppid, data, length);
+}
+
+DataConsumer::SendResult Transport::onDataConsumerSendMessage(DataConsumer& dataConsumer,
+                                                              uint32_t ppid, const uint8_t* data,
+                                                              size_t length) {
+    return sendDataMessage(dataConsumer, ppid, data, length);
+}
+
+DataConsumer::SendResult Transport::sendDataMessage(DataConsumer& dataConsumer, uint32_t ppid,
+                                                    const uint8_t* data, size_t length) {
+    const auto& params = dataConsumer.sctpStreamParameters();
+    if (!sctpAssociation_ || !params) {
+        return DataConsumer::SendResult::Failed;
+    }
+    sctp::SendParameters send;
+    send.streamId = params->streamId;
+    send.ordered = params->ordered;
+    send.maxPacketLifeTime = params->maxPacketLifeTime;
+    send.maxRetransmits = params->maxRetransmits;
+    switch (sctpAssociation_->sendMessage(send, ppid, data, length)) {
+    case sctp::SctpAssociation::SendResult::Sent:
+        return DataConsumer::SendResult::Sent;
+    case sctp::SctpAssociation::SendResult::NotConnected:
+        return DataConsumer::SendResult::NotConnected;
+    case sctp::SctpAssociation::SendResult::TooLarge:
+        return DataConsumer::SendResult::TooLarge;
+    case sctp::SctpAssociation::SendResult::BufferFull:
+        return DataConsumer::SendResult::BufferFull;
+    case sctp::SctpAssociation::SendResult::Failed:
+        break;
+    }
+    return DataConsumer::SendResult::Failed;
+}
+
+void Transport::receiveDataMessageFor(DataProducer& dataProducer, uint32_t ppid,
+                                      const uint8_t* data, size_t length) {
+    if (length > maxMessageSize_) {
+        ++sctpMessagesDropped_;
+        SFU_WARN("transport %s: message of %zu bytes exceeds maxMessageSize %u, dropped",
+                 id_.c_str(), length, maxMessageSize_);
+        return;
+    }
+    dataProducer.receiveMessage(ppid, data, length);
+}
+
+void Transport::sendSctpPacket(const uint8_t* data, size_t length) {
+    (void)data;
+    (void)length;
+}
+
+void Transport::receiveSctpPacket(const uint8_t* data, size_t length) {
+    if (!sctpAssociation_) {
+        discardReceived();
+        SFU_DEBUG(Sctp, "transport %s: SCTP packet without SCTP enabled, dropped", id_.c_str());
+        return;
+    }
+    sctpAssociation_->receivePacket(data, length);
+}
+
+// ---- the SCTP association -------------------------------------------------
+
+void Transport::onSctpStateChanged(sctp::State state) {
+    SFU_DEBUG(Sctp, "transport %s: SCTP association %s", id_.c_str(), sctp::toString(state));
+    if (!closed_) {
+        shared_.channel.notify(id_, "sctpstatechange", json{{"sctpState", sctp::toString(state)}});
+    }
+}
+
+void Transport::onSctpSendPacket(const uint8_t* data, size_t length) {
+    sendSctpPacket(data, length);
+}
+
+void Transport::onSctpMessage(uint16_t streamId, uint32_t ppid, const uint8_t* data,
+                              size_t length) {
+    if (ppid == sctp::kPpidDcep) {
+        onDcepMessage(streamId, data, length);
+        return;
+    }
+    const auto it = dataProducerByStream_.find(streamId);
+    if (it == dataProducerByStream_.end()) {
+        ++sctpMessagesDropped_;
+        SFU_DEBUG(Sctp, "transport %s: message on SCTP stream %u without a data producer, dropped",
+                  id_.c_str(), streamId);
+        return;
+    }
+    it->second->receiveMessage(ppid, data, length);
+}
+
+void Transport::onDcepMessage(uint16_t streamId, const uint8_t* data, size_t length) {
+    // RFC 8832 5.1: DATA_CHANNEL_OPEN is type 0x03, its ACK a single 0x02.
+    constexpr uint8_t kOpen = 0x03;
+    constexpr uint8_t kAck = 0x02;
+    if (length < 1 || data[0] != kOpen) {
+        ++sctpMessagesDropped_;
+        return;
+    }
+    if (dataProducerByStream_.count(streamId) != 0) {
+        // The host produced this stream already (out of band): the peer's
+        // channel opens as it asks, with the parameters the host gave.
+        sctp::SendParameters send;
+        send.streamId = streamId;
+        sctpAssociation_->sendMessage(send, sctp::kPpidDcep, &kAck, 1);
+        return;
+    }
+    // Nobody produces this stream: the channel is refused by closing it
+    // (RFC 8832 6: a stream reset), so the peer's channel closes instead
+    // of waiting.
+    ++sctpMessagesDropped_;
+    SFU_WARN("transport %s: in-band DATA_CHANNEL_OPEN on SCTP stream %u without a data "
+             "producer, refused (stream reset)",
+             id_.c_str(), streamId);
+    sctpAssociation_->resetStream(streamId);
+}
+
+void Transport::onSctpIncomingStreamReset(uint16_t streamId) {
+    // The peer closed the data channel of this stream (RFC 8831 6.7): what
+    // it carried to us ends (its data producer closes, and so do the
+    // consumers of that), and our side of the stream is reset in turn.
+    const auto it = dataProducerByStream_.find(streamId);
+    if (it != dataProducerByStream_.end()) {
+        closeDataProducer(*it->second);
+    } else if (sctpAssociation_->state() == sctp::State::Connected) {
+        sctpAssociation_->resetStream(streamId);
+    }
+}
+
+void Transport::onSctpBufferedAmount(uint32_t bufferedAmount) {
+    for (auto& [streamId, dataConsumer] : dataConsumerByStream_) {
+        dataConsumer->sctpBufferedAmountChanged(bufferedAmount);
+    }
+}
+
+json Transport::sctpDump() const {
+    const auto& options = sctpAssociation_->options();
+    json streamIdTable = json::object();
+    for (const auto& [streamId, dataProducer] : dataProducerByStream_) {
+        streamIdTable[std::to_string(streamId)] = dataProducer->id();
+    }
+    const auto& counters = sctpAssociation_->counters();
+    return json{{"sctpParameters",
+                 {{"port", options.port},
+                  {"OS", options.os},
+                  {"MIS", options.mis},
+                  {"maxMessageSize", options.maxMessageSize},
+                  {"sendBufferSize", options.sendBufferSize},
+                  {"sctpBufferedAmount", sctpAssociation_->bufferedAmount()},
+                  {"isDataChannel", sctpIsDataChannel_}}},
+                {"sctpState", sctp::toString(sctpAssociation_->state())},
+                {"sctpListener", {{"streamIdTable", std::move(streamIdTable)}}},
+                {"sctpCounters",
+                 {{"packetsReceived", counters.packetsReceived},
+                  {"packetsSent", counters.packetsSent},
+                  {"packetsDiscarded", counters.packetsDiscarded},
+                  {"messagesReceived", counters.messagesReceived},
+                  {"messagesSent", counters.messagesSent},
+                  {"messagesTooLarge", counters.messagesTooLarge},
+                  {"messagesDropped", sctpMessagesDropped_}}}};
 }
 
 } // namespace sfu::rtc

@@ -525,6 +525,17 @@ void WebRtcTransport::sendDtlsData(const uint8_t* data, size_t len) {
     sendToSelected(data, len);
 }
 
+void WebRtcTransport::onDtlsApplicationData(const uint8_t* data, size_t len) {
+    receiveSctpPacket(data, len);
+}
+
+void WebRtcTransport::sendSctpPacket(const uint8_t* data, size_t length) {
+    if (!dtls_.sendApplicationData(data, length)) {
+        SFU_DEBUG(Sctp, "webrtc transport %s: SCTP packet not sent (DTLS not connected)",
+                  id_.c_str());
+    }
+}
+
 void WebRtcTransport::startTimer(uint64_t ms) {
     dtlsTimer_.start(ms);
 }

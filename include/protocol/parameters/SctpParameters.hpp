@@ -11,7 +11,9 @@ struct SctpStreamParameters {
     uint16_t streamId{0};
     // Defaults to true, or to false when a partial-reliability limit is set.
     bool ordered{true};
-    // A zero limit counts as unset, as a falsy value does on the host.
+    // Zero is a real limit (maxRetransmits: 0 sends once) unless ordered is
+    // explicitly true, where it counts as unset, as a falsy value does on
+    // the host.
     std::optional<uint16_t> maxPacketLifeTime;
     std::optional<uint16_t> maxRetransmits;
 

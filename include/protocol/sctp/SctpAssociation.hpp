@@ -25,6 +25,13 @@ void advanceTimers(uint32_t elapsedMs);
 // Number of live associations (the timer can stop at zero).
 size_t liveAssociations();
 
+// Whether a datagram is an SCTP packet between WebRTC's port 5000 on both
+// ends (RFC 8841): how a plain UDP transport tells SCTP from RTP and RTCP,
+// whose first byte carries version 2 (0x80-0xbf) where SCTP has 0x13.
+inline bool isSctpPacket(const uint8_t* data, size_t length) {
+    return length >= 12 && data[0] == 0x13 && data[1] == 0x88 && data[2] == 0x13 && data[3] == 0x88;
+}
+
 enum class State { New, Connecting, Connected, Failed, Closed };
 const char* toString(State state);
 

@@ -19,11 +19,7 @@ std::optional<uint16_t> readLimit(const json& data, std::string_view key, const 
     if (v == nullptr) {
         return std::nullopt;
     }
-    const auto limit = static_cast<uint16_t>(readUnsigned(*v, 0, kMaxU16, name));
-    if (limit == 0) {
-        return std::nullopt;
-    }
-    return limit;
+    return static_cast<uint16_t>(readUnsigned(*v, 0, kMaxU16, name));
 }
 
 } // namespace
@@ -46,6 +42,17 @@ SctpStreamParameters parseSctpStreamParameters(const json& data) {
         readLimit(data, "maxPacketLifeTime", "sctpStreamParameters.maxPacketLifeTime");
     params.maxRetransmits =
         readLimit(data, "maxRetransmits", "sctpStreamParameters.maxRetransmits");
+    // A zero limit is real on an unordered stream (maxRetransmits: 0 sends
+    // once); beside ordered: true it is unset, as a falsy value is on the
+    // host.
+    if (ordered.value_or(false)) {
+        if (params.maxPacketLifeTime == 0) {
+            params.maxPacketLifeTime.reset();
+        }
+        if (params.maxRetransmits == 0) {
+            params.maxRetransmits.reset();
+        }
+    }
 
     // A message is either retransmitted for a time or a number of times.
     if (params.maxPacketLifeTime && params.maxRetransmits) {

@@ -50,6 +50,12 @@ TEST(SctpStreamParameters, Defaults) {
     EXPECT_TRUE(zero.ordered);
     EXPECT_FALSE(zero.maxRetransmits);
     EXPECT_EQ(toJson(zero), json::parse(R"({"streamId": 1, "ordered": true})"));
+
+    // On an unordered stream zero is a limit: each message is sent once.
+    const auto once = parse(R"({"streamId": 2, "ordered": false, "maxRetransmits": 0})");
+    EXPECT_EQ(once.maxRetransmits, 0);
+    EXPECT_EQ(toJson(once),
+              json::parse(R"({"streamId": 2, "ordered": false, "maxRetransmits": 0})"));
 }
 
 TEST(SctpStreamParameters, Errors) {
