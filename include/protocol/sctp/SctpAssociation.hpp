@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace sfu::sctp {
 
@@ -124,8 +125,31 @@ public:
     const Counters& counters() const { return counters_; }
 
 private:
-    // Implementation-defined members (usrsctp socket, id in the process-wide
-    // registry, partial-message reassembly buffer, ...).
+    // The usrsctp callbacks reach the association through it.
+    friend class Glue;
+
+    void setState(State state);
+    void handleData(const uint8_t* data, size_t length, uint16_t streamId, uint32_t ppid,
+                    bool endOfRecord);
+    void handleNotification(const uint8_t* data, size_t length);
+    void updateBufferedAmount(uint32_t bufferedAmount);
+    void abortSocket();
+
+    // Key in the process-wide registry, never reused; also the AF_CONN
+    // address usrsctp hands back to the packet output callback.
+    uintptr_t id_ = 0;
+    // usrsctp's `struct socket*`, null once aborted.
+    void* socket_ = nullptr;
+    bool connectStarted_ = false;
+    // Pieces of one incoming message delivered in parts (partial delivery),
+    // never above maxMessageSize; `discarding_` drops the rest of a message
+    // that outgrew it.
+    std::vector<uint8_t> partial_;
+    bool assembling_ = false;
+    bool discarding_ = false;
+    uint16_t partialStreamId_ = 0;
+    uint32_t partialPpid_ = 0;
+
     Options options_;
     Listener& listener_;
     State state_ = State::New;
