@@ -697,10 +697,6 @@ void Transport::produceData(channel::Request& request) {
         std::make_unique<DataProducer>(id, *this, sctpAssociation_ != nullptr, request.data());
     DataProducer* p = dataProducer.get();
     if (const auto& params = p->sctpStreamParameters()) {
-        if (params->streamId >= sctpAssociation_->options().mis) {
-            throw TypeError("invalid sctpStreamParameters.streamId (must be lower than MIS " +
-                            std::to_string(sctpAssociation_->options().mis) + ")");
-        }
         if (dataProducerByStream_.count(params->streamId) != 0) {
             throw Error("sctpStreamParameters.streamId " + std::to_string(params->streamId) +
                         " is already used by a data producer");
@@ -727,10 +723,6 @@ void Transport::consumeData(channel::Request& request) {
         sctp ? sctpAssociation_->options().maxMessageSize : maxMessageSize_, request.data());
     DataConsumer* c = dataConsumer.get();
     if (const auto& params = c->sctpStreamParameters()) {
-        if (params->streamId >= sctpAssociation_->options().os) {
-            throw TypeError("invalid sctpStreamParameters.streamId (must be lower than OS " +
-                            std::to_string(sctpAssociation_->options().os) + ")");
-        }
         if (dataConsumerByStream_.count(params->streamId) != 0) {
             throw Error("sctpStreamParameters.streamId " + std::to_string(params->streamId) +
                         " is already used by a data consumer");
