@@ -16,11 +16,17 @@
 
 namespace sfu::rtc {
 
-class PlainTransport final : public SrtpTransport, private deps::UdpSocket::Listener {
+class PlainTransport : public SrtpTransport, private deps::UdpSocket::Listener {
 public:
     PlainTransport(std::string id, Shared& shared, Transport::Listener& listener,
                    const nlohmann::json& data);
     ~PlainTransport() override;
+
+protected:
+    void connect(channel::Request& request) override;
+    void fillDump(nlohmann::json& out) const override;
+    void fillStats(nlohmann::json& out) const override;
+    const char* statsType() const override { return "plain-rtp-transport"; }
 
 private:
     struct Remote {
@@ -28,10 +34,6 @@ private:
         bool known = false;
     };
 
-    void connect(channel::Request& request) override;
-    void fillDump(nlohmann::json& out) const override;
-    void fillStats(nlohmann::json& out) const override;
-    const char* statsType() const override { return "plain-rtp-transport"; }
     bool isConnected() const override;
     void sendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) override;
     void sendRtcpPacket(const uint8_t* data, size_t length) override;

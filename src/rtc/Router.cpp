@@ -2,6 +2,7 @@
 
 #include "Logger.hpp"
 #include "rtc/DirectTransport.hpp"
+#include "rtc/PipeTransport.hpp"
 #include "rtc/PlainTransport.hpp"
 #include "rtc/WebRtcTransport.hpp"
 #include "utils/Errors.hpp"
@@ -100,6 +101,8 @@ void Router::handleRequest(channel::Request& request) {
         createTransport<WebRtcTransport>(request);
         return;
     case Method::RouterCreatePipeTransport:
+        createTransport<PipeTransport>(request);
+        return;
     case Method::RouterCreateActiveSpeakerObserver:
     case Method::RouterCreateAudioLevelObserver:
         notImplemented(request);
