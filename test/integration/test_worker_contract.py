@@ -768,6 +768,50 @@ class ValgrindTest(WorkerTestCase):
         self.assert_exit_code(w, 0, timeout=10)
         self.assertEqual(valgrind_problems(w.stderr), [], w.stderr[-3000:])
 
+    def test_data_scenario_is_clean(self):
+        """Direct data producers and consumers with messages both ways, and
+        SCTP associations created and closed, under valgrind."""
+        w = self.spawn("--logLevel=warn", valgrind=True)
+        w.wait_running()
+        w.request_ok("worker.createRouter", {"routerId": "r1"})
+        base = {"routerId": "r1", "transportId": "d"}
+        w.request_ok("router.createDirectTransport", base, {"maxMessageSize": 262144})
+        w.request_ok("transport.produceData", dict(base, dataProducerId="dp"),
+                     {"type": "direct", "label": "l", "protocol": "p"})
+        w.request_ok("transport.consumeData",
+                     dict(base, dataConsumerId="dc", dataProducerId="dp"),
+                     {"type": "direct", "label": "l", "protocol": "p"})
+        for i, size in enumerate((1, 1024, 65536, 262144)):
+            w.payload_notify("dataProducer.send", dict(base, dataProducerId="dp"),
+                             {"ppid": 53}, bytes([i]) * size)
+            note, payload = w.wait_payload_notification(
+                lambda n: n.get("targetId") == "dc" and n.get("event") == "message", timeout=20)
+            self.assertEqual(note["data"]["ppid"], 53)
+            self.assertEqual(payload, bytes([i]) * size)
+        # The host's own send to a direct consumer comes back as a message.
+        response = w.payload_request("dataConsumer.send", dict(base, dataConsumerId="dc"),
+                                     {"ppid": 51}, b"hi", timeout=20)
+        self.assertTrue(response.get("accepted"), response)
+        note, payload = w.wait_payload_notification("message", timeout=20)
+        self.assertEqual((note["data"]["ppid"], payload), (51, b"hi"))
+        for i in range(3):
+            sctp = {"routerId": "r1", "transportId": "s%d" % i}
+            w.request_ok("router.createPlainTransport", sctp,
+                         {"listenIp": {"ip": "127.0.0.1"}, "rtcpMux": True, "comedia": True,
+                          "enableSctp": True, "numSctpStreams": {"OS": 16, "MIS": 16},
+                          "maxSctpMessageSize": 262144, "sctpSendBufferSize": 262144,
+                          "isDataChannel": False})
+            w.request_ok("transport.produceData", dict(sctp, dataProducerId="sp%d" % i),
+                         {"type": "sctp", "sctpStreamParameters": {"streamId": 1}})
+            w.request_ok("transport.consumeData",
+                         dict(sctp, dataConsumerId="sc%d" % i, dataProducerId="dp"),
+                         {"type": "sctp", "sctpStreamParameters": {"streamId": 2, "ordered": True}})
+        w.request_ok("transport.close", {"routerId": "r1", "transportId": "s0"})
+        w.request_ok("dataProducer.close", dict(base, dataProducerId="dp"))
+        w.send_request("worker.close")
+        self.assert_exit_code(w, 0, timeout=20)
+        self.assertEqual(valgrind_problems(w.stderr), [], w.stderr[-3000:])
+
     def assert_payload_error(self, w):
         response = w.payload_request("dataConsumer.send", NO_DATA_CONSUMER,
                                      {"ppid": 51}, b"hello")
