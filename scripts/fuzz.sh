@@ -4,9 +4,24 @@
 # without fuzz_>/. Fails if a target has no seed corpus (or an empty one), or
 # if any run finds a crash, a leak, or an input that takes longer than
 # FUZZ_TIMEOUT seconds (default 10: a hang).
+# The build (FUZZ_BUILD_DIR, default build-fuzz) is clang with ASan, UBSan
+# and libFuzzer's instrumentation; it builds the unit tests and the worker
+# too, and CI uses that one build for its sanitizer runs.
 # Usage: scripts/fuzz.sh [seconds] [target-name-filter]
+#        scripts/fuzz.sh --build     (builds every target of that build, runs nothing)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
+configure() {
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DSFU_FUZZ=ON -DSFU_SANITIZE=ON \
+    -DSFU_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+}
+if [[ "${1:-}" == "--build" ]]; then
+  "$root/scripts/setup.sh"
+  configure
+  cmake --build "$build" -j"${JOBS:-2}"
+  exit 0
+fi
 seconds="${1:-60}"
 filter="${2:-}"
 timeout="${FUZZ_TIMEOUT:-10}"
@@ -32,8 +47,7 @@ if ((${#targets[@]} == 0)); then
 fi
 
 "$root/scripts/setup.sh"
-build="$root/build-fuzz"
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DSFU_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+configure
 cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]}"
 
 for name in "${targets[@]}"; do
