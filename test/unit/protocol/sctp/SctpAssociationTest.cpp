@@ -572,6 +572,31 @@ TEST(SctpAssociation, InitStormDoesNotBreakAnEstablishedAssociation) {
     EXPECT_EQ(pair.b.states.size(), 2u);
 }
 
+TEST(SctpAssociation, InitWithAZeroLengthParameterIsDiscarded) {
+    Pair pair;
+    ASSERT_TRUE(pair.connect());
+    // usrsctp 0.9.5 would spin forever on this INIT in an existing
+    // association; the association refuses it before.
+    Bytes init = makeInit(0x1234567, 1);
+    init[14] = 0;
+    init[15] = 28;
+    put16(init, 0x0002); // an unknown parameter type ...
+    put16(init, 0);      // ... of length 0
+    put32(init, 0);
+    setChecksum(init);
+    const uint64_t discarded = pair.b.association->counters().packetsDiscarded;
+    pair.b.association->receivePacket(init.data(), init.size());
+    EXPECT_EQ(pair.b.association->counters().packetsDiscarded, discarded + 1);
+    // A chunk whose length runs past the packet is refused as well.
+    Bytes cut = makeInit(0x1234567, 1);
+    cut[15] = 200;
+    setChecksum(cut);
+    pair.b.association->receivePacket(cut.data(), cut.size());
+    EXPECT_EQ(pair.b.association->counters().packetsDiscarded, discarded + 2);
+    ASSERT_TRUE(pair.send(pair.a, kReliable, kPpidString, pattern(10, 1)));
+    ASSERT_TRUE(pair.pumpUntil([&] { return pair.b.messages.size() == 1; }));
+}
+
 TEST(SctpAssociation, CloseAbortsThePeer) {
     Pair pair;
     ASSERT_TRUE(pair.connect());
