@@ -26,6 +26,7 @@ constexpr uint8_t kChunkInitAck = 2;
 constexpr size_t kChunkHeaderLength = 4;
 constexpr size_t kInitFixedLength = 20;
 constexpr size_t kParameterHeaderLength = 4;
+constexpr size_t kKeptReassemblyCapacity = 65536;
 
 // usrsctp keeps process-wide state, so the associations share one registry;
 // callbacks find their association by id, and an id that is gone (the
@@ -180,7 +181,7 @@ public:
         if (it != registry().live.end() && data != nullptr) {
             const auto* bytes = static_cast<const uint8_t*>(data);
             if ((flags & MSG_NOTIFICATION) != 0) {
-                it->second->handleNotification(bytes, length);
+                it->second->handleNotification(bytes, length, (flags & MSG_EOR) != 0);
             } else {
                 it->second->handleData(bytes, length, info.rcv_sid, ntohl(info.rcv_ppid),
                                        (flags & MSG_EOR) != 0);
@@ -526,12 +527,24 @@ void SctpAssociation::handleData(const uint8_t* data, size_t length, uint16_t st
     ++counters_.messagesReceived;
     const uintptr_t id = id_;
     listener_.onSctpMessage(partialStreamId_, partialPpid_, partial_.data(), partial_.size());
-    if (alive(id)) {
-        partial_.clear();
+    if (!alive(id)) {
+        return;
+    }
+    partial_.clear();
+    // Large messages are rare: their buffer is not kept for the next one.
+    if (partial_.capacity() > kKeptReassemblyCapacity) {
+        partial_.shrink_to_fit();
     }
 }
 
-void SctpAssociation::handleNotification(const uint8_t* data, size_t length) {
+void SctpAssociation::handleNotification(const uint8_t* data, size_t length, bool endOfRecord) {
+    // A notification too big for one read (a failed send carries the
+    // message) comes in parts; only the first starts with its header.
+    const bool continuation = inNotification_;
+    inNotification_ = !endOfRecord;
+    if (continuation) {
+        return;
+    }
     sctp_notification::sctp_tlv header;
     if (length < sizeof(header)) {
         return;
