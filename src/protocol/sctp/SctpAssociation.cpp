@@ -348,7 +348,8 @@ void SctpAssociation::connect() {
     sockaddr_conn peer = connAddress(id_, options_.port);
     const int rc = usrsctp_connect(static_cast<struct socket*>(socket_),
                                    reinterpret_cast<sockaddr*>(&peer), sizeof(peer));
-    if (rc != 0 && errno != EINPROGRESS && alive(id)) {
+    const int error = errno;
+    if (rc != 0 && error != EINPROGRESS && alive(id)) {
         setState(State::Failed);
     }
 }
