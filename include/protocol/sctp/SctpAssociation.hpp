@@ -21,7 +21,9 @@ namespace sfu::sctp {
 // Process-wide usrsctp set-up (usrsctp_init_nothreads), done once on first
 // use; advanceTimers() drives usrsctp's timers by the milliseconds elapsed
 // since its last call. The owner of the event loop calls it periodically
-// (every 10 ms or so) while any association exists.
+// (every 10 ms or so) while any association exists. The milliseconds must be
+// real ones: usrsctp also compares wall-clock send times before it
+// retransmits or sends a heartbeat.
 void advanceTimers(uint32_t elapsedMs);
 // Number of live associations (the timer can stop at zero).
 size_t liveAssociations();
@@ -88,7 +90,10 @@ public:
 
     enum class SendResult { Sent, NotConnected, TooLarge, BufferFull, Failed };
 
+    // Throws sfu::Error if usrsctp refuses the socket or one of its options.
     SctpAssociation(const Options& options, Listener& listener);
+    // Aborts without calling the listener (the ABORT is not sent either:
+    // close() first to tell the peer). Safe inside a listener callback.
     ~SctpAssociation();
     SctpAssociation(const SctpAssociation&) = delete;
     SctpAssociation& operator=(const SctpAssociation&) = delete;
@@ -99,6 +104,8 @@ public:
     // One SCTP packet from the wire. Garbage is counted (packetsDiscarded),
     // never fatal.
     void receivePacket(const uint8_t* data, size_t length);
+    // TooLarge above maxMessageSize or sendBufferSize (usrsctp queues a
+    // message only whole); Failed for an empty message or an unknown stream.
     SendResult sendMessage(const SendParameters& parameters, uint32_t ppid, const uint8_t* data,
                            size_t length);
     // Resets our outgoing stream (RFC 8831 6.7 closing of a data channel).
@@ -131,7 +138,7 @@ private:
     void setState(State state);
     void handleData(const uint8_t* data, size_t length, uint16_t streamId, uint32_t ppid,
                     bool endOfRecord);
-    void handleNotification(const uint8_t* data, size_t length);
+    void handleNotification(const uint8_t* data, size_t length, bool endOfRecord);
     void updateBufferedAmount(uint32_t bufferedAmount);
     void abortSocket();
 
@@ -149,6 +156,8 @@ private:
     bool discarding_ = false;
     uint16_t partialStreamId_ = 0;
     uint32_t partialPpid_ = 0;
+    // Inside a notification delivered in parts: the rest is skipped.
+    bool inNotification_ = false;
 
     Options options_;
     Listener& listener_;

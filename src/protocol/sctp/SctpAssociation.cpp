@@ -20,6 +20,13 @@ namespace {
 constexpr size_t kCommonHeaderLength = 12;
 constexpr size_t kMaxPacketLength = 65535;
 constexpr uint8_t kChunkInit = 1;
+constexpr uint8_t kChunkInitAck = 2;
+// Chunk header (type, flags, length), INIT/INIT-ACK fixed part, parameter
+// header (type, length).
+constexpr size_t kChunkHeaderLength = 4;
+constexpr size_t kInitFixedLength = 20;
+constexpr size_t kParameterHeaderLength = 4;
+constexpr size_t kKeptReassemblyCapacity = 65536;
 
 // usrsctp keeps process-wide state, so the associations share one registry;
 // callbacks find their association by id, and an id that is gone (the
@@ -85,13 +92,44 @@ sockaddr_conn connAddress(uintptr_t id, uint16_t port) {
     return address;
 }
 
+uint16_t read16(const uint8_t* p) {
+    return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+
 template <typename T>
 bool setOption(struct socket* socket, int level, int name, const T& value) {
     return usrsctp_setsockopt(socket, level, name, &value, sizeof(value)) == 0;
 }
 
-uint16_t read16(const uint8_t* p) {
-    return static_cast<uint16_t>(p[0] << 8 | p[1]);
+// Whether every chunk length is sane and every INIT/INIT-ACK parameter has a
+// length that covers its header and stays inside the chunk. usrsctp 0.9.5
+// loops forever on a zero-length parameter in an INIT that reaches an
+// existing association (RFC 9260 3.2.1 makes such a chunk malformed).
+bool wellFormed(const uint8_t* data, size_t length) {
+    size_t off = kCommonHeaderLength;
+    while (off + kChunkHeaderLength <= length) {
+        const uint8_t type = data[off];
+        const size_t chunkLength = read16(data + off + 2);
+        if (chunkLength < kChunkHeaderLength || chunkLength > length - off) {
+            return false;
+        }
+        if (type == kChunkInit || type == kChunkInitAck) {
+            if (chunkLength < kInitFixedLength) {
+                return false;
+            }
+            size_t param = off + kInitFixedLength;
+            const size_t end = off + chunkLength;
+            while (param + kParameterHeaderLength <= end) {
+                const size_t paramLength = read16(data + param + 2);
+                if (paramLength < kParameterHeaderLength || paramLength > end - param) {
+                    return false;
+                }
+                param += (paramLength + 3) & ~size_t{3};
+            }
+        }
+        off += (chunkLength + 3) & ~size_t{3};
+    }
+    return true;
 }
 
 } // namespace
@@ -143,7 +181,7 @@ public:
         if (it != registry().live.end() && data != nullptr) {
             const auto* bytes = static_cast<const uint8_t*>(data);
             if ((flags & MSG_NOTIFICATION) != 0) {
-                it->second->handleNotification(bytes, length);
+                it->second->handleNotification(bytes, length, (flags & MSG_EOR) != 0);
             } else {
                 it->second->handleData(bytes, length, info.rcv_sid, ntohl(info.rcv_ppid),
                                        (flags & MSG_EOR) != 0);
@@ -310,14 +348,15 @@ void SctpAssociation::connect() {
     sockaddr_conn peer = connAddress(id_, options_.port);
     const int rc = usrsctp_connect(static_cast<struct socket*>(socket_),
                                    reinterpret_cast<sockaddr*>(&peer), sizeof(peer));
-    if (rc != 0 && errno != EINPROGRESS && alive(id)) {
+    const int error = errno;
+    if (rc != 0 && error != EINPROGRESS && alive(id)) {
         setState(State::Failed);
     }
 }
 
 void SctpAssociation::receivePacket(const uint8_t* data, size_t length) {
     if (socket_ == nullptr || length < kCommonHeaderLength || length > kMaxPacketLength ||
-        read16(data + 2) != options_.port) {
+        read16(data + 2) != options_.port || !wellFormed(data, length)) {
         ++counters_.packetsDiscarded;
         return;
     }
@@ -489,12 +528,24 @@ void SctpAssociation::handleData(const uint8_t* data, size_t length, uint16_t st
     ++counters_.messagesReceived;
     const uintptr_t id = id_;
     listener_.onSctpMessage(partialStreamId_, partialPpid_, partial_.data(), partial_.size());
-    if (alive(id)) {
-        partial_.clear();
+    if (!alive(id)) {
+        return;
+    }
+    partial_.clear();
+    // Large messages are rare: their buffer is not kept for the next one.
+    if (partial_.capacity() > kKeptReassemblyCapacity) {
+        partial_.shrink_to_fit();
     }
 }
 
-void SctpAssociation::handleNotification(const uint8_t* data, size_t length) {
+void SctpAssociation::handleNotification(const uint8_t* data, size_t length, bool endOfRecord) {
+    // A notification too big for one read (a failed send carries the
+    // message) comes in parts; only the first starts with its header.
+    const bool continuation = inNotification_;
+    inNotification_ = !endOfRecord;
+    if (continuation) {
+        return;
+    }
     sctp_notification::sctp_tlv header;
     if (length < sizeof(header)) {
         return;
