@@ -20,6 +20,10 @@ namespace {
 constexpr size_t kCommonHeaderLength = 12;
 constexpr size_t kMaxPacketLength = 65535;
 constexpr uint8_t kChunkInit = 1;
+// SCTP packets of at most 1200 bytes leave room for DTLS, UDP and IPv6
+// headers within IPv6's 1280-byte minimum MTU. For AF_CONN addresses
+// usrsctp leaves the 12-byte common header out of the path MTU.
+constexpr uint32_t kPathMtu = 1200 - kCommonHeaderLength;
 constexpr uint8_t kChunkInitAck = 2;
 // Chunk header (type, flags, length), INIT/INIT-ACK fixed part, parameter
 // header (type, length).
@@ -351,7 +355,16 @@ void SctpAssociation::connect() {
     const int error = errno;
     if (rc != 0 && error != EINPROGRESS && alive(id)) {
         setState(State::Failed);
+        return;
     }
+    // A fixed path MTU, as WebRTC stacks use: SCTP packets travel inside
+    // DTLS records and UDP datagrams whose overhead usrsctp cannot see, and
+    // path MTU discovery does not work through them.
+    sctp_paddrparams params{};
+    std::memcpy(&params.spp_address, &peer, sizeof(peer));
+    params.spp_flags = SPP_PMTUD_DISABLE;
+    params.spp_pathmtu = kPathMtu;
+    setOption(static_cast<struct socket*>(socket_), IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, params);
 }
 
 void SctpAssociation::receivePacket(const uint8_t* data, size_t length) {

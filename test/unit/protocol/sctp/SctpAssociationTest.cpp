@@ -31,6 +31,7 @@ class Peer : public SctpAssociation::Listener {
 public:
     void onSctpStateChanged(State state) override { states.push_back(state); }
     void onSctpSendPacket(const uint8_t* data, size_t length) override {
+        largestPacket = std::max(largestPacket, length);
         outbox.emplace_back(data, data + length);
     }
     void onSctpMessage(uint16_t streamId, uint32_t ppid, const uint8_t* data,
@@ -49,6 +50,7 @@ public:
 
     std::unique_ptr<SctpAssociation> association;
     std::vector<State> states;
+    size_t largestPacket = 0;
     std::deque<Bytes> outbox;
     std::vector<Message> messages;
     std::vector<uint16_t> resets;
@@ -309,6 +311,17 @@ TEST(SctpAssociation, MessagesOfEverySizeArriveIntactBothWays) {
     EXPECT_EQ(pair.a.association->counters().messagesSent, 4u);
     EXPECT_EQ(pair.b.association->counters().messagesReceived, 4u);
     EXPECT_EQ(pair.a.association->counters().messagesTooLarge, 0u);
+}
+
+TEST(SctpAssociation, PacketsFitAFixedPathMtu) {
+    Pair pair;
+    ASSERT_TRUE(pair.connect());
+    SendParameters parameters;
+    ASSERT_TRUE(pair.send(pair.a, parameters, kPpidBinary, pattern(65536, 3)));
+    ASSERT_TRUE(pair.pumpUntil([&] { return pair.b.messages.size() == 1; }));
+    // Full DATA packets, yet within 1200 bytes: DTLS and UDP go around them.
+    EXPECT_LE(pair.a.largestPacket, 1200u);
+    EXPECT_GT(pair.a.largestPacket, 1100u);
 }
 
 TEST(SctpAssociation, ZeroLengthSendFails) {
