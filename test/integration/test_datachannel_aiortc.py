@@ -54,9 +54,9 @@ ROUTER_ID = "router-dc"
 MAX_MESSAGE_SIZE = 262144
 # Each class's whole scenario, set-up to tear-down, must fit in this.
 SCENARIO_TIMEOUT = 50.0
-# What a sending peer keeps in flight at most (send_windowed), below the
-# DataConsumers' sctpSendBufferSize (the host's default, 262144).
-WINDOW = 196608
+# The DataConsumers' sctpSendBufferSize (the host's default) unless a test
+# sets its own; send_windowed paces by it.
+SEND_BUFFER = 262144
 
 PPID_STRING = 51
 PPID_BINARY = 53
@@ -104,23 +104,27 @@ async def wait_until(predicate, timeout, what):
         await asyncio.sleep(0.02)
 
 
-async def send_windowed(channel, messages, received, window, timeout):
-    """Sends `messages` on an aiortc channel with at most `window` bytes
-    sent but not yet in `received` (the far end's list), as an application
-    paces itself: a DataConsumer drops what its association's send buffer
+async def send_windowed(channel, messages, received, buffered, timeout):
+    """Sends `messages` on an aiortc channel as an application paces itself:
+    a DataConsumer drops what its association's send buffer
     (sctpSendBufferSize) cannot take, so an unpaced burst larger than that
-    loses messages by design. A message larger than the window goes alone."""
+    loses messages by design. A message goes when it fits in SEND_BUFFER
+    beside what is still on its way to the far end (`received`, its list)
+    and what the consumer holds unacknowledged (`buffered`, a coroutine
+    function answering its bufferedAmount)."""
     sent = 0
-
-    def arrived():
-        return sum(len(m) for m in received)
-
     deadline = time.monotonic() + timeout
     for message in messages:
-        await wait_until(lambda: sent - arrived() + len(message) <= window or arrived() >= sent,
-                         max(0.1, deadline - time.monotonic()),
-                         lambda: "room to send (%d of %d bytes arrived, %d messages)"
-                         % (arrived(), sent, len(received)))
+        while True:
+            in_flight = sent - sum(len(m) for m in received)
+            held = await buffered()
+            if in_flight + held + len(message) <= SEND_BUFFER:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out after %.1f s waiting for room to send %d bytes "
+                                     "(%d in flight, %d buffered, %d messages arrived)"
+                                     % (timeout, len(message), in_flight, held, len(received)))
+            await asyncio.sleep(0.01)
         channel.send(message)
         sent += len(message)
 
@@ -236,6 +240,14 @@ class Host:
             "transport.consumeData",
             self.internal(transport_id, dataConsumerId=consumer_id, dataProducerId=producer_id),
             data)
+
+    def buffered(self, transport_id, consumer_id):
+        """A coroutine function answering a DataConsumer's bufferedAmount."""
+        async def get():
+            answer = await self.request("dataConsumer.getBufferedAmount", self.internal(
+                transport_id, dataConsumerId=consumer_id))
+            return answer["bufferedAmount"]
+        return get
 
     async def stats(self, method, **internal):
         internal = dict({"routerId": ROUTER_ID}, **internal)
@@ -406,8 +418,13 @@ class DataChannelTest(DataChannelCase):
             sizes = [1, 10, 100, 1024, 16384, 65536, 200000]
             ordered = make_messages("ordered", 42, sizes)
             await send_windowed(a.channels["reliable"], ordered, b.received["reliable"],
-                                WINDOW, 20)
-            # Small enough together for the send buffer: a burst.
+                                h.buffered("dc-b", "dc-reliable"), 20)
+            # The send buffer is the association's, shared by B's consumers:
+            # the other channels go once the reliable one is through. Then
+            # small enough together for the send buffer: a burst.
+            await wait_until(lambda: len(b.received["reliable"]) >= len(ordered), 20,
+                             lambda: "the ordered messages (%d of %d)" % (
+                                 len(b.received["reliable"]), len(ordered)))
             unordered = ["u%03d" % i for i in range(60)]
             for message in unordered:
                 a.channels["unordered"].send(message)
@@ -415,7 +432,8 @@ class DataChannelTest(DataChannelCase):
             for message in in_band:
                 accepted.send(message)
             back = make_messages("back", 20, [3, 3000, 30000])
-            await send_windowed(b.channels["to-a"], back, a.received["from-b"], WINDOW, 10)
+            await send_windowed(b.channels["to-a"], back, a.received["from-b"],
+                                h.buffered("dc-a", "dc-from-b"), 10)
 
             def counts():
                 return "B got %d/%d/%d, A got %d" % (
@@ -497,7 +515,8 @@ class DataChannelLossTest(DataChannelCase):
             a.relay.loss.update(to_worker=self.LOSS, to_peer=self.LOSS)
             messages = make_messages("loss", self.MESSAGES, [1, 64, 512, 1024, 4096, 8192, 16384])
             started = time.monotonic()
-            await send_windowed(a.channels["out"], messages, a.received["in"], WINDOW, 40)
+            await send_windowed(a.channels["out"], messages, a.received["in"],
+                                self.host.buffered("lossy", "dc"), 40)
             await wait_until(lambda: len(a.received["in"]) >= len(messages), 20,
                              lambda: "%d messages (got %d, relay dropped %s)" % (
                                  len(messages), len(a.received["in"]), a.relay.dropped()))
@@ -647,7 +666,8 @@ class VanishingPeerTest(DataChannelCase):
             # The worker answers, and the other transport's data flows.
             result["gone"] = await h.stats("transport.getStats", transportId="gone")
             messages = make_messages("other", 30, [1, 1000, 100000])
-            await send_windowed(other.channels["out"], messages, other.received["in"], WINDOW, 15)
+            await send_windowed(other.channels["out"], messages, other.received["in"],
+                                h.buffered("other", "dc-other"), 15)
             await wait_until(lambda: len(other.received["in"]) >= len(messages), 15,
                              "the other peer's messages")
             result.update(sent=messages, got=list(other.received["in"]),
