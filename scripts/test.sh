@@ -6,7 +6,8 @@
 #      test/integration/allowed_skips.py does not list (a missing tool, say)
 #      fails, and so does a sanitizer or valgrind report from a worker,
 #   3. the mediasoup 3.8.4 package's own tests with our worker as its binary,
-#   4. a real browser (headless Chromium) sending and receiving through it.
+#   4. a real browser (headless Chromium) sending and receiving through it,
+#      media and data channels.
 # Environment: SFU_TEST_VALGRIND=1 also runs the valgrind tests (the worker
 # under valgrind for a channel scenario and for a WebRTC call with aiortc).
 set -uo pipefail
@@ -47,7 +48,7 @@ run "mediasoup host tests" \
   test-Consumer.js test-multiopus.js test-ortc.js test-mediasoup.js test-DataProducer.js \
   test-DataConsumer.js test-node-sctp.js
 
-run "browser (Chromium + mediasoup-client over UDP and ICE-TCP)" \
+run "browser (Chromium + mediasoup-client over UDP and ICE-TCP, data channels)" \
   test/integration/browser/run.sh
 
 echo "test groups: $passed passed, $failed failed"

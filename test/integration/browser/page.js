@@ -4,9 +4,12 @@
 // #start (a click gives the page the user activation audio playback wants)
 // and reads window.callStats().
 import { Device } from 'mediasoup-client';
+import { message, fingerprint } from './data-messages';
 
 const status = document.getElementById('status');
 const call = { device: null, sendTransport: null, recvTransport: null, producers: [], consumers: [] };
+// ?data: no media; data channels only (window.data* below).
+const dataOnly = new URLSearchParams(location.search).has('data');
 window.call = call;
 
 async function api(method, body = {}) {
@@ -21,7 +24,7 @@ async function api(method, body = {}) {
 }
 
 async function createTransport(direction) {
-  const params = await api('createWebRtcTransport', { direction });
+  const params = await api('createWebRtcTransport', { direction, sctp: dataOnly });
   const transport =
     direction === 'send' ? call.device.createSendTransport(params) : call.device.createRecvTransport(params);
 
@@ -31,12 +34,16 @@ async function createTransport(direction) {
   transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
     api('produce', { transportId: transport.id, kind, rtpParameters }).then(callback, errback);
   });
+  transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
+    api('produceData', { transportId: transport.id, sctpStreamParameters, label, protocol }).then(callback, errback);
+  });
   return transport;
 }
 
 async function start() {
   call.device = new Device();
   await call.device.load({ routerRtpCapabilities: await api('getRouterRtpCapabilities') });
+  if (dataOnly) return;
   call.sendTransport = await createTransport('send');
   call.recvTransport = await createTransport('recv');
 
@@ -83,6 +90,53 @@ window.restartIce = async () => {
     await transport.restartIce({ iceParameters });
   }
 };
+
+// ----- data channels (?data) -------------------------------------------------
+// A sending page produces data (its send transport comes up with the first
+// one), a receiving page consumes; the runner calls these and reads what
+// arrived: per label, a fingerprint of each message in arrival order.
+const data = { producers: new Map(), consumers: new Map(), received: {} };
+window.data = data;
+
+window.dataProduce = async (options) => {
+  if (!call.sendTransport) call.sendTransport = await createTransport('send');
+  const dataProducer = await call.sendTransport.produceData(options);
+  data.producers.set(dataProducer.label, dataProducer);
+  return dataProducer.id;
+};
+
+window.dataConsume = async (dataProducerId) => {
+  if (!call.recvTransport) call.recvTransport = await createTransport('recv');
+  const params = await api('consumeData', { transportId: call.recvTransport.id, dataProducerId });
+  const dataConsumer = await call.recvTransport.consumeData(params);
+  dataConsumer.binaryType = 'arraybuffer';
+  const received = (data.received[dataConsumer.label] = []);
+  dataConsumer.on('message', (m) => received.push(fingerprint(m)));
+  data.consumers.set(dataConsumer.label, dataConsumer);
+  return dataConsumer.label;
+};
+
+// Channels open on both ends: producers here, consumers there.
+window.dataStates = () => {
+  const out = {};
+  for (const [label, p] of data.producers) out[`producer ${label}`] = p.readyState;
+  for (const [label, c] of data.consumers) out[`consumer ${label}`] = c.readyState;
+  return out;
+};
+
+// Sends message `seed` of data-messages.js on a producer; returns the
+// producer's bufferedAmount after.
+window.dataSend = (label, seed, kind, size) => {
+  const dataProducer = data.producers.get(label);
+  dataProducer.send(message(seed, kind, size));
+  return dataProducer.bufferedAmount;
+};
+
+window.dataSendText = (label, texts) => {
+  for (const text of texts) data.producers.get(label).send(text);
+};
+
+window.dataReceived = () => data.received;
 
 document.getElementById('start').addEventListener('click', () => {
   status.textContent = 'starting';

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test with a real browser: headless Chromium (Debian's package)
 # runs mediasoup-client against the mediasoup 3.8.4 host driving our worker,
-# over UDP and over ICE-TCP. Installs what it needs on first use.
-# Usage: run.sh [udp] [tcp]        (default: both)
+# over UDP and over ICE-TCP, and data channels between two pages and the
+# host. Installs what it needs on first use.
+# Usage: run.sh [udp] [tcp] [simulcast] [data]   (default: all)
 # Env: SFU_WORKER_BIN (default build/sfu-worker), SFU_LOG_LEVEL=debug,
 #      SFU_LOG_TAGS="ice dtls rtp", DEBUG=mediasoup* (host and worker logs).
 set -euo pipefail
@@ -43,4 +44,4 @@ export DEBUG="${DEBUG:-mediasoup:WARN* mediasoup:ERROR*}"
 cd "$here"
 # The runner cleans up after itself; the outer timeout is a backstop in case
 # something hangs, and the worker exits on its own when the host goes away.
-exec timeout -k 5 110 node test.js "$@"
+exec timeout -k 5 140 node test.js "$@"

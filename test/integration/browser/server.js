@@ -20,6 +20,9 @@ const mediaCodecs = [
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
 ];
 
+// The host's default, and Chromium's own limit.
+const MAX_SCTP_MESSAGE_SIZE = 262144;
+
 const indexHtml = `<!doctype html>
 <html>
 <head><meta charset="utf-8"><title>sfu-worker browser test</title></head>
@@ -58,19 +61,27 @@ async function startServer(options) {
   const transports = new Map();
   const producers = new Map();
   const consumers = new Map();
+  const dataProducers = new Map();
+  const dataConsumers = new Map();
 
   const api = {
     async getRouterRtpCapabilities() {
       return router.rtpCapabilities;
     },
 
-    async createWebRtcTransport({ direction }) {
+    // With `sctp` the transport carries data channels too (1024 streams
+    // each way), messages of up to 256 KiB.
+    async createWebRtcTransport({ direction, sctp }) {
       const transport = await router.createWebRtcTransport({
         listenIps: [{ ip: '127.0.0.1' }],
         enableUdp: options.enableUdp,
         enableTcp: options.enableTcp,
         preferUdp: options.enableUdp,
         preferTcp: !options.enableUdp,
+        enableSctp: Boolean(sctp),
+        numSctpStreams: { OS: 1024, MIS: 1024 },
+        maxSctpMessageSize: MAX_SCTP_MESSAGE_SIZE,
+        sctpSendBufferSize: MAX_SCTP_MESSAGE_SIZE,
         appData: { direction },
       });
       transports.set(transport.id, transport);
@@ -79,6 +90,7 @@ async function startServer(options) {
         iceParameters: transport.iceParameters,
         iceCandidates: transport.iceCandidates,
         dtlsParameters: transport.dtlsParameters,
+        sctpParameters: transport.sctpParameters,
       };
     },
 
@@ -110,6 +122,28 @@ async function startServer(options) {
         producerId,
         kind: consumer.kind,
         rtpParameters: consumer.rtpParameters,
+      };
+    },
+
+    async produceData({ transportId, sctpStreamParameters, label, protocol }) {
+      const dataProducer = await lookup(transports, transportId).produceData({
+        sctpStreamParameters,
+        label,
+        protocol,
+      });
+      dataProducers.set(dataProducer.id, dataProducer);
+      return { id: dataProducer.id };
+    },
+
+    async consumeData({ transportId, dataProducerId }) {
+      const dataConsumer = await lookup(transports, transportId).consumeData({ dataProducerId });
+      dataConsumers.set(dataConsumer.id, dataConsumer);
+      return {
+        id: dataConsumer.id,
+        dataProducerId,
+        sctpStreamParameters: dataConsumer.sctpStreamParameters,
+        label: dataConsumer.label,
+        protocol: dataConsumer.protocol,
       };
     },
 
@@ -161,6 +195,8 @@ async function startServer(options) {
     transports,
     producers,
     consumers,
+    dataProducers,
+    dataConsumers,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -3,13 +3,16 @@
 // microphone through our worker, once over UDP and once over ICE-TCP, and
 // checks both ends: the browser decodes what it receives, and the host sees
 // connected transports, a producer stream with packets for each encoding
-// sent, and consumers whose packets reached the browser.
+// sent, and consumers whose packets reached the browser. The data scenario
+// sends data channel messages from one page to another and between the
+// pages and the host (runDataScenario).
 
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
 const { startServer } = require('./server');
+const { message, fingerprint } = require('./data-messages');
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 // The machine has no internet and runs as root: no sandbox, no GPU, fake
@@ -42,7 +45,24 @@ const scenarios = [
   // The camera as simulcast streams through a simulcast consumer, switched
   // between its smallest and largest stream while the browser decodes.
   { name: 'simulcast', enableUdp: true, enableTcp: false, simulcast: true },
+  // Data channels between two pages and the host, no media.
+  { name: 'data', enableUdp: true, enableTcp: false, data: true },
 ];
+
+// The data scenario: ordered reliable messages of each size as a string and
+// as binary, 256 KiB (Chromium's and the host's maxMessageSize) included.
+const DATA_SIZES = [1, 1024, 16384, 65536, 262144];
+const DATA_PLAN = DATA_SIZES.flatMap((size, i) => [
+  { seed: 2 * i, kind: 'string', size },
+  { seed: 2 * i + 1, kind: 'binary', size },
+]);
+// The DataConsumers' sctpSendBufferSize (server.js). A DataConsumer drops
+// what its association's send buffer cannot take, so the sender paces
+// itself: a message goes when it fits beside what is still on its way to
+// page B or not yet acknowledged by it (the consumer's bufferedAmount).
+const DATA_SEND_BUFFER = 262144;
+const UNORDERED_COUNT = 50;
+const DATA_MS = 20000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -190,40 +210,53 @@ async function switchLayers(server, page) {
   };
 }
 
+// The server (with its worker) and a fresh Chromium, both closed by the
+// scenario's cleanups.
+async function launch(scenario) {
+  const server = await startServer({
+    enableUdp: scenario.enableUdp,
+    enableTcp: scenario.enableTcp,
+    logLevel: process.env.SFU_LOG_LEVEL || 'warn',
+    logTags: (process.env.SFU_LOG_TAGS || '').split(/[\s,]+/).filter(Boolean),
+  });
+  cleanups.push(() => server.close());
+
+  // A fresh profile each run, so nothing carries over between scenarios.
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-browser-'));
+  cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    timeout: 15000,
+    // Signals are handled above, closing things in order.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
+  cleanups.push(() => context.close());
+  return { server, context };
+}
+
+// A page of the context (its first tab, else a new one) at the server's URL.
+async function openPage(context, server, query, label) {
+  const fresh = context.pages().find((p) => p.url() === 'about:blank');
+  const page = fresh || (await context.newPage());
+  page.on('pageerror', (error) => console.log(`  [${label}] page error: ${error.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') console.log(`  [${label}] console: ${msg.text()}`);
+  });
+  await page.goto(server.url + query, { timeout: 10000 });
+  return page;
+}
+
 async function runScenario(scenario) {
   const started = Date.now();
   const protocol = scenario.enableUdp ? 'udp' : 'tcp';
   let stats = null;
   try {
-    const server = await startServer({
-      enableUdp: scenario.enableUdp,
-      enableTcp: scenario.enableTcp,
-      logLevel: process.env.SFU_LOG_LEVEL || 'warn',
-      logTags: (process.env.SFU_LOG_TAGS || '').split(/[\s,]+/).filter(Boolean),
-    });
-    cleanups.push(() => server.close());
-
-    // A fresh profile each run, so nothing carries over between scenarios.
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-browser-'));
-    cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      timeout: 15000,
-      // Signals are handled above, closing things in order.
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-    });
-    cleanups.push(() => context.close());
-
-    const page = context.pages()[0] || (await context.newPage());
-    page.on('pageerror', (error) => console.log(`  [${scenario.name}] page error: ${error.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') console.log(`  [${scenario.name}] console: ${msg.text()}`);
-    });
-    await page.goto(server.url + (scenario.simulcast ? '?simulcast' : ''), { timeout: 10000 });
+    const { server, context } = await launch(scenario);
+    const page = await openPage(context, server, scenario.simulcast ? '?simulcast' : '', scenario.name);
     await page.click('#start');
     // Getting the call up (media devices, transports, producers,
     // consumers) takes a few seconds, more for the first Chromium of a
@@ -304,11 +337,166 @@ async function runScenario(scenario) {
   }
 }
 
+// Polls `check` (returning a problem string, or null when done) until done
+// or `ms` passed; returns the last problem or null.
+async function until(ms, check) {
+  for (const deadline = Date.now() + ms; ; ) {
+    const problem = await check();
+    if (!problem || Date.now() > deadline) return problem;
+    await sleep(50);
+  }
+}
+
+function sameList(label, got, want, problems) {
+  const show = (list) => list.map((m) => `${m.kind}:${m.size}:${m.hash}`);
+  const a = show(got);
+  const b = show(want);
+  if (a.length !== b.length || a.some((x, i) => x !== b[i]))
+    problems.push(`${label}: got [${a.join(' ')}], expected [${b.join(' ')}]`);
+}
+
+// Page A produces two data channels (ordered reliable; unordered with
+// maxRetransmits 0), page B consumes both; the host has a DirectTransport
+// whose data producer page B consumes too, and whose data consumer gets
+// page A's reliable channel.
+async function runDataScenario(scenario) {
+  const started = Date.now();
+  const problems = [];
+  let summary = '';
+  try {
+    const { server, context } = await launch(scenario);
+    const pageA = await openPage(context, server, '?data', `${scenario.name} A`);
+    const pageB = await openPage(context, server, '?data', `${scenario.name} B`);
+    for (const page of [pageA, pageB]) {
+      await page.click('#start');
+      await page.waitForFunction(() => document.getElementById('status').textContent !== 'starting', null, {
+        timeout: START_MS,
+      });
+      const status = await page.evaluate(() => document.getElementById('status').textContent);
+      if (status !== 'running') throw new Error(`page: ${status}`);
+    }
+
+    const reliableId = await pageA.evaluate(() => window.dataProduce({ label: 'reliable', ordered: true }));
+    const unorderedId = await pageA.evaluate(() =>
+      window.dataProduce({ label: 'unordered', ordered: false, maxRetransmits: 0 }),
+    );
+    const direct = await server.router.createDirectTransport({ maxMessageSize: 262144 });
+    const hostProducer = await direct.produceData({ label: 'host' });
+    const hostConsumer = await direct.consumeData({ dataProducerId: reliableId });
+    const hostGot = [];
+    // The host hands every message over as a Buffer, with its PPID: 51 for
+    // a string.
+    hostConsumer.on('message', (m, ppid) => hostGot.push({ ...fingerprint(ppid === 51 ? m.toString() : m), ppid }));
+    for (const id of [reliableId, unorderedId, hostProducer.id]) await pageB.evaluate((i) => window.dataConsume(i), id);
+
+    const open = async () => {
+      const states = { ...(await pageA.evaluate(() => window.dataStates())), ...(await pageB.evaluate(() => window.dataStates())) };
+      const closed = Object.entries(states).filter(([, s]) => s !== 'open');
+      return closed.length ? `not open: ${JSON.stringify(states)}` : null;
+    };
+    const notOpen = await until(DATA_MS, open);
+    if (notOpen) throw new Error(notOpen);
+    const t0 = Date.now();
+
+    // Ordered reliable, paced by what page B received.
+    const receivedBytes = async (label) =>
+      ((await pageB.evaluate(() => window.dataReceived()))[label] || []).reduce((n, m) => n + m.size, 0);
+    const reliableConsumer = [...server.dataConsumers.values()].find((c) => c.label === 'reliable');
+    let sent = 0;
+    for (const m of DATA_PLAN) {
+      const problem = await until(DATA_MS, async () => {
+        const got = await receivedBytes('reliable');
+        const buffered = await reliableConsumer.getBufferedAmount();
+        return sent - got + buffered + m.size <= DATA_SEND_BUFFER
+          ? null
+          : `${got} of ${sent} bytes arrived, ${buffered} buffered`;
+      });
+      if (problem) throw new Error(`reliable: waiting for room to send ${m.size} bytes: ${problem}`);
+      await pageA.evaluate(([s, k, n]) => window.dataSend('reliable', s, k, n), [m.seed, m.kind, m.size]);
+      sent += m.size;
+    }
+    // The send buffer is the association's, shared by page B's consumers:
+    // the other channels go once the reliable one drained.
+    const expected = DATA_PLAN.map((m) => fingerprint(message(m.seed, m.kind, m.size)));
+    const drained = await until(DATA_MS, async () => {
+      const got = ((await pageB.evaluate(() => window.dataReceived())).reliable || []).length;
+      const buffered = await reliableConsumer.getBufferedAmount();
+      return got >= expected.length && buffered === 0 ? null : `${got} messages arrived, ${buffered} bytes buffered`;
+    });
+    if (drained) problems.push(`reliable channel: ${drained}`);
+    // A burst of small ones on the unordered channel.
+    const unordered = Array.from({ length: UNORDERED_COUNT }, (_, i) => `unordered-${i}`);
+    await pageA.evaluate((texts) => window.dataSendText('unordered', texts), unordered);
+    // The host's direct producer to page B: strings and binary (Buffer).
+    const hostMessages = ['hello from the host', Buffer.from(message(100, 'binary', 1000)), 'x', Buffer.from(message(101, 'binary', 65536))];
+    for (const m of hostMessages) hostProducer.send(m);
+
+    const arrived = await until(DATA_MS, async () => {
+      const got = await pageB.evaluate(() => window.dataReceived());
+      const counts = {
+        reliable: (got.reliable || []).length,
+        unordered: (got.unordered || []).length,
+        host: (got.host || []).length,
+        hostConsumer: hostGot.length,
+      };
+      const done =
+        counts.reliable >= expected.length &&
+        counts.unordered >= unordered.length &&
+        counts.host >= hostMessages.length &&
+        counts.hostConsumer >= expected.length;
+      return done ? null : `arrived ${JSON.stringify(counts)}`;
+    });
+    if (arrived) problems.push(arrived);
+    const seconds = (Date.now() - t0) / 1000;
+    const got = await pageB.evaluate(() => window.dataReceived());
+
+    sameList('page B, reliable channel', got.reliable || [], expected, problems);
+    sameList('host direct consumer', hostGot, expected, problems);
+    const ppids = hostGot.map((m) => m.ppid).join(',');
+    const wantPpids = DATA_PLAN.map((m) => (m.kind === 'string' ? 51 : 53)).join(',');
+    if (ppids !== wantPpids) problems.push(`host consumer PPIDs ${ppids}, expected ${wantPpids}`);
+    const unorderedGot = (got.unordered || []).map((m) => `${m.kind}:${m.size}:${m.hash}`).sort();
+    const unorderedWant = unordered.map((t) => fingerprint(t)).map((m) => `${m.kind}:${m.size}:${m.hash}`).sort();
+    if (unorderedGot.join() !== unorderedWant.join())
+      problems.push(`unordered: ${unorderedGot.length} of ${unorderedWant.length} arrived, or not as sent`);
+    sameList('page B, host channel', got.host || [], hostMessages.map((m) => fingerprint(m)), problems);
+
+    // The host's account: every message received and sent, none dropped.
+    const stats = {};
+    for (const p of server.dataProducers.values()) stats[`producer ${p.label}`] = (await p.getStats())[0];
+    for (const c of server.dataConsumers.values()) stats[`consumer ${c.label}`] = (await c.getStats())[0];
+    stats['host consumer'] = (await hostConsumer.getStats())[0];
+    const expectCount = {
+      'producer reliable': ['messagesReceived', DATA_PLAN.length],
+      'producer unordered': ['messagesReceived', UNORDERED_COUNT],
+      'consumer reliable': ['messagesSent', DATA_PLAN.length],
+      'consumer unordered': ['messagesSent', UNORDERED_COUNT],
+      'consumer host': ['messagesSent', hostMessages.length],
+      'host consumer': ['messagesSent', DATA_PLAN.length],
+    };
+    for (const [name, [field, want]] of Object.entries(expectCount)) {
+      const s = stats[name];
+      if (!s || s[field] !== want) problems.push(`${name}: ${field} ${s && s[field]}, expected ${want}: ${JSON.stringify(s)}`);
+      else if (s.messagesDropped) problems.push(`${name}: ${s.messagesDropped} messages dropped`);
+    }
+    const bytes = DATA_PLAN.reduce((n, m) => n + m.size, 0);
+    summary =
+      `${DATA_PLAN.length} ordered reliable messages (${bytes} bytes, sizes ${DATA_SIZES.join('/')}, string and ` +
+      `binary) in order to page B and the host, ${unorderedGot.length}/${UNORDERED_COUNT} unordered, ` +
+      `${(got.host || []).length}/${hostMessages.length} from the host, in ${seconds.toFixed(1)} s`;
+  } catch (error) {
+    problems.push(String(error.message || error));
+  } finally {
+    await runCleanups(scenario.name);
+  }
+  return { ok: !problems.length, summary, problems, stats: null, seconds: (Date.now() - started) / 1000 };
+}
+
 async function main() {
   const only = process.argv.slice(2);
   for (const scenario of scenarios) {
     if (only.length && !only.includes(scenario.name)) continue;
-    const result = await runScenario(scenario);
+    const result = scenario.data ? await runDataScenario(scenario) : await runScenario(scenario);
     const verdict = result.ok ? 'PASS' : 'FAIL';
     console.log(`${verdict} ${scenario.name} (${result.seconds.toFixed(1)} s): ${result.summary}`);
     if (!result.ok) {
