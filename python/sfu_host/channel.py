@@ -243,9 +243,13 @@ class _BaseChannel:
     def _on_payload(self, payload: bytes) -> None:
         raise NotImplementedError
 
-    async def _request(self, method: str, parts: List[bytes], request_id: int) -> Any:
+    def _send(self, method: str, parts: List[bytes], request_id: int) -> "asyncio.Future[Any]":
+        """Writes a request now; returns the future of its answer."""
         self._write(*parts)
-        fut = self._requests.add(request_id, method)
+        return self._requests.add(request_id, method)
+
+    async def _request(self, method: str, parts: List[bytes], request_id: int) -> Any:
+        fut = self._send(method, parts, request_id)
         try:
             return await fut
         finally:
@@ -276,12 +280,8 @@ class Channel(_BaseChannel):
         """Stops routing notifications for ``target_id``."""
         self._handlers.pop(target_id, None)
 
-    async def request(self, method: str, internal: Optional[Dict[str, Any]] = None,
-                      data: Optional[Dict[str, Any]] = None) -> Any:
-        """Sends a request; returns the answer's ``data``. Raises
-        :class:`RequestError` (or :class:`RequestTypeError`) when the worker
-        rejects it, :class:`RequestTimeoutError` when no answer comes in time
-        and :class:`InvalidStateError` when the channel is or gets closed."""
+    def _encode(self, method: str, internal: Optional[Dict[str, Any]],
+                data: Optional[Dict[str, Any]]) -> "tuple[int, List[bytes]]":
         request_id = self._requests.next_id()
         if self._closed:
             raise InvalidStateError("Channel closed")
@@ -292,7 +292,24 @@ class Channel(_BaseChannel):
             msg["data"] = data
         body = json.dumps(msg, separators=(",", ":")).encode()
         logger.debug("request [method:%s, id:%s]", method, request_id)
-        return await self._request(method, [ns_encode(body)], request_id)
+        return request_id, [ns_encode(body)]
+
+    async def request(self, method: str, internal: Optional[Dict[str, Any]] = None,
+                      data: Optional[Dict[str, Any]] = None) -> Any:
+        """Sends a request; returns the answer's ``data``. Raises
+        :class:`RequestError` (or :class:`RequestTypeError`) when the worker
+        rejects it, :class:`RequestTimeoutError` when no answer comes in time
+        and :class:`InvalidStateError` when the channel is or gets closed."""
+        request_id, parts = self._encode(method, internal, data)
+        return await self._request(method, parts, request_id)
+
+    def request_nowait(self, method: str, internal: Optional[Dict[str, Any]] = None,
+                       data: Optional[Dict[str, Any]] = None) -> "asyncio.Future[Any]":
+        """Sends a request right away and returns the future of its answer
+        (what :meth:`request` awaits), for requests whose order with later
+        ones matters but whose answer nobody waits for."""
+        request_id, parts = self._encode(method, internal, data)
+        return self._send(method, parts, request_id)
 
     def _on_payload(self, payload: bytes) -> None:
         if not payload:

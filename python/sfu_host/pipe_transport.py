@@ -90,8 +90,10 @@ class PipeTransport(Transport):
         req = {"kind": producer.kind, "rtpParameters": rtp_parameters, "type": "pipe",
                "consumableRtpEncodings": producer.consumable_rtp_parameters["encodings"]}
         status = await self._channel.request("transport.consume", internal, req)
+        # As with the Node host, a pipe consumer starts with the default
+        # score rather than the one in the answer.
         return self._add_consumer(internal, producer.kind, rtp_parameters, "pipe", app_data,
-                                  status or {})
+                                  status or {}, with_score=False)
 
     def _handle_notification(self, event: str, data: Any) -> bool:
         if event == "sctpstatechange":

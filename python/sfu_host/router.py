@@ -147,18 +147,15 @@ class Router(EventEmitter):
         self._pipe_pairs.clear()
 
     def _fire_and_forget(self, method: str, internal: Dict[str, Any]) -> None:
+        """Sends a request now (so that it precedes any later one) without
+        waiting for its answer; failures are ignored."""
         if self._channel.closed:
             return
-
-        async def send() -> None:
-            try:
-                await self._channel.request(method, internal)
-            except Exception:
-                pass
-
-        task = asyncio.get_running_loop().create_task(send())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            fut = self._channel.request_nowait(method, internal)
+        except Exception:
+            return
+        fut.add_done_callback(_ignore_result)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -531,6 +528,11 @@ class Router(EventEmitter):
         pipe_data_producer.observer.on("close", pipe_data_consumer.close)
         return PipeToRouterResult(pipe_data_consumer=pipe_data_consumer,
                                   pipe_data_producer=pipe_data_producer)
+
+
+def _ignore_result(fut: "asyncio.Future[Any]") -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 async def _quiet(awaitable: Any) -> None:

@@ -319,13 +319,15 @@ class Transport(EventEmitter):
                                   app_data, status or {})
 
     def _add_consumer(self, internal: Dict[str, Any], kind: str, rtp_parameters: RtpParameters,
-                      consumer_type: str, app_data: AppData, status: Dict[str, Any]) -> Consumer:
+                      consumer_type: str, app_data: AppData, status: Dict[str, Any],
+                      with_score: bool = True) -> Consumer:
         consumer = Consumer(internal=internal, kind=kind, rtp_parameters=rtp_parameters,
                             type=consumer_type, transport=self, app_data=app_data,
                             paused=bool(status.get("paused")),
                             producer_paused=bool(status.get("producerPaused")),
-                            score=status.get("score"),
-                            preferred_layers=status.get("preferredLayers"))
+                            score=status.get("score") if with_score else None,
+                            preferred_layers=status.get("preferredLayers") if with_score
+                            else None)
         self._consumers[consumer.id] = consumer
         self._observer.safe_emit("newconsumer", consumer)
         return consumer
@@ -405,6 +407,8 @@ class Transport(EventEmitter):
                 params["maxPacketLifeTime"] = max_packet_life_time
             if max_retransmits is not None:
                 params["maxRetransmits"] = max_retransmits
+            params["streamId"] = 0
+            ortc.validate_sctp_stream_parameters(params)
             stream_id = self._take_sctp_stream_id()
             params["streamId"] = stream_id
         else:

@@ -224,6 +224,8 @@ class Worker(EventEmitter):
         """Creates a router whose RTP capabilities are built from
         ``media_codecs`` (see :func:`sfu_host.ortc.generate_router_rtp_capabilities`)."""
         app_data = check_app_data(app_data)
+        if media_codecs is not None and not isinstance(media_codecs, (list, tuple)):
+            raise TypeError("media_codecs must be a list")
         if self._closed:
             raise InvalidStateError("Worker closed")
         rtp_capabilities = ortc.generate_router_rtp_capabilities(
