@@ -22,6 +22,8 @@ what it owns.
 
 from __future__ import annotations
 
+import logging
+
 from .active_speaker_observer import ActiveSpeakerObserver
 from .audio_level_observer import AudioLevelObserver
 from .consumer import Consumer
@@ -42,6 +44,9 @@ from .transport import Transport
 from .webrtc_transport import WebRtcTransport
 from .worker import (MEDIASOUP_VERSION, Worker, close_all_workers, create_worker,
                      default_worker_bin, observer)
+
+# A library does not print: logs go wherever the application sends them.
+logging.getLogger("sfu_host").addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 

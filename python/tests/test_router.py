@@ -79,8 +79,9 @@ async def _audio_level_observer_or_error(router: Router) -> AudioLevelObserver |
     try:
         return await router.create_audio_level_observer()
     except RequestError as error:
-        # A worker without RTP observers answers with an Error.
-        assert "not implemented" in str(error).lower() or str(error)
+        # A worker without RTP observers answers with an Error, surfaced as is.
+        assert error.method == "router.createAudioLevelObserver"
+        assert error.reason
         return None
 
 
