@@ -7,7 +7,8 @@
 #      fails, and so does a sanitizer or valgrind report from a worker,
 #   3. the mediasoup 3.8.4 package's own tests with our worker as its binary,
 #   4. a real browser (headless Chromium) sending and receiving through it,
-#      media and data channels.
+#      media and data channels,
+#   5. the Python control library's tests (python/tests) and mypy --strict.
 # Environment: SFU_TEST_VALGRIND=1 also runs the valgrind tests (the worker
 # under valgrind for a channel scenario and for a WebRTC call with aiortc).
 set -uo pipefail
@@ -50,6 +51,14 @@ run "mediasoup host tests" \
 
 run "browser (Chromium + mediasoup-client over UDP and ICE-TCP, data channels)" \
   test/integration/browser/run.sh
+
+# The Python control library (python/sfu_host): its pytest suites against the
+# worker (its ORTC results compared with the host package's ortc.js, fetched
+# above), and mypy --strict on the package.
+run "python library (pytest)" \
+  env SFU_WORKER_BIN="$root/build/sfu-worker" "$python" -m pytest -q -p no:cacheprovider \
+  "$root/python/tests"
+run "python library (mypy --strict)" "$python" -m mypy --strict --no-incremental "$root/python/sfu_host"
 
 echo "test groups: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

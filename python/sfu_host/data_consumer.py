@@ -1,0 +1,163 @@
+"""Data consumers: a data producer's messages sent out of a router."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+from .data_producer import Message, message_payload
+from .channel import Channel, PayloadChannel
+from .events import EventEmitter
+from .types import AppData, SctpStreamParameters, check_int
+
+if TYPE_CHECKING:
+    from .transport import Transport
+
+logger = logging.getLogger("sfu_host.data_consumer")
+
+
+class DataConsumer(EventEmitter):
+    """A data producer's messages as an endpoint receives them.
+
+    Events: ``transportclose``, ``dataproducerclose``, ``message``
+    (payload bytes, ppid; direct transports), ``sctpsendbufferfull``,
+    ``bufferedamountlow`` (buffered amount). Observer events: ``close``.
+    """
+
+    def __init__(self, *, internal: Dict[str, Any], data: Dict[str, Any], transport: Transport,
+                 app_data: AppData, sctp_stream_id: Optional[int] = None) -> None:
+        super().__init__()
+        self._internal = internal
+        self._data = data
+        self._transport = transport
+        self._channel: Channel = transport._channel
+        self._payload_channel: PayloadChannel = transport._payload_channel
+        self._app_data = app_data
+        self._sctp_stream_id = sctp_stream_id
+        self._closed = False
+        self._observer = EventEmitter()
+        self._channel.subscribe(self.id, self._on_notification)
+        self._payload_channel.subscribe(self.id, self._on_payload_notification)
+
+    @property
+    def id(self) -> str:
+        """Data consumer id."""
+        return str(self._internal["dataConsumerId"])
+
+    @property
+    def data_producer_id(self) -> str:
+        """Id of the data producer it consumes."""
+        return str(self._internal["dataProducerId"])
+
+    @property
+    def closed(self) -> bool:
+        """Whether the data consumer is closed."""
+        return self._closed
+
+    @property
+    def type(self) -> str:
+        """``sctp`` or ``direct``."""
+        return str(self._data.get("type"))
+
+    @property
+    def sctp_stream_parameters(self) -> Optional[SctpStreamParameters]:
+        """SCTP stream parameters (``sctp`` type only)."""
+        result: Optional[SctpStreamParameters] = self._data.get("sctpStreamParameters")
+        return result
+
+    @property
+    def label(self) -> str:
+        """Data channel label."""
+        return str(self._data.get("label", ""))
+
+    @property
+    def protocol(self) -> str:
+        """Data channel sub-protocol."""
+        return str(self._data.get("protocol", ""))
+
+    @property
+    def app_data(self) -> AppData:
+        """Custom data of the application."""
+        return self._app_data
+
+    @property
+    def observer(self) -> EventEmitter:
+        """Emits ``close``."""
+        return self._observer
+
+    def close(self) -> None:
+        """Closes the data consumer."""
+        if self._closed:
+            return
+        self._closed = True
+        self._unsubscribe()
+        self._transport.router._fire_and_forget("dataConsumer.close", dict(self._internal))
+        self._transport._data_consumer_closed(self)
+        self._observer.safe_emit("close")
+
+    def _transport_closed(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._unsubscribe()
+        self.safe_emit("transportclose")
+        self._observer.safe_emit("close")
+
+    def _unsubscribe(self) -> None:
+        self._channel.unsubscribe(self.id)
+        self._payload_channel.unsubscribe(self.id)
+
+    async def dump(self) -> Dict[str, Any]:
+        """The worker's view of the data consumer (``dataConsumer.dump``)."""
+        result: Dict[str, Any] = await self._channel.request("dataConsumer.dump",
+                                                             dict(self._internal))
+        return result
+
+    async def get_stats(self) -> List[Dict[str, Any]]:
+        """Message and byte counts (``dataConsumer.getStats``)."""
+        result: List[Dict[str, Any]] = await self._channel.request("dataConsumer.getStats",
+                                                                   dict(self._internal))
+        return result
+
+    async def get_buffered_amount(self) -> int:
+        """Bytes waiting in the SCTP send buffer for this consumer."""
+        data = await self._channel.request("dataConsumer.getBufferedAmount", dict(self._internal))
+        return int(data["bufferedAmount"])
+
+    async def set_buffered_amount_low_threshold(self, threshold: int) -> None:
+        """Emits ``bufferedamountlow`` when the buffered amount drops to it."""
+        check_int("threshold", threshold, 0)
+        await self._channel.request("dataConsumer.setBufferedAmountLowThreshold",
+                                    dict(self._internal), {"threshold": threshold})
+
+    async def send(self, message: Message, ppid: Optional[int] = None) -> None:
+        """Sends a message to the consuming endpoint, from this program."""
+        raw, ppid = message_payload(message, ppid)
+        await self._payload_channel.request("dataConsumer.send", dict(self._internal),
+                                            {"ppid": ppid}, raw)
+
+    def _on_notification(self, event: str, data: Any) -> None:
+        if event == "dataproducerclose":
+            if self._closed:
+                return
+            self._closed = True
+            self._unsubscribe()
+            self._transport._data_consumer_closed(self)
+            self.safe_emit("dataproducerclose")
+            self._observer.safe_emit("close")
+        elif event == "sctpsendbufferfull":
+            self.safe_emit("sctpsendbufferfull")
+        elif event == "bufferedamountlow":
+            self.safe_emit("bufferedamountlow", data.get("bufferedAmount"))
+        else:
+            logger.error("ignoring unknown event %r", event)
+
+    def _on_payload_notification(self, event: str, data: Any, payload: bytes) -> None:
+        if event == "message":
+            if not self._closed:
+                self.safe_emit("message", payload, int((data or {}).get("ppid", 0)))
+        else:
+            logger.error("ignoring unknown payload event %r", event)
+
+    def __repr__(self) -> str:
+        return f"<DataConsumer {self.id} {'closed' if self._closed else 'open'}>"

@@ -1,0 +1,141 @@
+"""Data producers: data channel messages sent into a router."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+
+from .channel import Channel, PayloadChannel
+from .events import EventEmitter
+from .types import AppData, SctpStreamParameters, check_int
+
+if TYPE_CHECKING:
+    from .transport import Transport
+
+#: SCTP payload protocol identifiers of WebRTC data channels (RFC 8831).
+PPID_STRING = 51
+PPID_BINARY = 53
+PPID_STRING_EMPTY = 56
+PPID_BINARY_EMPTY = 57
+
+Message = Union[str, bytes, bytearray, memoryview]
+
+
+def message_payload(message: Message, ppid: Optional[int]) -> Tuple[bytes, int]:
+    """The payload bytes and PPID to send for ``message``: strings are 51
+    (56 when empty), bytes 53 (57 when empty); an empty message goes as one
+    byte, as WebRTC does."""
+    if isinstance(message, str):
+        raw = message.encode("utf-8")
+        default = PPID_STRING if raw else PPID_STRING_EMPTY
+    elif isinstance(message, (bytes, bytearray, memoryview)):
+        raw = bytes(message)
+        default = PPID_BINARY if raw else PPID_BINARY_EMPTY
+    else:
+        raise TypeError("message must be str or bytes")
+    if ppid is None:
+        ppid = default
+    else:
+        check_int("ppid", ppid, 0, 4294967295)
+    if ppid == PPID_STRING_EMPTY:
+        raw = b" "
+    elif ppid == PPID_BINARY_EMPTY:
+        raw = b"\x00"
+    return raw, ppid
+
+
+class DataProducer(EventEmitter):
+    """Messages an endpoint sends to the router on one data channel.
+
+    Events: ``transportclose``. Observer events: ``close``.
+    """
+
+    def __init__(self, *, internal: Dict[str, Any], data: Dict[str, Any], transport: Transport,
+                 app_data: AppData) -> None:
+        super().__init__()
+        self._internal = internal
+        self._data = data
+        self._transport = transport
+        self._channel: Channel = transport._channel
+        self._payload_channel: PayloadChannel = transport._payload_channel
+        self._app_data = app_data
+        self._closed = False
+        self._observer = EventEmitter()
+
+    @property
+    def id(self) -> str:
+        """Data producer id."""
+        return str(self._internal["dataProducerId"])
+
+    @property
+    def closed(self) -> bool:
+        """Whether the data producer is closed."""
+        return self._closed
+
+    @property
+    def type(self) -> str:
+        """``sctp`` or ``direct``."""
+        return str(self._data.get("type"))
+
+    @property
+    def sctp_stream_parameters(self) -> Optional[SctpStreamParameters]:
+        """SCTP stream parameters (``sctp`` type only)."""
+        result: Optional[SctpStreamParameters] = self._data.get("sctpStreamParameters")
+        return result
+
+    @property
+    def label(self) -> str:
+        """Data channel label."""
+        return str(self._data.get("label", ""))
+
+    @property
+    def protocol(self) -> str:
+        """Data channel sub-protocol."""
+        return str(self._data.get("protocol", ""))
+
+    @property
+    def app_data(self) -> AppData:
+        """Custom data of the application."""
+        return self._app_data
+
+    @property
+    def observer(self) -> EventEmitter:
+        """Emits ``close``."""
+        return self._observer
+
+    def close(self) -> None:
+        """Closes the data producer; its data consumers get
+        ``dataproducerclose``."""
+        if self._closed:
+            return
+        self._closed = True
+        self._transport.router._fire_and_forget("dataProducer.close", dict(self._internal))
+        self._transport._data_producer_closed(self)
+        self._observer.safe_emit("close")
+
+    def _transport_closed(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.safe_emit("transportclose")
+        self._observer.safe_emit("close")
+
+    async def dump(self) -> Dict[str, Any]:
+        """The worker's view of the data producer (``dataProducer.dump``)."""
+        result: Dict[str, Any] = await self._channel.request("dataProducer.dump",
+                                                             dict(self._internal))
+        return result
+
+    async def get_stats(self) -> List[Dict[str, Any]]:
+        """Message and byte counts (``dataProducer.getStats``)."""
+        result: List[Dict[str, Any]] = await self._channel.request("dataProducer.getStats",
+                                                                   dict(self._internal))
+        return result
+
+    def send(self, message: Message, ppid: Optional[int] = None) -> None:
+        """Sends a message into the router (direct transports only)."""
+        raw, ppid = message_payload(message, ppid)
+        self._payload_channel.notify("dataProducer.send", dict(self._internal), {"ppid": ppid},
+                                     raw)
+
+    def __repr__(self) -> str:
+        return f"<DataProducer {self.id} {'closed' if self._closed else 'open'}>"
