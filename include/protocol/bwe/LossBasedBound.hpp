@@ -1,8 +1,10 @@
 // The loss-based bound (draft-ietf-rmcat-gcc section 6).
 //
 // Contract: onPackets() counts packets reported lost and received; once a
-// window holds at least `minPackets` (20) the loss fraction of that window is
-// acted upon, relative to the current target rate:
+// window spans `windowUs` (1 s) and holds at least `minPackets` (20), the
+// loss fraction of that window is acted upon, relative to the current target
+// rate (shorter windows would mistake the spread of random loss for
+// congestion):
 //  - loss < 2%: increases are allowed: a bound, if any, grows by 8% per
 //    second (+1 kbit/s) and disappears once it is twice the target.
 //  - 2% to 10%: hold: with no bound yet, the bound becomes the target; an
@@ -23,6 +25,7 @@ class LossBasedBound {
 public:
     struct Config {
         uint32_t minPackets = 20;
+        int64_t windowUs = 1'000'000;
         double lowLoss = 0.02;
         double highLoss = 0.10;
         int64_t decreaseIntervalUs = 300'000; // plus the RTT
@@ -51,6 +54,8 @@ private:
     double lossFraction_ = 0;
     int64_t bound_ = kNoBitrate;
     bool haveWindow_ = false;
+    bool haveStart_ = false;
+    int64_t windowStartUs_ = 0;
     int64_t lastWindowUs_ = 0;
     bool haveDecrease_ = false;
     int64_t lastDecreaseUs_ = 0;

@@ -6,11 +6,16 @@
 namespace sfu::bwe {
 
 bool LossBasedBound::onPackets(uint32_t lost, uint32_t received, int64_t targetBps, int64_t nowUs) {
+    if (!haveStart_) {
+        haveStart_ = true;
+        windowStartUs_ = nowUs;
+    }
     lost_ += lost;
     expected_ += lost + received;
-    if (expected_ < config_.minPackets) {
+    if (expected_ < config_.minPackets || nowUs - windowStartUs_ < config_.windowUs) {
         return false;
     }
+    windowStartUs_ = nowUs;
     lossFraction_ = static_cast<double>(lost_) / static_cast<double>(expected_);
     lost_ = 0;
     expected_ = 0;

@@ -182,7 +182,8 @@ void SendSideBandwidthEstimator::process(int64_t nowMs) {
     alr_.advance(nowUs);
     if (config_.probing && haveTcc_) {
         const auto& link = aimd_.linkCapacity();
-        const bool atCapacity = link.has() && aimd_.estimate() <= link.upperBound();
+        const bool atCapacity = link.has() && aimd_.estimate() >= link.lowerBound() &&
+                                aimd_.estimate() <= link.upperBound();
         probes_.process(target_, alr_.inAlr(), atCapacity, nowUs);
     }
 }
