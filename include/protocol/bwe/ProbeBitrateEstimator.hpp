@@ -1,0 +1,60 @@
+// The bitrate a probe cluster found (the probing of draft-ietf-rmcat-gcc's
+// implementations): the rate it was sent at and the rate it arrived at.
+//
+// Contract: onPacket() takes feedback results of packets sent in a probe
+// cluster. Once a cluster has had at least 80% of its packets and bytes
+// received (as registered with onClusterStarted(), 5 packets and no byte
+// floor for a cluster not registered), each further packet recomputes:
+//   send rate = bytes but the last sent / (last send - first send)
+//   receive rate = bytes but the first received / (last arrival - first)
+// A cluster whose intervals are empty or longer than 1 s, or whose send rate
+// is over twice its receive rate, gives nothing. The result is min(send,
+// receive), and 0.95 x receive when the receive rate is under 90% of the send
+// rate (the link saturated: what arrived is the capacity). takeEstimate()
+// returns the latest result once. Clusters not touched for 1 s are dropped;
+// at most kMaxClusters are tracked (the oldest replaced).
+#pragma once
+
+#include "protocol/bwe/Types.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace sfu::bwe {
+
+class ProbeBitrateEstimator {
+public:
+    static constexpr size_t kMaxClusters = 8;
+    static constexpr int64_t kMaxIntervalUs = 1'000'000;
+    static constexpr int64_t kClusterTimeoutUs = 1'000'000;
+
+    void onClusterStarted(int32_t id, uint32_t minPackets, int64_t minBytes, int64_t nowUs);
+    // Returns the cluster's result when this packet produced one.
+    std::optional<int64_t> onPacket(const PacketResult& p, int64_t nowUs);
+    std::optional<int64_t> takeEstimate();
+
+private:
+    struct Cluster {
+        int32_t id = kNoProbeCluster;
+        uint32_t minPackets = 5;
+        int64_t minBytes = 0;
+        int64_t touchedUs = 0;
+        uint32_t received = 0;
+        int64_t bytes = 0;
+        int64_t firstSendUs = 0;
+        int64_t lastSendUs = 0;
+        uint32_t lastSendSize = 0;
+        int64_t firstArrivalUs = 0;
+        uint32_t firstArrivalSize = 0;
+        int64_t lastArrivalUs = 0;
+    };
+
+    Cluster* find(int32_t id, int64_t nowUs, bool create);
+
+    std::array<Cluster, kMaxClusters> clusters_{};
+    std::optional<int64_t> estimate_;
+};
+
+} // namespace sfu::bwe

@@ -1,0 +1,247 @@
+#include "protocol/bwe/SendSideBandwidthEstimator.hpp"
+
+#include <algorithm>
+
+namespace sfu::bwe {
+
+SendSideBandwidthEstimator::SendSideBandwidthEstimator(const Config& config)
+    : config_(config), minBps_(std::max<int64_t>(config.minBps, 0)),
+      maxBps_(config.maxBps > 0 ? std::max(config.maxBps, minBps_) : kDefaultMaxBps),
+      startBps_(std::clamp(config.startBps, minBps_, maxBps_)), target_(startBps_),
+      history_(config.historyCapacity) {
+    sorted_.reserve(history_.capacity());
+    aimd_.setBounds(minBps_, maxBps_);
+    aimd_.setEstimate(startBps_, 0);
+    loss_.setMinBitrate(minBps_);
+    probes_.setMaxBitrate(maxBps_, target_, 0);
+    alr_.setEstimate(target_);
+}
+
+const SendSideBandwidthEstimator::Stats& SendSideBandwidthEstimator::stats() const {
+    stats_.unknown = history_.unknown();
+    stats_.expired = history_.expired();
+    stats_.duplicated = history_.duplicated();
+    return stats_;
+}
+
+void SendSideBandwidthEstimator::setBounds(int64_t minBps, int64_t maxBps, int64_t nowMs) {
+    const int64_t nowUs = nowMs * 1000;
+    minBps_ = std::max<int64_t>(minBps, 0);
+    maxBps_ = maxBps > 0 ? std::max(maxBps, minBps_) : kDefaultMaxBps;
+    aimd_.setBounds(minBps_, maxBps_);
+    loss_.setMinBitrate(minBps_);
+    probes_.setMaxBitrate(maxBps_, target_, nowUs);
+    updateTarget(nowUs, true);
+}
+
+void SendSideBandwidthEstimator::setStartBitrate(int64_t bps, int64_t nowMs) {
+    startBps_ = std::clamp(bps, minBps_, maxBps_);
+    aimd_.setEstimate(startBps_, nowMs * 1000);
+    updateTarget(nowMs * 1000, true);
+}
+
+void SendSideBandwidthEstimator::setDesiredBitrate(int64_t bps, int64_t nowMs) {
+    if (bps == desiredBps_) {
+        return;
+    }
+    desiredBps_ = bps;
+    probes_.setDesiredBitrate(bps);
+    updateTarget(nowMs * 1000, true);
+}
+
+void SendSideBandwidthEstimator::setRtt(int64_t rttMs) {
+    externalRttUs_ = std::max<int64_t>(rttMs, 0) * 1000;
+    aimd_.setRtt(effectiveRttUs());
+    loss_.setRtt(effectiveRttUs());
+}
+
+void SendSideBandwidthEstimator::onPacketSent(uint16_t seq, uint32_t size, int64_t nowMs,
+                                              int32_t probeClusterId, PacketKind kind) {
+    const int64_t nowUs = nowMs * 1000;
+    if (!started_) {
+        started_ = true;
+        if (config_.probing) {
+            probes_.start(target_, nowUs);
+        }
+    }
+    history_.onSent(seq, size, nowUs, probeClusterId, kind);
+    alr_.onSent(size, nowUs);
+}
+
+std::optional<ProbeRequest> SendSideBandwidthEstimator::takeProbeRequest() {
+    auto r = probes_.takeRequest();
+    if (r) {
+        // Registered now, so that its feedback is judged on its full size.
+        probeEstimator_.onClusterStarted(r->id, r->minPackets, r->minBytes(), 0);
+    }
+    return r;
+}
+
+void SendSideBandwidthEstimator::onTransportCcFeedback(const rtcp::TransportCcView& feedback,
+                                                       int64_t nowMs) {
+    const auto results = history_.onFeedback(feedback, nowMs * 1000);
+    onPacketResults(results, nowMs);
+}
+
+void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> results,
+                                                 int64_t nowMs) {
+    const int64_t nowUs = nowMs * 1000;
+    ++stats_.feedbacks;
+    haveTcc_ = true;
+    if (results.empty()) {
+        return;
+    }
+
+    uint32_t lost = 0;
+    uint32_t received = 0;
+    int64_t newestSendUs = results.front().sendUs;
+    sorted_.clear();
+    for (const PacketResult& r : results) {
+        if (!r.received) {
+            ++lost;
+            continue;
+        }
+        ++received;
+        newestSendUs = std::max(newestSendUs, r.sendUs);
+        if (sorted_.size() < sorted_.capacity()) {
+            sorted_.push_back(r);
+        }
+    }
+    stats_.packetsLost += lost;
+    stats_.packetsReceived += received;
+
+    if (received > 0) {
+        const int64_t sample = std::max<int64_t>(nowUs - newestSendUs, 1000);
+        rttUs_ = haveRtt_ ? (rttUs_ * 7 + sample) / 8 : sample;
+        haveRtt_ = true;
+        aimd_.setRtt(effectiveRttUs());
+        loss_.setRtt(effectiveRttUs());
+    }
+
+    std::sort(sorted_.begin(), sorted_.end(), [](const PacketResult& a, const PacketResult& b) {
+        return a.arrivalUs != b.arrivalUs ? a.arrivalUs < b.arrivalUs : a.seq < b.seq;
+    });
+    bool delayUpdated = false;
+    for (const PacketResult& r : sorted_) {
+        acked_.onPacket(r);
+        probeEstimator_.onPacket(r, nowUs);
+        InterArrival::Deltas d;
+        if (interArrival_.onPacket(r.sendUs, r.arrivalUs, r.size, d)) {
+            trendline_.update(d.sendDeltaUs, d.arrivalDeltaUs, d.arrivalUs);
+            const BandwidthUsage before = detector_.state();
+            usage_ = detector_.detect(trendline_.modifiedTrend(), trendline_.trend(),
+                                      static_cast<double>(d.sendDeltaUs) / 1000.0, nowUs);
+            if (usage_ == BandwidthUsage::Overusing && before != BandwidthUsage::Overusing) {
+                ++stats_.overuses;
+            }
+            delayUpdated = true;
+        }
+    }
+
+    const auto ackedBps = acked_.bitrate();
+    const auto probe = probeEstimator_.takeEstimate();
+    if (probe) {
+        ++stats_.probeResults;
+    }
+    if (probe && usage_ != BandwidthUsage::Overusing && *probe > aimd_.estimate()) {
+        aimd_.setEstimate(*probe, nowUs);
+        if (loss_.lossFraction() < 0.02 && loss_.bound() < *probe) {
+            loss_.reset();
+        }
+    } else if (usage_ == BandwidthUsage::Overusing) {
+        if (aimd_.timeToReduceFurther(nowUs, ackedBps)) {
+            aimd_.update(usage_, ackedBps, nowUs);
+        }
+    } else if (delayUpdated || received > 0) {
+        aimd_.update(usage_, ackedBps, nowUs);
+    }
+
+    loss_.onPackets(lost, received, target_, nowUs);
+    updateTarget(nowUs, false);
+    if (config_.probing) {
+        probes_.onEstimate(target_, nowUs);
+    }
+}
+
+void SendSideBandwidthEstimator::onRemb(int64_t bps, int64_t nowMs) {
+    rembBps_ = std::max<int64_t>(bps, 0);
+    updateTarget(nowMs * 1000, false);
+}
+
+void SendSideBandwidthEstimator::onLossReport(uint32_t lost, uint32_t expected, int64_t nowMs) {
+    if (haveTcc_ || expected == 0) {
+        return; // transport-wide feedback reports losses itself
+    }
+    lost = std::min(lost, expected);
+    loss_.onPackets(lost, expected - lost, target_, nowMs * 1000);
+    updateTarget(nowMs * 1000, false);
+}
+
+void SendSideBandwidthEstimator::process(int64_t nowMs) {
+    const int64_t nowUs = nowMs * 1000;
+    alr_.advance(nowUs);
+    if (config_.probing && haveTcc_) {
+        const auto& link = aimd_.linkCapacity();
+        const bool atCapacity = link.has() && aimd_.estimate() >= link.lowerBound() &&
+                                aimd_.estimate() <= link.upperBound();
+        probes_.process(target_, alr_.inAlr(), atCapacity, nowUs);
+    }
+}
+
+void SendSideBandwidthEstimator::updateTarget(int64_t nowUs, bool force) {
+    int64_t t = aimd_.estimate();
+    if (!haveTcc_ && rembBps_ != kNoBitrate) {
+        t = rembBps_;
+    }
+    t = std::min({t, loss_.bound(), rembBps_, maxBps_});
+    t = std::max(t, minBps_);
+    target_ = t;
+    alr_.setEstimate(t);
+    const int64_t diff = t > lastTracedBps_ ? t - lastTracedBps_ : lastTracedBps_ - t;
+    if (force || diff * 100 >= lastTracedBps_) {
+        pushTrace(nowUs);
+    }
+}
+
+BweTrace SendSideBandwidthEstimator::snapshot(int64_t nowMs) const {
+    BweTrace t;
+    t.timeMs = nowMs;
+    t.availableBitrate = target_;
+    t.desiredBitrate = desiredBps_;
+    t.effectiveDesiredBitrate = std::clamp(desiredBps_, minBps_, maxBps_);
+    t.minBitrate = minBps_;
+    t.maxBitrate = maxBps_;
+    t.startBitrate = startBps_;
+    t.delayBasedBitrate = aimd_.estimate();
+    t.lossBasedBound = loss_.bound();
+    t.rembBitrate = rembBps_;
+    t.ackedBitrate = acked_.bitrate().value_or(0);
+    t.lossFraction = loss_.lossFraction();
+    t.usage = usage_;
+    t.inAlr = alr_.inAlr();
+    t.transportCc = haveTcc_;
+    return t;
+}
+
+void SendSideBandwidthEstimator::pushTrace(int64_t nowUs) {
+    lastTracedBps_ = target_;
+    const size_t slot = (traceHead_ + traceCount_) % kTraceCapacity;
+    traces_[slot] = snapshot(nowUs / 1000);
+    if (traceCount_ == kTraceCapacity) {
+        traceHead_ = (traceHead_ + 1) % kTraceCapacity;
+    } else {
+        ++traceCount_;
+    }
+}
+
+bool SendSideBandwidthEstimator::popTrace(BweTrace& out) {
+    if (traceCount_ == 0) {
+        return false;
+    }
+    out = traces_[traceHead_];
+    traceHead_ = (traceHead_ + 1) % kTraceCapacity;
+    --traceCount_;
+    return true;
+}
+
+} // namespace sfu::bwe

@@ -1,0 +1,52 @@
+// Proves the estimator leaves the heap alone once built: this file replaces
+// the global allocation functions of the whole test binary with counting
+// ones, then sends packets and feeds parsed feedback through it.
+#include "AllocationCounter.hpp"
+#include "protocol/bwe/SendSideBandwidthEstimator.hpp"
+#include "protocol/rtcp/Packet.hpp"
+
+#include <array>
+#include <gtest/gtest.h>
+
+namespace sfu::bwe::test {
+namespace {
+
+TEST(BweNoAllocation, SendAndFeedback) {
+    SendSideBandwidthEstimator e;
+    std::array<uint8_t, 1500> buf{};
+    uint16_t seq = 60000;
+    int64_t now = 0;
+    auto run = [&](int rounds) {
+        for (int i = 0; i < rounds; ++i) {
+            const uint16_t base = seq;
+            for (int p = 0; p < 50; ++p) {
+                e.onPacketSent(seq++, 1200, now + p, kNoProbeCluster);
+            }
+            rtcp::TransportCcBuilder b(1, 2, base, now * 1000, static_cast<uint8_t>(i));
+            for (int p = 0; p < 50; ++p) {
+                if (p % 25 != 3) {
+                    b.addReceived(static_cast<uint16_t>(base + p), (now + p) * 1000 + 20'000);
+                }
+            }
+            const size_t n = b.serialize(buf.data(), buf.size());
+            const auto pkt = rtcp::PacketView::parse(buf.data(), n);
+            e.onTransportCcFeedback(*rtcp::TransportCcView::parse(*pkt), now + 80);
+            e.onRemb(5'000'000, now + 80);
+            e.process(now + 80);
+            while (e.takeProbeRequest()) {
+            }
+            BweTrace t;
+            while (e.popTrace(t)) {
+            }
+            now += 50;
+        }
+    };
+    run(50); // warm up
+    const size_t before = sfu::test::allocationCount.load();
+    run(400);
+    EXPECT_EQ(sfu::test::allocationCount.load() - before, 0u);
+    EXPECT_GT(e.stats().packetsReceived, 10'000u);
+}
+
+} // namespace
+} // namespace sfu::bwe::test

@@ -1,0 +1,271 @@
+// The estimator driven through the simulated link (LinkSimulator.hpp): the
+// trajectories it must follow. Set BWE_TRACE=1 to print them.
+#include "protocol/bwe/LinkSimulator.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <gtest/gtest.h>
+
+namespace sfu::bwe::test {
+namespace {
+
+SendSideBandwidthEstimator::Config startAt(int64_t bps) {
+    SendSideBandwidthEstimator::Config c;
+    c.startBps = bps;
+    return c;
+}
+
+void dump(const LinkSimulator& sim, const char* name) {
+    if (std::getenv("BWE_TRACE") == nullptr) {
+        return;
+    }
+    std::printf("-- %s\n", name);
+    for (const Sample& s : sim.samples()) {
+        if (s.timeMs % 500 == 0) {
+            std::printf("t=%5.1fs target=%8lld queue=%4lldms\n",
+                        static_cast<double>(s.timeMs) / 1000, static_cast<long long>(s.targetBps),
+                        static_cast<long long>(s.queueMs));
+        }
+    }
+}
+
+int64_t maxQueue(const LinkSimulator& sim, int64_t fromMs, int64_t toMs) {
+    int64_t v = 0;
+    for (const Sample& s : sim.samples()) {
+        if (s.timeMs >= fromMs && s.timeMs <= toMs) {
+            v = std::max(v, s.queueMs);
+        }
+    }
+    return v;
+}
+
+// 2 Mbit/s from a 300 kbit/s start: the start probes (900 k, 1.8 M, then 2x
+// the result) find the capacity within a second or two; afterwards the
+// estimate saws between ~85% and ~105% of capacity with a small queue.
+TEST(BweTrajectory, RampUpTo2Mbps) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.run(30'000);
+    dump(sim, "ramp up");
+    EXPECT_EQ(sim.targetAt(0), 300'000);
+    const int64_t reached =
+        sim.firstTime(0, [](const Sample& s) { return s.targetBps >= 1'400'000; });
+    ASSERT_GE(reached, 0);
+    EXPECT_LE(reached, 10'000);
+    EXPECT_GE(sim.minTarget(10'000, 30'000), 1'400'000);
+    EXPECT_LE(sim.maxTarget(0, 30'000), 2'400'000); // no overshoot past 120%
+    EXPECT_GE(sim.meanTarget(10'000, 30'000), 1'600'000);
+    EXPECT_LE(maxQueue(sim, 10'000, 30'000), 100);
+    EXPECT_GE(sim.probesSent, 2u);
+}
+
+// Without probing (REMB-era senders): AIMD alone, 8%/s, still gets there.
+TEST(BweTrajectory, RampUpWithoutProbing) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    auto config = startAt(300'000);
+    config.probing = false;
+    LinkSimulator sim(link, config);
+    sim.run(40'000);
+    dump(sim, "ramp up without probing");
+    EXPECT_EQ(sim.probesSent, 0u);
+    EXPECT_LT(sim.targetAt(10'000), 1'000'000); // multiplicative, not a jump
+    const int64_t reached =
+        sim.firstTime(0, [](const Sample& s) { return s.targetBps >= 1'400'000; });
+    ASSERT_GE(reached, 0);
+    EXPECT_LE(reached, 30'000);
+    EXPECT_LE(sim.maxTarget(0, 40'000), 2'400'000);
+}
+
+// 2 Mbit/s -> 500 kbit/s at 20 s: under 600 k within 2 s, the queue (full
+// at the 500 ms drop-tail limit right after the step) back under 100 ms
+// within 3 s, and the estimate back around the new capacity (mean over
+// 25-40 s >= 350 k, never above 600 k, queue peaks <= 150 ms).
+TEST(BweTrajectory, CapacityStepDown) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.run(20'000);
+    sim.link().capacityBps = 500'000;
+    sim.run(20'000);
+    dump(sim, "step down");
+    const int64_t below =
+        sim.firstTime(20'000, [](const Sample& s) { return s.targetBps < 600'000; });
+    ASSERT_GE(below, 0);
+    EXPECT_LE(below, 22'000);
+    const int64_t drained = sim.firstTime(21'000, [](const Sample& s) { return s.queueMs < 100; });
+    ASSERT_GE(drained, 0);
+    EXPECT_LE(drained, 23'000);
+    EXPECT_LE(maxQueue(sim, 25'000, 40'000), 150); // the sawtooth's peaks: a few packets
+    EXPECT_GE(sim.meanTarget(25'000, 40'000), 350'000);
+    EXPECT_LE(sim.maxTarget(25'000, 40'000), 600'000);
+}
+
+// 500 kbit/s -> 3 Mbit/s at 20 s: the consumers want 10 Mbit/s, so once the
+// estimate leaves the old capacity behind, probing finds the new one:
+// >= 2 Mbit/s within 15 s, and no more than 3.6 Mbit/s.
+TEST(BweTrajectory, CapacityStepUp) {
+    LinkConfig link;
+    link.capacityBps = 500'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.run(20'000);
+    EXPECT_LE(sim.maxTarget(5'000, 20'000), 650'000);
+    sim.link().capacityBps = 3'000'000;
+    sim.run(20'000);
+    dump(sim, "step up");
+    const int64_t reached =
+        sim.firstTime(20'000, [](const Sample& s) { return s.targetBps >= 2'000'000; });
+    ASSERT_GE(reached, 0);
+    EXPECT_LE(reached, 35'000);
+    EXPECT_GE(sim.minTarget(reached, 40'000), 2'000'000);
+    EXPECT_LE(sim.maxTarget(20'000, 40'000), 3'600'000);
+}
+
+// 5% random loss from 15 s on, at 2 Mbit/s: the loss-based part holds
+// (2-10%), so the estimate does not fall below 70% of capacity.
+TEST(BweTrajectory, FivePercentLossHolds) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.run(15'000);
+    sim.link().loss = 0.05;
+    sim.run(30'000);
+    dump(sim, "5% loss");
+    EXPECT_GE(sim.minTarget(15'000, 45'000), 1'400'000);
+    EXPECT_LE(sim.maxTarget(15'000, 45'000), 2'400'000);
+}
+
+// 20% random loss from 15 s on: the estimate is cut by 10% per loss window
+// (1 s) towards the minimum: under 1.3 Mbit/s within 5 s, under 500 kbit/s
+// after 15 s; once the loss stops, probing and 8%/s growth bring it back
+// over 1 Mbit/s within 30 s.
+TEST(BweTrajectory, TwentyPercentLossReduces) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.run(15'000);
+    const int64_t before = sim.bwe().targetBitrate();
+    EXPECT_GE(before, 1'400'000);
+    sim.link().loss = 0.20;
+    sim.run(20'000);
+    dump(sim, "20% loss");
+    EXPECT_LT(sim.targetAt(20'000), 1'300'000);
+    EXPECT_LT(sim.maxTarget(30'000, 35'000), 500'000);
+    EXPECT_GE(sim.minTarget(15'000, 35'000), SendSideBandwidthEstimator::kDefaultMinBps);
+    // And the loss going away lets it climb back.
+    sim.link().loss = 0;
+    sim.run(30'000);
+    EXPECT_GE(sim.targetAt(65'000), 1'000'000);
+}
+
+// 5% of the packets delayed by 5-30 ms more (reordered) and 10% of the
+// feedback lost: ramp-up and steady state as without them.
+TEST(BweTrajectory, ReorderingAndFeedbackLoss) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    link.reorder = 0.05;
+    link.feedbackLoss = 0.10;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.run(40'000);
+    dump(sim, "reordering and feedback loss");
+    const int64_t reached =
+        sim.firstTime(0, [](const Sample& s) { return s.targetBps >= 1'400'000; });
+    ASSERT_GE(reached, 0);
+    EXPECT_LE(reached, 15'000);
+    EXPECT_GE(sim.minTarget(15'000, 40'000), 1'000'000);
+    EXPECT_GE(sim.meanTarget(15'000, 40'000), 1'400'000);
+    EXPECT_LE(sim.maxTarget(0, 40'000), 2'400'000);
+    EXPECT_GT(sim.bwe().stats().feedbacks, 300u);
+}
+
+// Bounds: [200 k, 1 M] on a 2 Mbit/s link stays within them and reaches the
+// maximum; raising the maximum to 3 M probes up to the capacity.
+TEST(BweTrajectory, BoundsRespected) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.bwe().setBounds(200'000, 1'000'000, 0);
+    sim.run(15'000);
+    dump(sim, "bounds");
+    EXPECT_LE(sim.maxTarget(0, 15'000), 1'000'000);
+    EXPECT_GE(sim.minTarget(0, 15'000), 200'000);
+    EXPECT_EQ(sim.targetAt(15'000), 1'000'000);
+    sim.bwe().setBounds(200'000, 3'000'000, sim.nowMs());
+    sim.run(10'000);
+    EXPECT_GE(sim.targetAt(25'000), 1'500'000);
+    EXPECT_LE(sim.maxTarget(15'000, 25'000), 2'400'000);
+}
+
+// A link below the minimum: the estimate stays at the minimum.
+TEST(BweTrajectory, MinimumHoldsOnAPoorLink) {
+    LinkConfig link;
+    link.capacityBps = 100'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.bwe().setBounds(200'000, 0, 0);
+    sim.run(10'000);
+    EXPECT_GE(sim.minTarget(0, 10'000), 200'000);
+    EXPECT_EQ(sim.targetAt(10'000), 200'000);
+}
+
+// REMB alongside the feedback caps the estimate.
+TEST(BweTrajectory, RembCaps) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.rembBps = 800'000;
+    sim.run(15'000);
+    dump(sim, "remb cap");
+    EXPECT_LE(sim.maxTarget(200, 15'000), 800'000);
+    EXPECT_EQ(sim.targetAt(15'000), 800'000);
+}
+
+// An endpoint that sends only REMB: the estimate is its value.
+TEST(BweTrajectory, RembOnly) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.rembOnlyBps = 1'200'000;
+    sim.run(5'000);
+    EXPECT_EQ(sim.targetAt(5'000), 1'200'000);
+    sim.rembOnlyBps = 700'000;
+    sim.run(1'000);
+    EXPECT_EQ(sim.bwe().targetBitrate(), 700'000);
+    EXPECT_EQ(sim.bwe().stats().feedbacks, 0u);
+}
+
+// Application limited at 300 kbit/s on a 2 Mbit/s link: ALR is detected, the
+// estimate does not run away past 1.5x what gets through (+ probes), and
+// periodic probing keeps it meaningful.
+TEST(BweTrajectory, ApplicationLimited) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.desiredBps = 300'000;
+    sim.bwe().setDesiredBitrate(300'000, 0);
+    sim.appLimitBps = 300'000;
+    sim.run(20'000);
+    dump(sim, "application limited");
+    EXPECT_TRUE(sim.bwe().inAlr());
+    EXPECT_LE(sim.maxTarget(0, 20'000), 2'400'000);
+    EXPECT_GE(sim.targetAt(20'000), 300'000);
+}
+
+// The same run twice gives the same trajectory.
+TEST(BweTrajectory, Deterministic) {
+    LinkConfig link;
+    link.loss = 0.03;
+    link.reorder = 0.02;
+    link.feedbackLoss = 0.05;
+    LinkSimulator a(link, startAt(300'000));
+    LinkSimulator b(link, startAt(300'000));
+    a.run(10'000);
+    b.run(10'000);
+    ASSERT_EQ(a.samples().size(), b.samples().size());
+    for (size_t i = 0; i < a.samples().size(); ++i) {
+        EXPECT_EQ(a.samples()[i].targetBps, b.samples()[i].targetBps);
+    }
+}
+
+} // namespace
+} // namespace sfu::bwe::test
