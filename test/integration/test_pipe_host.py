@@ -113,7 +113,7 @@ class PipeCascadeTest(unittest.TestCase):
             "SFU_CASCADE_VETH": self.VETH})
         frames = summary["frames"]
         self.assertGreaterEqual(frames["decodedVideo"], 0.95 * frames["sent"], frames)
-        self.assertGreater(summary["nft"]["B"]["drop"], 0)
+        self.assertGreater(summary["nft"]["B"]["dropped"], 0)
         self.assertGreater(summary["nft"]["B"]["rtx_in"], 0)
         self.assertGreater(summary["keyFrameRequest"]["wirePliToSender"], 0)
         listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout

@@ -78,7 +78,6 @@ function setUpNamespaces() {
     inNs(ns, ['ip', 'link', 'set', dev, 'up']);
     inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
   }
-  inNs(NS_A, ['ping', '-c', '1', '-W', '2', IP_B], { allowFail: true });
 }
 
 function tearDownNamespaces() {
@@ -98,25 +97,25 @@ function setUpNftables({ pipePortA, pipePortB, rtxPt, ingestRtcpPort }) {
   const rules = {
     [NS_B]: [
       'table inet sfupipe {',
-      '  counter pipe_in {}', '  counter drop {}', '  counter rtx_in {}',
+      '  counter pipe_in {}', '  counter dropped {}', '  counter rtx_in {}',
       '  set lossy { type inet_service; }',
       '  chain input {',
       '    type filter hook input priority 0; policy accept;',
       `    udp dport ${pipePortB} counter name pipe_in`,
-      `    udp dport @lossy numgen random mod 100 < ${LOSS_PERCENT} counter name drop drop`,
+      `    udp dport @lossy numgen random mod 100 < ${LOSS_PERCENT} counter name dropped drop`,
       `    udp dport ${pipePortB} @th,73,7 ${rtxPt} counter name rtx_in`,
       '  }',
       '}'
     ],
     [NS_A]: [
       'table inet sfupipe {',
-      '  counter pipe_in {}', '  counter drop {}', '  counter nack_in {}', '  counter pli_in {}',
+      '  counter pipe_in {}', '  counter dropped {}', '  counter nack_in {}', '  counter pli_in {}',
       '  counter pli_to_sender {}',
       '  set lossy { type inet_service; }',
       '  chain input {',
       '    type filter hook input priority 0; policy accept;',
       `    udp dport ${pipePortA} counter name pipe_in`,
-      `    udp dport @lossy numgen random mod 100 < ${LOSS_PERCENT} counter name drop drop`,
+      `    udp dport @lossy numgen random mod 100 < ${LOSS_PERCENT} counter name dropped drop`,
       `    udp dport ${pipePortA} @th,64,16 0x81cd counter name nack_in`,
       `    udp dport ${pipePortA} @th,64,16 0x81ce counter name pli_in`,
       '  }',
@@ -157,6 +156,16 @@ function receiverSdp() {
     `m=audio ${RECV_AUDIO_PORT} RTP/AVP ${c.AUDIO_PT}`, `a=rtpmap:${c.AUDIO_PT} opus/48000/2`,
     'a=rtcp-mux', 'a=recvonly', ''
   ].join('\r\n');
+}
+
+// An empty RR then a BYE (ffmpeg ignores RTCP shorter than 12 bytes), sent
+// from inside the namespace to each port on its loopback.
+function sendByes(ns, ports) {
+  const script = 'const d = require("dgram").createSocket("udp4");' +
+    'const b = Buffer.from("80c90001000004d281cb0001000004d2", "hex");' +
+    `let n = ${ports.length};` +
+    `for (const p of ${JSON.stringify(ports)}) d.send(b, p, "127.0.0.1", () => { if (!--n) d.close(); });`;
+  inNs(ns, [process.execPath, '-e', script], { allowFail: true });
 }
 
 // framecrc: one line per decoded frame, "stream index, dts, pts, ...".
@@ -267,7 +276,8 @@ async function main(summary) {
     const receiver = new c.Child('ffmpeg receiver', ['ip', 'netns', 'exec', NS_B, 'ffmpeg',
       '-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp',
       '-max_delay', '500000', '-reorder_queue_size', '1000', '-i', sdpPath,
-      '-map', '0:v', '-map', '0:a', '-f', 'framecrc', '-y', crcPath],
+      '-map', '0:v', '-map', '0:a', '-fps_mode', 'passthrough', '-f', 'framecrc', '-flush_packets', '1',
+      '-y', crcPath],
     path.join(tmp, 'ffmpeg-recv.log'));
     cleanup.push(() => receiver.stop());
     await waitUdpBound(NS_B, RECV_VIDEO_PORT, 5000);
@@ -299,6 +309,9 @@ async function main(summary) {
 
     // ----- mid-stream: a key frame requested on B ----------------------------
     await c.sleep(Math.max(0, SECONDS * 500 - (Date.now() - startedAt)));
+    summary.scoresMidStream = { producer: videoProducer.score,
+      pipeConsumer: video.pipeConsumer.score, pipeProducer: video.pipeProducer.score,
+      consumer: videoConsumer.score };
     const before = counters(NS_A);
     const kf = { attempts: 0 };
     for (let attempt = 1; attempt <= 4 && !kf.producerOut; attempt++) {
@@ -332,6 +345,10 @@ async function main(summary) {
     await c.sleep(1500);
     stopLoss(NS_B, pipeB.tuple.localPort);
     stopLoss(NS_A, pipeA.tuple.localPort);
+    // An RTCP BYE on each of its streams ends the receiving ffmpeg's input.
+    sendByes(NS_B, [RECV_VIDEO_PORT, RECV_AUDIO_PORT]);
+    await receiver.wait(5000);
+    summary.receiverEndedByBye = !receiver.running();
     await receiver.stop();
     const decoded = decodedFrames(crcPath);
     const nftA = counters(NS_A);
@@ -360,17 +377,22 @@ async function main(summary) {
       nackTracesOutOfPipeProducer: traces.pipeProducer.filter((t) => t.type === 'nack').length,
       nackTracesIntoPipeConsumer: traces.pipeConsumer.filter((t) => t.type === 'nack').length
     };
-    summary.scores = { pipeProducer: video.pipeProducer.score, consumer: videoConsumer.score };
+    // (At the end the streams are silent: inactive streams score 0.)
+    summary.scoresAtEnd = { pipeProducer: video.pipeProducer.score,
+      consumer: videoConsumer.score };
     summary.logs = { sender: senderLog.slice(-300), receiver: receiver.log().slice(-600) };
 
     assert(!summary.died, 'a worker died: ' + summary.died);
     assert(framesSent >= SECONDS * 30 * 0.9, `ffmpeg sent ${framesSent} frames`);
-    assert(nftB.drop > 0, 'nothing dropped on the pipe A->B');
-    assert(nftA.drop > 0 || nftA.pipe_in < 100, 'nothing dropped on the pipe B->A');
+    assert(nftB.dropped > 0, 'nothing dropped on the pipe A->B');
+    assert(nftA.dropped > 0 || nftA.pipe_in < 100, 'nothing dropped on the pipe B->A');
     assert(nftB.rtx_in > 0, 'no RTX packet crossed the pipe A->B');
     assert(pcStats.nackCount > 0, 'the pipe consumer got no NACK');
     assert(decoded.video >= 0.95 * framesSent,
       `decoded ${decoded.video} of ${framesSent} video frames (< 95 %)`);
+    const mid = summary.scoresMidStream;
+    assert(mid.pipeProducer[0].score > 0 && mid.consumer.producerScore > 0,
+      'scores across the pipe mid-stream ' + JSON.stringify(mid));
     assert(kf.pipeProducerOut, 'no PLI/FIR out of the pipe producer in B');
     assert(kf.pipeConsumerIn, 'no PLI/FIR into the pipe consumer in A');
     assert(kf.producerOut, 'no PLI/FIR from worker A to the sender');
