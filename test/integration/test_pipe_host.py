@@ -47,7 +47,9 @@ def host_package():
 
 def run_node_script(test, script, timeout, env_extra=None):
     """Runs a host/ script with node; returns its JSON summary, failing the
-    test with the summary and stderr when it did not exit 0."""
+    test with the summary and stderr when it did not exit 0, or when a
+    worker's stderr (which the host prints with DEBUG=mediasoup:ERROR:Worker)
+    holds a sanitizer report."""
     node = shutil.which("node")
     test.assertIsNotNone(node, "node (Node.js 20 or newer) is not installed")
     test.assertIsNotNone(shutil.which("ffmpeg"), "ffmpeg is not installed")
@@ -56,7 +58,9 @@ def run_node_script(test, script, timeout, env_extra=None):
     env["SFU_MEDIASOUP_DIR"] = host_package()
     # The host would run the worker under valgrind itself: not these tests.
     env.pop("MEDIASOUP_USE_VALGRIND", None)
+    env["DEBUG"] = "mediasoup:ERROR:Worker"
     env.update(env_extra or {})
+    timeout *= harness.timeout_scale()
     try:
         result = subprocess.run([node, os.path.join(HOST_DIR, script)], capture_output=True,
                                 text=True, timeout=timeout, env=env, cwd=HOST_DIR)
@@ -66,6 +70,12 @@ def run_node_script(test, script, timeout, env_extra=None):
     summary = json.loads(lines[-1]) if lines else None
     if verbose():
         print("\n%s: %s" % (script, json.dumps(summary, indent=1)))
+    # The host prefixes each worker stderr line with its logger's and "(stderr) ".
+    worker_stderr = "\n".join(line.split("(stderr) ", 1)[1] for line in result.stderr.splitlines()
+                              if "(stderr) " in line)
+    report = harness.checker_report(worker_stderr)
+    if report:
+        test.fail("%s: a worker's sanitizer report:\n%s" % (script, report))
     if result.returncode != 0 or not summary or not summary.get("ok"):
         test.fail("%s exited %d\nsummary: %s\nstderr: %s" % (
             script, result.returncode, json.dumps(summary), result.stderr[-3000:]))

@@ -209,11 +209,11 @@ async function main(summary) {
     process.env.SFU_NETNS = NS_A;
     const workerA = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 20000,
       rtcMaxPort: 29999 });
-    cleanup.push(() => workerA.close());
+    cleanup.push(() => c.closeWorker(workerA));
     process.env.SFU_NETNS = NS_B;
     const workerB = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 20000,
       rtcMaxPort: 29999 });
-    cleanup.push(() => workerB.close());
+    cleanup.push(() => c.closeWorker(workerB));
     for (const w of [workerA, workerB]) {
       w.on('died', (error) => { summary.died = String(error); });
     }
@@ -337,7 +337,7 @@ async function main(summary) {
     summary.keyFrameRequest = kf;
 
     // ----- the end ------------------------------------------------------------
-    await sender.wait((SECONDS + 10) * 1000);
+    await sender.wait((SECONDS + 10) * 1000 * c.SCALE);
     const senderLog = sender.log();
     const sentMatches = [...senderLog.matchAll(/frame=\s*(\d+)/g)];
     const framesSent = sentMatches.length ? Number(sentMatches[sentMatches.length - 1][1]) : 0;

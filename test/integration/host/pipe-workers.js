@@ -52,7 +52,7 @@ async function main(summary) {
   try {
     const worker1 = await mediasoup.createWorker({ logLevel: 'warn' });
     const worker2 = await mediasoup.createWorker({ logLevel: 'warn' });
-    cleanup.push(() => worker1.close(), () => worker2.close());
+    cleanup.push(() => c.closeWorker(worker1), () => c.closeWorker(worker2));
     for (const w of [worker1, worker2]) {
       w.on('died', (error) => { summary.died = String(error); });
     }
@@ -87,6 +87,7 @@ async function main(summary) {
       router: router3, enableRtx: true });
     assert.strictEqual(rtxAudioPipe.pipeProducer.paused, true,
       'pipe producer of a paused producer not paused');
+    assert.strictEqual((await rtxAudioPipe.pipeProducer.dump()).paused, true);
     assert.strictEqual(rtxAudioPipe.pipeConsumer.producerPaused, true);
     summary.pausedBeforePipe = { pipeProducerPaused: rtxAudioPipe.pipeProducer.paused };
 
@@ -158,8 +159,10 @@ async function main(summary) {
     const pipePaused = c.once(videoPipe.pipeConsumer, 'producerpause');
     await videoProducer.pause();
     await Promise.all([paused, pausedRtx, pipePaused]);
-    assert.strictEqual(videoPipe.pipeProducer.paused, true);
-    assert.strictEqual(rtxVideoPipe.pipeProducer.paused, true);
+    // The host marks a producer paused when worker2 answers producer.pause,
+    // which it does after notifying the consumers: wait for the answer.
+    await c.waitFor('pipe producers paused', () => videoPipe.pipeProducer.paused &&
+      rtxVideoPipe.pipeProducer.paused, 2000);
     assert.strictEqual(v2.consumer.producerPaused, true);
     const pipeProducerDump = await videoPipe.pipeProducer.dump();
     assert.strictEqual(pipeProducerDump.paused, true, 'worker2 pipe producer dump not paused');
@@ -172,7 +175,7 @@ async function main(summary) {
     const resumed = c.once(v2.consumer, 'producerresume');
     await videoProducer.resume();
     await resumed;
-    assert.strictEqual(videoPipe.pipeProducer.paused, false);
+    await c.waitFor('pipe producer resumed', () => !videoPipe.pipeProducer.paused, 2000);
     assert.strictEqual(v2.consumer.producerPaused, false);
     // The consumer asks for a key frame on resume; ffmpeg sends one every
     // second anyway.

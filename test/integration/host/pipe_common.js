@@ -11,6 +11,8 @@ const fs = require('fs');
 const path = require('path');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+// Slower workers (sanitizers) get more time: SFU_TEST_TIMEOUT_SCALE=N.
+const SCALE = Math.max(1, Number(process.env.SFU_TEST_TIMEOUT_SCALE) || 1);
 
 // The host package: SFU_MEDIASOUP_DIR, else the copy install-host.sh puts
 // in .cache/.
@@ -198,6 +200,23 @@ class RtpReceiver {
   }
 }
 
+// Closes a worker and waits until its process is gone, so that whatever it
+// prints on its way out (a sanitizer's leak report) reaches the host's log
+// (DEBUG=mediasoup:ERROR:Worker prints the worker's stderr lines).
+async function closeWorker(worker) {
+  worker.close();
+  const deadline = Date.now() + 5000 * SCALE;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(worker.pid, 0);
+    } catch (error) {
+      break;
+    }
+    await sleep(50);
+  }
+  await sleep(100);
+}
+
 function killAll() {
   for (const child of children) {
     try {
@@ -210,6 +229,7 @@ function killAll() {
 // line (with the error, if any); exits 0 only when main returned and
 // summary.ok was set. onExit runs before every exit.
 function runMain(name, main, limitMs, onExit = () => {}) {
+  limitMs *= SCALE;
   const summary = { ok: false };
   const finish = (code) => {
     killAll();
@@ -248,6 +268,7 @@ function sleep(ms) {
 // Polls `check` until it returns a truthy value or `ms` pass; throws with
 // `what` then.
 async function waitFor(what, check, ms = 5000, every = 50) {
+  ms *= SCALE;
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -260,6 +281,7 @@ async function waitFor(what, check, ms = 5000, every = 50) {
 // Resolves with the event's arguments when `emitter` emits `event`; rejects
 // after `ms`.
 function once(emitter, event, ms = 5000) {
+  ms *= SCALE;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.removeListener(event, handler);
@@ -287,6 +309,8 @@ function statsOf(stats, type) {
 
 module.exports = {
   assert,
+  closeWorker,
+  SCALE,
   AUDIO_PT,
   Child,
   MEDIA_CODECS,
