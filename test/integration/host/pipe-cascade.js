@@ -385,7 +385,8 @@ async function main(summary) {
     assert(!summary.died, 'a worker died: ' + summary.died);
     assert(framesSent >= SECONDS * 30 * 0.9, `ffmpeg sent ${framesSent} frames`);
     assert(nftB.dropped > 0, 'nothing dropped on the pipe A->B');
-    assert(nftA.dropped > 0 || nftA.pipe_in < 100, 'nothing dropped on the pipe B->A');
+    // B->A carries RTCP only (about 50 datagrams): drops there are few or none.
+    assert(nftA.pipe_in > 20, 'no RTCP crossed the pipe B->A');
     assert(nftB.rtx_in > 0, 'no RTX packet crossed the pipe A->B');
     assert(pcStats.nackCount > 0, 'the pipe consumer got no NACK');
     assert(decoded.video >= 0.95 * framesSent,

@@ -15,6 +15,7 @@
 //     out of the original producer to ffmpeg (trace events on each);
 //   - getStats() and scores of the pipe producer, the pipe consumer and the
 //     consumers, and the RTX codec and SSRC of an enableRtx pipe;
+//   - closing the producer closes the consumers on worker2;
 //   - a DataProducer on a DirectTransport of router1 piped to router2 (SCTP
 //     over the pipe transports): every message reaches a DataConsumer on a
 //     DirectTransport of router2, in order, strings and binary.
@@ -299,6 +300,15 @@ async function main(summary) {
     const dataClosed = c.once(dataConsumer, 'dataproducerclose');
     dataProducer.close();
     await dataClosed;
+
+    // Closing the original producer closes the pipe producers on worker2
+    // and the consumers there.
+    const closed2 = c.once(v2.consumer, 'producerclose');
+    const closed3 = c.once(v3.consumer, 'producerclose');
+    videoProducer.close();
+    await Promise.all([closed2, closed3]);
+    await c.waitFor('pipe producer closed', () => videoPipe.pipeProducer.closed, 2000);
+    summary.producerCloseCarried = true;
 
     // ----- end -----------------------------------------------------------------
     await ffmpeg.stop();
