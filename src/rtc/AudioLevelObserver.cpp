@@ -27,8 +27,8 @@ const json& field(const json& data, const char* name) {
 
 uint16_t parseMaxEntries(const json& data) {
     const json& value = field(data, "maxEntries");
-    if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 ||
-        value.get<uint64_t>() > UINT16_MAX) {
+    if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
+        value.get<int64_t>() > UINT16_MAX) {
         throw TypeError("invalid maxEntries value " + value.dump());
     }
     return value.get<uint16_t>();
