@@ -38,15 +38,15 @@ run "integration (python harness)" "$python" test/integration/run_tests.py
 # package, 16 files, 142 tests), less those of features not built yet:
 #   test-DataProducer.js, test-DataConsumer.js, test-node-sctp.js (data
 #   channels, SCTP), test-PipeTransport.js (pipe transports),
-#   test-ActiveSpeakerObserver.js, test-AudioLevelObserver.js (RTP observers),
 # and, by the -t filter, the one data channel test of a file that runs:
-# "dataProducer.send() succeeds" in test-DirectTransport.js. That leaves 10
-# files and 95 tests, every one of which must pass (test-ortc.js and
+# "dataProducer.send() succeeds" in test-DirectTransport.js. That leaves 12
+# files and 107 tests, every one of which must pass (test-ortc.js and
 # test-mediasoup.js need no worker).
 run "mediasoup host tests" \
   test/integration/host/run-mediasoup-tests.sh test-Worker.js test-Router.js \
   test-PlainTransport.js test-DirectTransport.js test-WebRtcTransport.js test-Producer.js \
-  test-Consumer.js test-multiopus.js test-ortc.js test-mediasoup.js \
+  test-Consumer.js test-multiopus.js test-ActiveSpeakerObserver.js test-AudioLevelObserver.js \
+  test-ortc.js test-mediasoup.js \
   -- -t '^(?!dataProducer\.send\(\) succeeds$)'
 
 run "browser (Chromium + mediasoup-client over UDP and ICE-TCP)" \
