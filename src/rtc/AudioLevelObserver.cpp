@@ -77,6 +77,9 @@ void AudioLevelObserver::receiveRtpPacket(Producer& producer, const rtp::RtpPack
 }
 
 void AudioLevelObserver::update() {
+    if (paused()) {
+        return;
+    }
     entries_.clear();
     for (const Levels& levels : levels_) {
         if (levels.count < kMinLevels) {
