@@ -41,7 +41,15 @@ uint64_t readAll(const RtpPacket& packet) {
         const ExtensionElement element = packet.extensionAt(i);
         check(packet.hasExtension(element.id));
         check(packet.extension(element.id).data() == element.value.data());
+        // The packet-level reader agrees with the value reader.
+        const auto level = packetAudioLevel(packet, element.id);
+        check(level.has_value() == readAudioLevel(element.value).has_value());
+        if (level) {
+            check(level->level <= 127);
+            sum += level->level;
+        }
     }
+    check(!packetAudioLevel(packet, 0).has_value());
     return sum;
 }
 

@@ -37,16 +37,15 @@ run "unit tests" ctest --test-dir build --output-on-failure
 export SFU_TEST_STRICT=1
 run "integration (python harness)" "$python" test/integration/run_tests.py
 # The host's own test files (node_modules/mediasoup/test/ of the 3.8.4
-# package, 16 files, 142 tests), less those of features not built yet:
-#   test-ActiveSpeakerObserver.js, test-AudioLevelObserver.js (RTP observers).
-# That leaves 14 files and 130 tests, every one of which must pass
+# package): all 16 files and 142 tests, every one of which must pass
 # (test-ortc.js and test-mediasoup.js need no worker; test-node-sctp.js
 # talks SCTP over UDP to a PlainTransport with the npm sctp package).
 run "mediasoup host tests" \
   test/integration/host/run-mediasoup-tests.sh test-Worker.js test-Router.js \
   test-PlainTransport.js test-PipeTransport.js test-DirectTransport.js test-WebRtcTransport.js \
   test-Producer.js test-Consumer.js test-multiopus.js test-ortc.js test-mediasoup.js \
-  test-DataProducer.js test-DataConsumer.js test-node-sctp.js
+  test-DataProducer.js test-DataConsumer.js test-node-sctp.js test-ActiveSpeakerObserver.js \
+  test-AudioLevelObserver.js
 
 run "browser (Chromium + mediasoup-client over UDP and ICE-TCP, data channels)" \
   test/integration/browser/run.sh

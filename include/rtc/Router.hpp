@@ -1,11 +1,13 @@
 // A Router: the room in which producers are forwarded to consumers. It owns
-// its transports, knows which consumer follows which producer, fans every
-// producer packet out to that producer's consumers and routes the requests
+// its transports and RTP observers, knows which consumer follows which
+// producer and which observers watch it, fans every producer packet out to
+// that producer's consumers and observers, and routes the requests
 // addressed to its entities.
 #pragma once
 
 #include "channel/ChannelSocket.hpp"
 #include "channel/Request.hpp"
+#include "rtc/RtpObserver.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/Transport.hpp"
 
@@ -61,6 +63,11 @@ private:
     void createTransport(channel::Request& request);
     Transport& transportOf(const channel::Request& request);
     void closeTransport(const std::string& transportId);
+    template <typename T>
+    void createRtpObserver(channel::Request& request);
+    RtpObserver& rtpObserverOf(const channel::Request& request);
+    Producer& producerOf(const channel::Request& request);
+    void closeRtpObserver(const std::string& rtpObserverId);
 
     struct ConsumerLink {
         Producer* producer;
@@ -71,7 +78,14 @@ private:
     Shared& shared_;
     std::map<std::string, std::unique_ptr<Transport>> transports_;
     std::unordered_map<std::string, Producer*> producers_;
-    std::unordered_map<Producer*, std::vector<Consumer*>> producerConsumers_;
+    // What follows each producer: its consumers, and the observers watching
+    // it (none for most).
+    struct ProducerLinks {
+        std::vector<Consumer*> consumers;
+        std::vector<RtpObserver*> observers;
+    };
+    std::map<std::string, std::unique_ptr<RtpObserver>> rtpObservers_;
+    std::unordered_map<Producer*, ProducerLinks> producerLinks_;
     std::unordered_map<Consumer*, ConsumerLink> consumerLinks_;
 
     struct DataConsumerLink {

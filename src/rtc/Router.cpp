@@ -1,6 +1,8 @@
 #include "rtc/Router.hpp"
 
 #include "Logger.hpp"
+#include "rtc/ActiveSpeakerObserver.hpp"
+#include "rtc/AudioLevelObserver.hpp"
 #include "rtc/DirectTransport.hpp"
 #include "rtc/PipeTransport.hpp"
 #include "rtc/PlainTransport.hpp"
@@ -14,18 +16,14 @@ namespace sfu::rtc {
 using channel::Method;
 using nlohmann::json;
 
-namespace {
-
-[[noreturn]] void notImplemented(const channel::Request& request) {
-    throw Error("not implemented: " + request.methodName());
-}
-
-} // namespace
-
 Router::Router(std::string id, Shared& shared) : id_(std::move(id)), shared_(shared) {}
 
 Router::~Router() {
     closing_ = true;
+    // Observers first: closing producers then find none to tell.
+    while (!rtpObservers_.empty()) {
+        closeRtpObserver(rtpObservers_.begin()->first);
+    }
     while (!transports_.empty()) {
         closeTransport(transports_.begin()->first);
     }
@@ -36,13 +34,23 @@ json Router::dump() const {
     for (const auto& [id, transport] : transports_) {
         transportIds.push_back(id);
     }
+    json rtpObserverIds = json::array();
+    for (const auto& [id, observer] : rtpObservers_) {
+        rtpObserverIds.push_back(id);
+    }
     json producerConsumers = json::object();
-    for (const auto& [producer, consumers] : producerConsumers_) {
-        json ids = json::array();
-        for (const Consumer* consumer : consumers) {
-            ids.push_back(consumer->id());
+    json producerObservers = json::object();
+    for (const auto& [producer, links] : producerLinks_) {
+        json consumerIds = json::array();
+        for (const Consumer* consumer : links.consumers) {
+            consumerIds.push_back(consumer->id());
         }
-        producerConsumers[producer->id()] = std::move(ids);
+        producerConsumers[producer->id()] = std::move(consumerIds);
+        json observerIds = json::array();
+        for (const RtpObserver* observer : links.observers) {
+            observerIds.push_back(observer->id());
+        }
+        producerObservers[producer->id()] = std::move(observerIds);
     }
     json consumerProducer = json::object();
     for (const auto& [consumer, link] : consumerLinks_) {
@@ -60,13 +68,9 @@ json Router::dump() const {
     for (const auto& [dataConsumer, link] : dataConsumerLinks_) {
         dataConsumerProducer[dataConsumer->id()] = link.dataProducer->id();
     }
-    json producerObservers = json::object();
-    for (const auto& [id, producer] : producers_) {
-        producerObservers[id] = json::array();
-    }
     return json{{"id", id_},
                 {"transportIds", std::move(transportIds)},
-                {"rtpObserverIds", json::array()},
+                {"rtpObserverIds", std::move(rtpObserverIds)},
                 {"mapProducerIdConsumerIds", std::move(producerConsumers)},
                 {"mapConsumerIdProducerId", std::move(consumerProducer)},
                 {"mapProducerIdObserverIds", std::move(producerObservers)},
@@ -84,6 +88,46 @@ void Router::createTransport(channel::Request& request) {
     const json answer = transport->dump();
     transports_.emplace(id, std::move(transport));
     request.accept(answer);
+}
+
+template <typename T>
+void Router::createRtpObserver(channel::Request& request) {
+    const std::string& id = request.internalId("rtpObserverId");
+    if (rtpObservers_.count(id) != 0) {
+        throw Error("an rtp observer with id '" + id + "' already exists");
+    }
+    rtpObservers_.emplace(id, std::make_unique<T>(id, shared_, request.data()));
+    request.accept();
+}
+
+RtpObserver& Router::rtpObserverOf(const channel::Request& request) {
+    const std::string& id = request.internalId("rtpObserverId");
+    const auto it = rtpObservers_.find(id);
+    if (it == rtpObservers_.end()) {
+        throw Error("rtp observer not found [rtpObserverId:" + id + "]");
+    }
+    return *it->second;
+}
+
+Producer& Router::producerOf(const channel::Request& request) {
+    const json& data = request.data();
+    const auto id = data.is_object() ? data.find("producerId") : data.end();
+    if (id == data.end() || !id->is_string()) {
+        throw Error("missing data.producerId");
+    }
+    return producerById(id->get<std::string>());
+}
+
+void Router::closeRtpObserver(const std::string& rtpObserverId) {
+    auto node = rtpObservers_.extract(rtpObserverId);
+    if (node.empty()) {
+        return;
+    }
+    RtpObserver* observer = node.mapped().get();
+    for (Producer* producer : observer->producers()) {
+        auto& observers = producerLinks_[producer].observers;
+        std::erase(observers, observer);
+    }
 }
 
 void Router::handleRequest(channel::Request& request) {
@@ -104,15 +148,41 @@ void Router::handleRequest(channel::Request& request) {
         createTransport<PipeTransport>(request);
         return;
     case Method::RouterCreateActiveSpeakerObserver:
+        createRtpObserver<ActiveSpeakerObserver>(request);
+        return;
     case Method::RouterCreateAudioLevelObserver:
-        notImplemented(request);
+        createRtpObserver<AudioLevelObserver>(request);
+        return;
     case Method::RtpObserverClose:
+        closeRtpObserver(rtpObserverOf(request).id());
+        request.accept();
+        return;
     case Method::RtpObserverPause:
+        rtpObserverOf(request).pause();
+        request.accept();
+        return;
     case Method::RtpObserverResume:
-    case Method::RtpObserverAddProducer:
-    case Method::RtpObserverRemoveProducer:
-        throw Error("rtp observer not found [rtpObserverId:" + request.internalId("rtpObserverId") +
-                    "]");
+        rtpObserverOf(request).resume();
+        request.accept();
+        return;
+    case Method::RtpObserverAddProducer: {
+        RtpObserver& observer = rtpObserverOf(request);
+        Producer& producer = producerOf(request);
+        if (!observer.observes(producer)) {
+            observer.addProducer(producer);
+            producerLinks_[&producer].observers.push_back(&observer);
+        }
+        request.accept();
+        return;
+    }
+    case Method::RtpObserverRemoveProducer: {
+        RtpObserver& observer = rtpObserverOf(request);
+        Producer& producer = producerOf(request);
+        observer.removeProducer(producer);
+        std::erase(producerLinks_[&producer].observers, &observer);
+        request.accept();
+        return;
+    }
     case Method::TransportClose:
         closeTransport(transportOf(request).id());
         request.accept();
@@ -167,14 +237,17 @@ void Router::onTransportNewProducer(Transport& transport, Producer& producer) {
         throw Error("a producer with id '" + producer.id() + "' already exists");
     }
     producers_.emplace(producer.id(), &producer);
-    producerConsumers_[&producer];
+    producerLinks_[&producer];
 }
 
 void Router::onTransportProducerClosed(Transport& transport, Producer& producer) {
     (void)transport;
-    const auto consumers = producerConsumers_.extract(&producer);
-    if (!consumers.empty()) {
-        for (Consumer* consumer : consumers.mapped()) {
+    const auto links = producerLinks_.extract(&producer);
+    if (!links.empty()) {
+        for (RtpObserver* observer : links.mapped().observers) {
+            observer->removeProducer(producer);
+        }
+        for (Consumer* consumer : links.mapped().consumers) {
             Transport* consumerTransport = consumerLinks_.at(consumer).transport;
             consumerLinks_.erase(consumer);
             if (!closing_) {
@@ -188,22 +261,30 @@ void Router::onTransportProducerClosed(Transport& transport, Producer& producer)
 
 void Router::onTransportProducerPaused(Transport& transport, Producer& producer) {
     (void)transport;
-    for (Consumer* consumer : producerConsumers_[&producer]) {
+    auto& links = producerLinks_[&producer];
+    for (Consumer* consumer : links.consumers) {
         consumer->setProducerPaused(true);
+    }
+    for (RtpObserver* observer : links.observers) {
+        observer->producerPaused(producer);
     }
 }
 
 void Router::onTransportProducerResumed(Transport& transport, Producer& producer) {
     (void)transport;
-    for (Consumer* consumer : producerConsumers_[&producer]) {
+    auto& links = producerLinks_[&producer];
+    for (Consumer* consumer : links.consumers) {
         consumer->setProducerPaused(false);
+    }
+    for (RtpObserver* observer : links.observers) {
+        observer->producerResumed(producer);
     }
 }
 
 void Router::onTransportProducerScore(Transport& transport, Producer& producer) {
     (void)transport;
     const auto scores = producer.encodingScores();
-    for (Consumer* consumer : producerConsumers_[&producer]) {
+    for (Consumer* consumer : producerLinks_[&producer].consumers) {
         consumer->producerScoresChanged(scores);
     }
 }
@@ -211,11 +292,16 @@ void Router::onTransportProducerScore(Transport& transport, Producer& producer) 
 void Router::onTransportProducerRtpPacket(Transport& transport, Producer& producer,
                                           rtp::RtpPacket& packet, const RtpForwardInfo& info) {
     (void)transport;
-    const auto it = producerConsumers_.find(&producer);
-    if (it == producerConsumers_.end()) {
+    const auto it = producerLinks_.find(&producer);
+    if (it == producerLinks_.end()) {
         return;
     }
-    for (Consumer* consumer : it->second) {
+    // Observers read the packet before consumers rewrite it for their
+    // endpoints.
+    for (RtpObserver* observer : it->second.observers) {
+        observer->receiveRtpPacket(producer, packet, info);
+    }
+    for (Consumer* consumer : it->second.consumers) {
         consumer->sendRtpPacket(packet, info);
     }
 }
@@ -229,7 +315,7 @@ Producer& Router::producerById(const std::string& producerId) {
 }
 
 void Router::onTransportNewConsumer(Transport& transport, Consumer& consumer, Producer& producer) {
-    producerConsumers_[&producer].push_back(&consumer);
+    producerLinks_[&producer].consumers.push_back(&consumer);
     consumerLinks_[&consumer] = ConsumerLink{&producer, &transport};
     consumer.setProducer(producer);
 }
@@ -240,7 +326,7 @@ void Router::onTransportConsumerClosed(Transport& transport, Consumer& consumer)
     if (link == consumerLinks_.end()) {
         return;
     }
-    auto& consumers = producerConsumers_[link->second.producer];
+    auto& consumers = producerLinks_[link->second.producer].consumers;
     consumers.erase(std::remove(consumers.begin(), consumers.end(), &consumer), consumers.end());
     consumerLinks_.erase(link);
 }

@@ -1017,7 +1017,8 @@ class ChannelFuzzer:
         return method, internal, data, on_accept
 
     def _req_not_built(self):
-        """Methods of entities that cannot exist yet."""
+        """Methods of entities that cannot exist yet, and RTP observers: those
+        are created under one fixed id per router, so that they stay few."""
         rng = self.rng
         m = self.model
         method = rng.choice(("router.createPipeTransport", "router.createActiveSpeakerObserver",

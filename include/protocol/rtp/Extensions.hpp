@@ -111,6 +111,10 @@ std::optional<std::string_view> readSdes(std::span<const uint8_t> value);
 std::optional<uint32_t> readAbsSendTime(std::span<const uint8_t> value);
 std::optional<uint16_t> readTransportWideSeq(std::span<const uint8_t> value);
 std::optional<AudioLevel> readAudioLevel(std::span<const uint8_t> value);
+// The ssrc-audio-level element of a packet whose sender uses `id` for it, in
+// either extension form: nullopt when id is 0 (not negotiated), the element
+// is absent or its size is not 1.
+std::optional<AudioLevel> packetAudioLevel(const RtpPacket& packet, uint8_t id);
 std::optional<VideoOrientation> readVideoOrientation(std::span<const uint8_t> value);
 // RFC 5450 transmission offset, 24-bit signed.
 std::optional<int32_t> readTimeOffset(std::span<const uint8_t> value);

@@ -90,6 +90,13 @@ std::optional<AudioLevel> readAudioLevel(std::span<const uint8_t> value) {
                       static_cast<uint8_t>(value[0] & ~kVoiceActivityBit)};
 }
 
+std::optional<AudioLevel> packetAudioLevel(const RtpPacket& packet, uint8_t id) {
+    if (id == 0) {
+        return std::nullopt;
+    }
+    return readAudioLevel(packet.extension(id));
+}
+
 std::optional<VideoOrientation> readVideoOrientation(std::span<const uint8_t> value) {
     if (value.size() != kVideoOrientationSize) {
         return std::nullopt;

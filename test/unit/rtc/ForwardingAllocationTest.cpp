@@ -2,8 +2,10 @@
 // producer, out of a PlainTransport consumer, over real loopback UDP. Once
 // warmed up, forwarding a packet allocates nothing: global operator new is
 // counted around a window of packets (RTCP and loss-recovery timers
-// included).
+// included). The same holds for audio that RTP observers watch.
 #include "AllocationCounter.hpp"
+#include "channel/ChannelSocket.hpp"
+#include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/MediaFixtures.hpp"
 #include "rtc/RouterFixture.hpp"
 
@@ -13,6 +15,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -102,6 +105,66 @@ TEST_F(Forwarding, SteadyStateForwardingDoesNotAllocate) {
 
     ::close(sender);
     ::close(receiver);
+}
+
+// Packets of a producer that both observers watch: reading its audio level
+// and adding it to the observers' state allocates nothing either.
+TEST_F(Forwarding, ObservedAudioDoesNotAllocate) {
+    request("router.createDirectTransport", {{"transportId", "t"}}, {{"direct", true}});
+    request("transport.produce", {{"transportId", "t"}, {"producerId", "p"}},
+            {{"kind", "audio"},
+             {"rtpParameters",
+              {{"codecs",
+                {{{"mimeType", "audio/opus"},
+                  {"payloadType", 100},
+                  {"clockRate", 48000},
+                  {"channels", 2},
+                  {"parameters", json::object()},
+                  {"rtcpFeedback", json::array()}}}},
+               {"headerExtensions",
+                {{{"uri", "urn:ietf:params:rtp-hdrext:ssrc-audio-level"}, {"id", 1}}}},
+               {"encodings", {{{"ssrc", 1234}}}},
+               {"rtcp", {{"cname", "c"}}}}},
+             {"rtpMapping",
+              {{"codecs", {{{"payloadType", 100}, {"mappedPayloadType", 100}}}},
+               {"encodings", {{{"ssrc", 1234}, {"mappedSsrc", 4321}}}}}}});
+    request("router.createAudioLevelObserver", {{"rtpObserverId", "alo"}},
+            {{"maxEntries", 1}, {"threshold", -127}, {"interval", 5000}});
+    request("router.createActiveSpeakerObserver", {{"rtpObserverId", "aso"}}, {{"interval", 5000}});
+    for (const char* observer : {"alo", "aso"}) {
+        request("rtpObserver.addProducer", {{"rtpObserverId", observer}}, {{"producerId", "p"}});
+    }
+
+    const json internal{{"transportId", "t"}, {"producerId", "p"}};
+    const json data = json::object();
+    std::vector<uint8_t> buffer(256);
+    uint16_t seq = 1;
+    auto sendBatch = [&](int count) {
+        for (int i = 0; i < count; ++i, ++seq) {
+            const uint8_t level = static_cast<uint8_t>(0x80 | (seq % 128));
+            const sfu::rtp::ExtensionElement element{1, {&level, 1}};
+            const uint8_t payload[40] = {0xfc};
+            sfu::rtp::RtpPacketSpec spec;
+            spec.payloadType = 100;
+            spec.sequenceNumber = seq;
+            spec.timestamp = seq * 960u;
+            spec.ssrc = 1234;
+            spec.extensions = {&element, 1};
+            spec.payload = payload;
+            const auto packet = sfu::rtp::RtpPacket::build(buffer.data(), buffer.size(), spec);
+            ASSERT_TRUE(packet.has_value());
+            router_->handlePayloadNotification(
+                sfu::channel::PayloadNotification{sfu::channel::PayloadEvent::ProducerSend,
+                                                  internal, data, buffer.data(), packet->size()});
+        }
+    };
+    sendBatch(3000);
+    const size_t before = sfu::test::allocationCount.load();
+    sendBatch(2000);
+    EXPECT_EQ(sfu::test::allocationCount.load() - before, 0u)
+        << "allocations while observing 2000 packets";
+    const json dump = request("router.dump", json::object(), json::object());
+    EXPECT_EQ(dump["mapProducerIdObserverIds"]["p"], json::array({"alo", "aso"}));
 }
 
 } // namespace
