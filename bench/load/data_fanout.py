@@ -97,7 +97,7 @@ class PeerProcess:
 # Worker setup (requests shaped as mediasoup 3.8.4's host sends them)
 # --------------------------------------------------------------------------
 
-def plain_transport_data(streams):
+def plain_transport_data(streams, send_buffer):
     # Router.createPlainTransport(): every field the host sends, defaults
     # included, with enableSctp and comedia set.
     return {
@@ -108,7 +108,7 @@ def plain_transport_data(streams):
         "enableSctp": True,
         "numSctpStreams": {"OS": streams, "MIS": streams},
         "maxSctpMessageSize": 262144,
-        "sctpSendBufferSize": 262144,
+        "sctpSendBufferSize": send_buffer,
         "isDataChannel": False,
         "enableSrtp": False,
         "srtpCryptoSuite": "AES_CM_128_HMAC_SHA1_80",
@@ -132,7 +132,7 @@ class Topology:
         w, a = self.worker, self.args
         w.request_ok("worker.createRouter", self.router)
         data = w.request_ok("router.createPlainTransport", self.producer_transport,
-                            plain_transport_data(a.streams))
+                            plain_transport_data(a.streams, a.sctp_send_buffer))
         self.producer_port = data["tuple"]["localPort"]
         # Transport.produceData(): the app's sctpStreamParameters after
         # ortc.validateSctpStreamParameters() (ordered defaults to true).
@@ -145,7 +145,7 @@ class Topology:
         for i in range(n):
             transport = dict(self.router, transportId="data-load-consumer-transport-%d" % i)
             data = w.request_ok("router.createPlainTransport", transport,
-                                plain_transport_data(a.streams))
+                                plain_transport_data(a.streams, a.sctp_send_buffer))
             self.consumer_ports.append(data["tuple"]["localPort"])
             # Transport.consumeData(): the DataProducer's parameters with the
             # first free stream id of this transport (0).
@@ -420,6 +420,9 @@ def parse_args(argv):
     p.add_argument("--size", type=int, default=1024, help="message size in bytes (1024)")
     p.add_argument("--stream", type=int, default=1, help="the DataProducer's SCTP stream id")
     p.add_argument("--streams", type=int, default=1024, help="numSctpStreams OS and MIS")
+    p.add_argument("--sctp-send-buffer", type=int, default=262144,
+                   help="sctpSendBufferSize of every transport (the host's default, 262144): "
+                        "a DataConsumer drops what does not fit")
     p.add_argument("--duration", type=float, default=8.0, help="measured seconds per run")
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per run")
     p.add_argument("--repeat", type=int, default=1, help="runs per worker and rate")
