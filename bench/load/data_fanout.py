@@ -99,10 +99,11 @@ class PeerProcess:
 
 def plain_transport_data(streams, send_buffer):
     # Router.createPlainTransport(): every field the host sends, defaults
-    # included, with enableSctp and comedia set.
+    # included, with enableSctp and comedia set. No "port": the host's
+    # JSON.stringify() leaves an undefined one out, and mediasoup's worker
+    # refuses a null one ("wrong port").
     return {
         "listenIp": {"ip": LOCALHOST},
-        "port": None,
         "rtcpMux": True,
         "comedia": True,
         "enableSctp": True,
