@@ -26,6 +26,7 @@ namespace sfu::channel {
     X(TransportConnect, "transport.connect")                                                       \
     X(TransportSetMaxIncomingBitrate, "transport.setMaxIncomingBitrate")                           \
     X(TransportSetMaxOutgoingBitrate, "transport.setMaxOutgoingBitrate")                           \
+    X(TransportSetMinOutgoingBitrate, "transport.setMinOutgoingBitrate")                           \
     X(TransportRestartIce, "transport.restartIce")                                                 \
     X(TransportProduce, "transport.produce")                                                       \
     X(TransportConsume, "transport.consume")                                                       \

@@ -10,6 +10,7 @@
 #include "protocol/rtcp/Addressed.hpp"
 #include "protocol/rtcp/Feedback.hpp"
 #include "protocol/rtcp/Reports.hpp"
+#include "protocol/rtp/Extensions.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/ConsumerStream.hpp"
 #include "rtc/Producer.hpp"
@@ -50,6 +51,16 @@ public:
     const params::RtpParameters& rtpParameters() const { return rtpParameters_; }
     bool paused() const { return paused_; }
     bool producerPaused() const { return producerPaused_; }
+    // The endpoint's ids of the transport-wide-cc-01 and abs-send-time
+    // header extensions, 0 where it negotiated none.
+    uint8_t transportWideCcId() const {
+        return extensionIdMap_.get(static_cast<uint8_t>(rtp::ExtensionType::TransportWideCc01));
+    }
+    uint8_t absSendTimeId() const {
+        return extensionIdMap_.get(static_cast<uint8_t>(rtp::ExtensionType::AbsSendTime));
+    }
+    // Whether a codec negotiated goog-remb feedback.
+    bool rembFeedback() const { return rembFeedback_; }
 
     // The media path: a packet of the producer, in the router's space.
     virtual void sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) = 0;
@@ -143,6 +154,7 @@ private:
     bool paused_ = false;
     bool producerPaused_ = false;
     bool transportConnected_ = false;
+    bool rembFeedback_ = false;
     uint32_t priority_ = 1;
 };
 

@@ -24,6 +24,7 @@
 #include "rtc/RtpListener.hpp"
 #include "rtc/Shared.hpp"
 #include "rtc/TraceEvents.hpp"
+#include "rtc/TransportBwe.hpp"
 #include "rtc/TransportCcFeedback.hpp"
 
 #include <map>
@@ -206,9 +207,23 @@ private:
     // What a consumer's receiver reports says of the round trip, for the
     // producers whose senders sit on the same path.
     void shareRoundTripTime(const Consumer& consumer);
-    // Periodic work while there are producers: their NACK and key frame
-    // retries, and the transport-wide congestion control feedback.
+    // Periodic work while there are producers or a bandwidth estimate: the
+    // producers' NACK and key frame retries, the transport-wide congestion
+    // control feedback, the REMB of setMaxIncomingBitrate, and the
+    // estimator's timers, probes and trace events.
     void recoveryTick();
+    // The estimator, created with the first consumer that can feed it.
+    void createBweFor(const Consumer& consumer);
+    // Transport-wide feedback and REMB from the endpoint, for the estimator.
+    void receiveBweFeedback(const rtcp::PacketView& pkt);
+    void bweTick(uint64_t now);
+    // Sends the probe packets due now (the probe timer while a cluster runs).
+    void sendProbes();
+    // The REMB that caps what the producers' endpoint sends.
+    void sendMaxIncomingBitrateRemb();
+    void emitTrace(TraceEventType type, nlohmann::json info);
+    // The estimator's clock: milliseconds, not cached per loop iteration.
+    static int64_t bweNowMs() { return static_cast<int64_t>(uv_hrtime() / 1'000'000); }
     void scheduleRtcp();
     void sendRtcpReports();
     nlohmann::json stats();
@@ -235,7 +250,20 @@ private:
     // messages dropped for their size or their stream.
     uint64_t sctpMessagesDropped_ = 0;
     uint32_t maxIncomingBitrate_ = 0;
-    uint32_t maxOutgoingBitrate_ = 0;
+    uint64_t lastMaxIncomingRembMs_ = 0;
+    // The producers' SSRCs in that REMB (reused).
+    std::vector<uint32_t> rembSsrcs_;
+    // The estimate of what can be sent to the endpoint, for the consumers
+    // (see TransportBwe): bounds from initialAvailableOutgoingBitrate,
+    // minimumAvailableOutgoingBitrate and setMax/MinOutgoingBitrate.
+    std::unique_ptr<TransportBwe> bwe_;
+    TransportBwe::Bounds bweBounds_;
+    // A video consumer negotiated transport-wide-cc: its endpoint expects
+    // the probation stream (mediasoup-client's "probator").
+    bool canProbe_ = false;
+    // Paces a probe cluster while one is under way.
+    deps::UvTimer probeTimer_;
+    rtp::BasicRateCalculator<100> probationSendRate_;
     bool closed_ = false;
     // SSRC of our receiver reports (a transport that only receives has no
     // sending SSRC of its own).

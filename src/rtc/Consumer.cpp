@@ -37,6 +37,7 @@ Consumer::Consumer(std::string id, std::string producerId, Shared& shared, Liste
         if (codec.payloadType < 128) {
             payloadTypes_[codec.payloadType] = codec.payloadType;
         }
+        rembFeedback_ = rembFeedback_ || codec.supportsRemb();
     }
     for (const auto& ext : rtpParameters_.headerExtensions) {
         const auto extType = rtp::extensionTypeFromUri(ext.uri);

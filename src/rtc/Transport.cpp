@@ -30,8 +30,13 @@ constexpr size_t kMaxRtcpCompoundSize = 1200;
 constexpr uint64_t kMaxRtcpIntervalMs = 5000;
 constexpr uint64_t kMaxVideoRtcpIntervalMs = 1000;
 constexpr uint64_t kMinRtcpIntervalMs = 100;
-// Period of NACK and key frame request retries.
+// Period of NACK and key frame request retries, and of the estimator's
+// timers.
 constexpr uint64_t kRecoveryTickMs = 20;
+// How often the REMB of setMaxIncomingBitrate is repeated.
+constexpr uint64_t kMaxIncomingRembIntervalMs = 1000;
+// Pacing of a probe cluster's packets.
+constexpr uint64_t kProbeTickMs = 1;
 
 // An unsigned integer field within [min, max], or `fallback` when absent or
 // null. Anything else is a TypeError: a negative, fractional or larger
@@ -57,7 +62,8 @@ const std::string& newId(const channel::Request& request, const char* key) {
 } // namespace
 
 Transport::Transport(std::string id, Shared& shared, Listener& listener, const json& data)
-    : id_(std::move(id)), shared_(shared), listener_(listener), rtcpSsrc_(randomUint32()),
+    : id_(std::move(id)), shared_(shared), listener_(listener),
+      probeTimer_(shared.loop, [this] { sendProbes(); }), rtcpSsrc_(randomUint32()),
       rtcpTimer_(shared.loop, [this] { sendRtcpReports(); }),
       recoveryTimer_(shared.loop, [this] { recoveryTick(); }) {
     rtcpCname_ = id_.substr(0, 8);
@@ -84,6 +90,12 @@ Transport::Transport(std::string id, Shared& shared, Listener& listener, const j
         sctpTimer_.emplace(shared.loop);
     }
     maxMessageSize_ = optionalUint(data, "maxMessageSize", maxMessageSize_, 0, UINT32_MAX);
+    // Bounds of the outgoing estimate (the host passes the first for WebRTC
+    // transports; the minimum is this worker's own option).
+    bweBounds_.startBps = optionalUint(data, "initialAvailableOutgoingBitrate",
+                                       static_cast<uint32_t>(bweBounds_.startBps), 1, UINT32_MAX);
+    bweBounds_.minBps = optionalUint(data, "minimumAvailableOutgoingBitrate",
+                                     static_cast<uint32_t>(bweBounds_.minBps), 0, UINT32_MAX);
     scheduleRtcp();
 }
 
@@ -96,6 +108,7 @@ void Transport::close() {
     closed_ = true;
     rtcpTimer_.stop();
     recoveryTimer_.stop();
+    probeTimer_.stop();
     while (!producers_.empty()) {
         closeProducer(*producers_.begin()->second);
     }
@@ -117,7 +130,7 @@ void Transport::closeProducer(Producer& producer) {
     listener_.onTransportProducerClosed(*this, producer);
     rtpListener_.removeProducer(producer);
     producers_.erase(producer.id());
-    if (producers_.empty()) {
+    if (producers_.empty() && !bwe_) {
         recoveryTimer_.stop();
     }
 }
@@ -146,15 +159,34 @@ void Transport::handleRequest(channel::Request& request) {
         connect(request);
         return;
     case Method::TransportSetMaxIncomingBitrate:
-    case Method::TransportSetMaxOutgoingBitrate: {
+    case Method::TransportSetMaxOutgoingBitrate:
+    case Method::TransportSetMinOutgoingBitrate: {
         const auto bitrate = request.data().find("bitrate");
         if (bitrate == request.data().end() || !bitrate->is_number_unsigned() ||
             bitrate->get<uint64_t>() > UINT32_MAX) {
             throw TypeError("missing or invalid bitrate");
         }
-        (request.method() == Method::TransportSetMaxIncomingBitrate ? maxIncomingBitrate_
-                                                                    : maxOutgoingBitrate_) =
-            bitrate->get<uint32_t>();
+        const auto bps = bitrate->get<uint32_t>();
+        const int64_t now = bweNowMs();
+        switch (*request.method()) {
+        case Method::TransportSetMaxIncomingBitrate:
+            maxIncomingBitrate_ = bps;
+            // The cap reaches the endpoint at once, then every second.
+            lastMaxIncomingRembMs_ = 0;
+            break;
+        case Method::TransportSetMaxOutgoingBitrate:
+            bweBounds_.maxBps = bps;
+            if (bwe_) {
+                bwe_->setMaxBitrate(bps, now);
+            }
+            break;
+        default:
+            bweBounds_.minBps = bps;
+            if (bwe_) {
+                bwe_->setMinBitrate(bps, now);
+            }
+            break;
+        }
         request.accept();
         return;
     }
@@ -278,6 +310,7 @@ void Transport::produce(channel::Request& request) {
     if (!recoveryTimer_.active()) {
         recoveryTimer_.start(kRecoveryTickMs, kRecoveryTickMs);
     }
+    lastMaxIncomingRembMs_ = 0;
     request.accept(json{{"type", params::toString(p->type())}});
     scheduleRtcp();
 }
@@ -306,6 +339,7 @@ void Transport::consume(channel::Request& request) {
         consumerBySsrc_[ssrc] = c;
     }
     listener_.onTransportNewConsumer(*this, *c, producer);
+    createBweFor(*c);
     c->setTransportConnected(isConnected());
     json answer{{"paused", c->paused()},
                 {"producerPaused", c->producerPaused()},
@@ -384,6 +418,14 @@ void Transport::recoveryTick() {
             }
         });
     }
+    if (maxIncomingBitrate_ != 0 && !producers_.empty() &&
+        now - lastMaxIncomingRembMs_ >= kMaxIncomingRembIntervalMs) {
+        lastMaxIncomingRembMs_ = now;
+        sendMaxIncomingBitrateRemb();
+    }
+    if (bwe_) {
+        bweTick(now);
+    }
 }
 
 void Transport::deliverToProducer(const RtpListener::Target& target, rtp::RtpPacket& packet,
@@ -413,8 +455,20 @@ void Transport::receiveRtcpPacket(const uint8_t* data, size_t length) {
         SFU_DEBUG(Rtcp, "transport %s: invalid RTCP compound discarded", id_.c_str());
         return;
     }
-    rtcp::forEachAddressedItem(compound,
-                               [&](const rtcp::AddressedItem& item) { routeRtcpItem(item, now); });
+    const auto route = [&](const rtcp::AddressedItem& item) { routeRtcpItem(item, now); };
+    for (const rtcp::PacketView pkt : compound) {
+        if (!rtcp::forEachAddressedItemOf(pkt, route) && bwe_) {
+            receiveBweFeedback(pkt);
+        }
+    }
+}
+
+void Transport::receiveBweFeedback(const rtcp::PacketView& pkt) {
+    if (const auto feedback = rtcp::TransportCcView::parse(pkt)) {
+        bwe_->onTransportCcFeedback(*feedback, bweNowMs());
+    } else if (const auto remb = rtcp::RembView::parse(pkt)) {
+        bwe_->onRemb(remb->bitrate(), bweNowMs());
+    }
 }
 
 void Transport::routeRtcpItem(const rtcp::AddressedItem& item, uint64_t now) {
@@ -427,8 +481,11 @@ void Transport::routeRtcpItem(const rtcp::AddressedItem& item, uint64_t now) {
     if (const auto it = consumerBySsrc_.find(item.ssrc); it != consumerBySsrc_.end()) {
         Consumer& consumer = *it->second;
         consumer.receiveRtcp(item, now);
-        if (std::holds_alternative<rtcp::ReportBlock>(item.body)) {
+        if (const auto* block = std::get_if<rtcp::ReportBlock>(&item.body)) {
             shareRoundTripTime(consumer);
+            if (bwe_) {
+                bwe_->onReportBlock(*block, bweNowMs());
+            }
         }
     }
 }
@@ -437,6 +494,9 @@ void Transport::shareRoundTripTime(const Consumer& consumer) {
     if (const uint32_t rtt = consumer.roundTripTimeMs(); rtt != 0) {
         for (auto& [id, producer] : producers_) {
             producer->setPathRoundTripTime(rtt);
+        }
+        if (bwe_) {
+            bwe_->setRtt(rtt);
         }
     }
 }
@@ -468,14 +528,131 @@ void Transport::connectionChanged() {
 // ---- media out ------------------------------------------------------------
 
 void Transport::onConsumerSendRtpPacket(Consumer& consumer, rtp::RtpPacket& packet) {
+    if (bwe_ && isConnected()) {
+        bwe_->stamp(packet, consumer.transportWideCcId(), consumer.absSendTimeId(),
+                    bwe::PacketKind::Media, bweNowMs());
+    }
     rtpSendRate_.update(packet.size(), nowMs());
     sendRtpPacket(consumer, packet);
 }
 
 void Transport::onConsumerRetransmitRtpPacket(Consumer& consumer, rtp::RtpPacket& packet,
                                               bool rtx) {
+    if (bwe_ && isConnected()) {
+        bwe_->stamp(packet, consumer.transportWideCcId(), consumer.absSendTimeId(),
+                    rtx ? bwe::PacketKind::Rtx : bwe::PacketKind::Media, bweNowMs());
+    }
     (rtx ? rtxSendRate_ : rtpSendRate_).update(packet.size(), nowMs());
     sendRtpPacket(consumer, packet);
+}
+
+// ---- sender-side bandwidth estimation --------------------------------------
+
+void Transport::createBweFor(const Consumer& consumer) {
+    const bool tcc = consumer.transportWideCcId() != 0;
+    if (tcc && consumer.kind() == params::MediaKind::Video) {
+        canProbe_ = true;
+    }
+    if (bwe_) {
+        return;
+    }
+    std::optional<TransportBwe::Type> type;
+    if (tcc) {
+        type = TransportBwe::Type::TransportCc;
+    } else if (consumer.absSendTimeId() != 0 && consumer.rembFeedback()) {
+        type = TransportBwe::Type::Remb;
+    }
+    if (!type) {
+        return;
+    }
+    bwe_ = std::make_unique<TransportBwe>(*type, bweBounds_, bweNowMs());
+    if (!recoveryTimer_.active()) {
+        recoveryTimer_.start(kRecoveryTickMs, kRecoveryTickMs);
+    }
+}
+
+void Transport::bweTick(uint64_t now) {
+    const int64_t bweNow = bweNowMs();
+    bwe_->setSentBitrate(static_cast<int64_t>(rtpSendRate_.rate(now)), bweNow);
+    bwe_->process(bweNow);
+    if (!probeTimer_.active() && bwe_->startProbeCluster(canProbe_ && isConnected(), bweNow)) {
+        sendProbes();
+        if (bwe_->probing()) {
+            probeTimer_.start(kProbeTickMs, kProbeTickMs);
+        }
+    }
+    if (traceEvents_.enabled(TraceEventType::Bwe)) {
+        if (const auto trace = bwe_->takeTrace(bweNow)) {
+            emitTrace(TraceEventType::Bwe,
+                      json{{"desiredBitrate", trace->desiredBitrate},
+                           {"effectiveDesiredBitrate", trace->effectiveDesiredBitrate},
+                           {"minBitrate", trace->minBitrate},
+                           {"maxBitrate", trace->maxBitrate},
+                           {"startBitrate", trace->startBitrate},
+                           {"maxPaddingBitrate", 0},
+                           {"availableBitrate", trace->availableBitrate},
+                           {"type", bwe_->typeName()}});
+        }
+    }
+}
+
+void Transport::sendProbes() {
+    Consumer* prober = nullptr;
+    for (auto& [id, consumer] : consumers_) {
+        if (consumer->transportWideCcId() != 0) {
+            prober = consumer.get();
+            break;
+        }
+    }
+    if (prober == nullptr || !isConnected()) {
+        bwe_->abortProbeCluster();
+    }
+    while (bwe_->probing()) {
+        auto packet =
+            bwe_->nextProbePacket(prober->transportWideCcId(), prober->absSendTimeId(), bweNowMs());
+        if (!packet) {
+            break;
+        }
+        probationSendRate_.update(packet->size(), nowMs());
+        if (traceEvents_.enabled(TraceEventType::Probation)) {
+            emitTrace(TraceEventType::Probation, packetTraceInfo(*packet, false));
+        }
+        sendRtpPacket(*prober, *packet);
+    }
+    if (!bwe_->probing()) {
+        probeTimer_.stop();
+    }
+}
+
+void Transport::sendMaxIncomingBitrateRemb() {
+    if (!isConnected()) {
+        return;
+    }
+    rembSsrcs_.clear();
+    for (const auto& [id, producer] : producers_) {
+        for (size_t i = 0; i < producer->encodingCount(); ++i) {
+            if (const RtpStreamRecv* stream = producer->stream(i)) {
+                rembSsrcs_.push_back(stream->ssrc());
+            }
+        }
+    }
+    // REMB counts its SSRCs in one byte.
+    const size_t count = std::min<size_t>(rembSsrcs_.size(), 255);
+    uint8_t buffer[kMaxRtcpCompoundSize];
+    const size_t size =
+        rtcp::writeRemb(rtcpSsrc_, maxIncomingBitrate_, std::span(rembSsrcs_.data(), count), buffer,
+                        sizeof(buffer));
+    if (size > 0) {
+        sendRtcpPacket(buffer, size);
+    }
+}
+
+void Transport::emitTrace(TraceEventType type, json info) {
+    shared_.channel.notify(id_, "trace",
+                           json{{"type", traceEventName(type)},
+                                {"timestamp", nowMs()},
+                                {"direction", "out"},
+                                {"info", std::move(info)}});
 }
 
 void Transport::onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) {
@@ -651,8 +828,11 @@ json Transport::stats() {
              {"rtxRecvBitrate", rtxRecvRate_.rate(now)},
              {"rtxBytesSent", rtxSendRate_.totalBytes()},
              {"rtxSendBitrate", rtxSendRate_.rate(now)},
-             {"probationBytesSent", 0},
-             {"probationSendBitrate", 0}};
+             {"probationBytesSent", probationSendRate_.totalBytes()},
+             {"probationSendBitrate", probationSendRate_.rate(now)}};
+    if (bwe_) {
+        out["availableOutgoingBitrate"] = bwe_->availableBitrate();
+    }
     if (sctpAssociation_) {
         out["sctpState"] = sctp::toString(sctpAssociation_->state());
     }

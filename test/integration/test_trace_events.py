@@ -16,9 +16,11 @@ What the worker emits (src/rtc/Producer.cpp, Consumer.cpp, TraceEvents.cpp):
 - consumer: "rtp" out / "keyframe" out (each packet sent, as sent), "nack"
   in ({ssrc}: one per NACK received), "pli" in / "fir" in ({ssrc}: one per
   request received);
-- transport: "probation" and "bwe" are accepted and shown in dumps but never
-  emitted: the worker runs no bandwidth estimation (no probation packets,
-  no estimate to report).
+- transport: "probation" and "bwe" are accepted and shown in dumps; they
+  come only from a transport with an outgoing bandwidth estimate, which
+  these transports have not (their consumers negotiated neither
+  transport-wide-cc nor abs-send-time with goog-remb; see
+  test/unit/rtc/TransportBweTest.cpp for the events themselves).
 Types an entity does not support are ignored (not an error), as mediasoup.
 
 Run: python3 -m unittest discover -s test/integration -p test_trace_events.py -v
@@ -326,9 +328,9 @@ class TraceEventsTest(sc.StreamCase):
 
     def test_transport_types_accepted_never_emitted(self):
         """transport.enableTraceEvent takes "probation" and "bwe" (others
-        are ignored) and dumps show them, but the worker has no bandwidth
-        estimation: no trace notification ever comes from a transport, here
-        over 2 s of media and key frame requests on both transports."""
+        are ignored) and dumps show them; without a consumer that can feed
+        an outgoing estimate no trace notification comes from a transport,
+        here over 2 s of media and key frame requests on both transports."""
         self.setup_stream()
         for transport_id in (sc.SEND_TRANSPORT, sc.RECV_TRANSPORT):
             self.assertEqual(self.request("transport.dump", self.internal(transport_id))

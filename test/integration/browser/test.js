@@ -193,12 +193,22 @@ async function switchLayers(server, page) {
       await sleep(500);
     }
   };
+  // The worker's estimate of the bandwidth towards the browser (the
+  // consumers negotiated transport-wide-cc): reported, and moved by the
+  // browser's feedback while the layers change.
+  const recvTransport = [...server.transports.values()].find((t) => t.appData.direction === 'recv');
+  const estimate = async () => ((await recvTransport.getStats())[0] || {}).availableOutgoingBitrate;
+  const estimates = [await estimate()];
   const first = await waitFor('start', (s) => s >= 0);
+  estimates.push(await estimate());
   const top = first.layers ? first.layers.spatialLayer : -1;
   await call('setPreferredLayers', { consumerId: video.id, spatialLayer: 0 });
   const low = await waitFor('switch to the smallest stream', (s) => s === 0);
   await call('setPreferredLayers', { consumerId: video.id, spatialLayer: 2 });
   const high = await waitFor('switch back up', (s) => s > 0);
+  estimates.push(await estimate());
+  if (!estimates.every((e) => e > 0)) problems.push(`availableOutgoingBitrate ${estimates.join(' -> ')}`);
+  else if (new Set(estimates).size < 2) problems.push(`availableOutgoingBitrate never moved: ${estimates.join(' -> ')}`);
   const width = (r) => r.stats && r.stats.recv.video && r.stats.recv.video.frameWidth;
   if (!problems.length && !(width(low) < width(high)))
     problems.push(`decoded width ${width(low)} on stream 0, ${width(high)} on stream ${high.layers.spatialLayer}`);
@@ -206,7 +216,7 @@ async function switchLayers(server, page) {
   return {
     problems,
     stats: high.stats,
-    summary: `; simulcast: started on stream ${top}, layer changes ${changes.join(' ')}, decoded width ${width(low)} -> ${width(high)}, producer streams ${(await streams()).join(' ')}`,
+    summary: `; simulcast: estimate ${estimates.join(' -> ')} bps, started on stream ${top}, layer changes ${changes.join(' ')}, decoded width ${width(low)} -> ${width(high)}, producer streams ${(await streams()).join(' ')}`,
   };
 }
 
