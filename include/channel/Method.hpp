@@ -1,4 +1,5 @@
-// The 54 channel methods of the mediasoup 3.8 protocol.
+// The 54 channel methods of the mediasoup 3.8 protocol, and
+// transport.setMinOutgoingBitrate of 3.9 (the estimate's lower bound).
 #pragma once
 
 #include <optional>
