@@ -79,11 +79,13 @@ function received(before, after, seconds) {
 }
 
 function sent(before, after, seconds) {
-  return after.send.map((s) => {
+  const order = (s) => `${s.source === 'camera' ? 0 : 1}${s.rid || ''}`;
+  return [...after.send].sort((x, y) => order(x).localeCompare(order(y))).map((s) => {
     const b = before.send.find((x) => x.source === s.source && x.rid === s.rid) || {};
     const label = s.source === 'camera' ? `camera ${s.rid || ''}`.trim() : s.source;
     const size = s.frameWidth ? ` ${s.frameWidth}x${s.frameHeight}` : '';
-    return `${label}${size} ${kbps(s.bytesSent - (b.bytesSent || 0), seconds)} kbit/s`;
+    const limited = s.limitation && s.limitation !== 'none' ? ` (limited by ${s.limitation})` : '';
+    return `${label}${size} ${kbps(s.bytesSent - (b.bytesSent || 0), seconds)} kbit/s${limited}`;
   });
 }
 

@@ -206,7 +206,9 @@ class Room:
             args += ["-ssrc", str(stream["ssrc"]), "-payload_type", str(stream["pt"]),
                      "-f", "rtp", f"rtp://{tuple_['localIp']}:{tuple_['localPort']}"
                      f"?rtcpport={rtcp_port}&pkt_size=1200"]
-        self.ffmpeg = await asyncio.create_subprocess_exec(*args)
+        # stdout would get the session description ffmpeg prints for RTP.
+        self.ffmpeg = await asyncio.create_subprocess_exec(
+            *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL)
         log.info("test pattern: ffmpeg pid %s", self.ffmpeg.pid)
 
     async def close(self) -> None:
@@ -532,6 +534,10 @@ async def main() -> int:
     parser.add_argument("--log-level", default=os.environ.get("DEMO_LOG", "warning"))
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper(), format="demo: %(message)s")
+    if logging.getLogger().level > logging.DEBUG:
+        # The library logs each refused request, such as an RTP observer
+        # this worker lacks; the room says what it does without.
+        logging.getLogger("sfu_host").setLevel(logging.ERROR)
 
     worker = await create_worker(log_level="warn", rtc_min_port=40000, rtc_max_port=49999)
     worker.on("died", lambda error: log.error("worker died: %s", error))

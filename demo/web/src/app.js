@@ -564,7 +564,9 @@ window.demo.stats = async () => {
       out.send.push({
         source,
         rid: s.rid,
-        bytesSent: s.bytesSent,
+        // Without retransmissions and the bandwidth probes sent as such.
+        bytesSent: s.bytesSent - (s.retransmittedBytesSent || 0),
+        limitation: s.qualityLimitationReason,
         packetsSent: s.packetsSent,
         framesEncoded: s.framesEncoded,
         frameWidth: s.frameWidth,
