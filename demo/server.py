@@ -406,6 +406,13 @@ class Room:
             await consumer.resume()
         return {}
 
+    async def req_setPreferredLayers(self, peer: Peer, data: Dict[str, Any]) -> Any:
+        """The simulcast stream a page wants of a camera (others ignore it)."""
+        consumer = peer.consumers.get(str(data.get("consumerId")))
+        if consumer is not None and consumer.type == "simulcast":
+            await consumer.set_preferred_layers(spatial_layer=int(data["spatialLayer"]))
+        return {}
+
     async def req_setProducerPaused(self, peer: Peer, data: Dict[str, Any]) -> Any:
         producer = peer.producers.get(str(data.get("producerId")))
         if producer is None:
@@ -414,9 +421,6 @@ class Room:
             await producer.pause()
         else:
             await producer.resume()
-        await self.broadcast("peerMuted", {"peerId": peer.id, "source":
-                                           producer.app_data.get("source"),
-                                           "paused": producer.paused}, exclude=peer)
         return {}
 
     # ----- what the worker sees ---------------------------------------------

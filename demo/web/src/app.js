@@ -85,7 +85,8 @@ window.demo = { state };
 
 function initials(name) {
   const words = name.trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? words[0][0] + words[words.length - 1][0] : name.slice(0, 2);
+  if (!words.length) return '?';
+  const letters = words.length > 1 ? [...words[0]][0] + [...words[words.length - 1]][0] : [...words[0]][0];
   return letters.toUpperCase();
 }
 
@@ -148,9 +149,30 @@ function layoutGrid() {
   }
   grid.style.setProperty('--tile-width', `${Math.floor(best.size)}px`);
   grid.style.setProperty('--cols', best.cols);
+  preferLayers(best.size);
   $('people-count').textContent = tiles === 1 ? '1 participant' : `${tiles} participants`;
 }
 window.addEventListener('resize', layoutGrid);
+
+// Simulcast: ask for the smallest of the three streams (1/4, 1/2, full
+// size) that fills a tile, so small tiles cost the network little.
+let preferredLayer = null;
+function preferLayers(tileWidth) {
+  const pixels = tileWidth * (window.devicePixelRatio || 1);
+  const layer = pixels <= 360 ? 0 : pixels <= 720 ? 1 : 2;
+  if (layer === preferredLayer || !state.signal) return;
+  preferredLayer = layer;
+  for (const consumer of state.consumers.values()) {
+    if (consumer.kind === 'video') setLayer(consumer);
+  }
+}
+
+function setLayer(consumer) {
+  if (preferredLayer === null) return;
+  state.signal
+    .request('setPreferredLayers', { consumerId: consumer.id, spatialLayer: preferredLayer })
+    .catch((error) => console.warn('setPreferredLayers', error));
+}
 
 // ----- speaking ------------------------------------------------------------------
 
@@ -168,7 +190,7 @@ function renderSpeaking() {
     tile.classList.toggle('speaking', speaking);
     tile.classList.toggle('dominant', id === state.activeSpeaker);
     // Three bars for -70..-20 dBov.
-    const amount = level === undefined ? 0 : Math.max(0, Math.min(1, (level + 70) / 50));
+    const amount = level === undefined || level <= -60 ? 0 : Math.max(0, Math.min(1, (level + 70) / 50));
     tile.querySelectorAll('.meter i').forEach((bar, i) => {
       bar.style.transform = `scaleY(${Math.max(0.2, Math.min(1, amount * (1 + i * 0.5)))})`;
     });
@@ -263,6 +285,7 @@ async function onNewConsumer(data) {
   state.consumers.set(consumer.id, consumer);
   if (consumer.kind === 'video') {
     setTileVideo(peer.tile, consumer.track, data.producerPaused);
+    setLayer(consumer);
   } else {
     // Audio plays from its own element; the tile's <video> stays muted.
     const audio = document.createElement('audio');
