@@ -83,9 +83,12 @@ function sent(before, after, seconds) {
   return [...after.send].sort((x, y) => order(x).localeCompare(order(y))).map((s) => {
     const b = before.send.find((x) => x.source === s.source && x.rid === s.rid) || {};
     const label = s.source === 'camera' ? `camera ${s.rid || ''}`.trim() : s.source;
-    const size = s.frameWidth ? ` ${s.frameWidth}x${s.frameHeight}` : '';
     const limited = s.limitation && s.limitation !== 'none' ? ` (limited by ${s.limitation})` : '';
-    return `${label}${size} ${kbps(s.bytesSent - (b.bytesSent || 0), seconds)} kbit/s${limited}`;
+    if (s.source !== 'camera') return `${label} ${kbps(s.bytesSent - (b.bytesSent || 0), seconds)} kbit/s`;
+    // The rates of each stream are the worker's (below): the browser's
+    // per-stream byte counts move in steps and include bandwidth probes.
+    const fps = ((s.framesEncoded || 0) - (b.framesEncoded || 0)) / seconds;
+    return `${label} ${s.frameWidth ? `${s.frameWidth}x${s.frameHeight}` : 'idle'} ${fps.toFixed(0)} fps${limited}`;
   });
 }
 

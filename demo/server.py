@@ -191,7 +191,7 @@ class Room:
                 "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
                 # A 440 Hz tone for half a second every two seconds: audible,
                 # and it lets the speaker display come and go.
-                "-f", "lavfi", "-i",
+                "-re", "-f", "lavfi", "-i",
                 "aevalsrc=0.3*sin(2*PI*440*t)*lt(mod(t\\,2)\\,0.5):s=48000:c=stereo"]
         for kind, stream, transport in outputs:
             tuple_ = transport.tuple
