@@ -8,7 +8,9 @@
 #   3. the mediasoup 3.8.4 package's own tests with our worker as its binary,
 #   4. a real browser (headless Chromium) sending and receiving through it,
 #      media and data channels,
-#   5. the Python control library's tests (python/tests) and mypy --strict.
+#   5. the Python control library's tests (python/tests, its offline pip
+#      install included) and mypy --strict,
+#   6. the demo room (scripts/demo.sh --headless).
 # Environment: SFU_TEST_VALGRIND=1 also runs the valgrind tests (the worker
 # under valgrind for a channel scenario and for a WebRTC call with aiortc).
 set -uo pipefail
@@ -56,6 +58,10 @@ run "browser (Chromium + mediasoup-client over UDP and ICE-TCP, data channels)" 
 run "python library (pytest)" \
   env SFU_WORKER_BIN="$root/build/sfu-worker" "$python" -m pytest -q -p no:cacheprovider \
   "$root/python/tests"
+# The demo room end to end: two headless Chromium pages, the test pattern,
+# media and chat both ways (about 20 s).
+run "demo (headless)" scripts/demo.sh --headless
+
 run "python library (mypy --strict)" "$python" -m mypy --strict --no-incremental "$root/python/sfu_host"
 
 echo "test groups: $passed passed, $failed failed"

@@ -1,7 +1,8 @@
-"""The main job, end to end: spawn the worker under a control host, send a
+"""A short tour, end to end: spawn the worker under a control host, send a
 real encoded stream (ffmpeg: a VP8 test pattern) into a PlainTransport
 producer, consume it on a second PlainTransport and receive it here. Prints
-what flowed and the worker's own statistics. Run by scripts/demo.sh."""
+what flowed and the worker's own statistics (the demo room of scripts/demo.sh is
+demo/server.py)."""
 
 import json
 import os
