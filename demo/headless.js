@@ -185,6 +185,9 @@ async function main() {
         else if (peer === 'Test pattern' && !(media.audio.energy > 0))
           problems.push(`${name}: the test pattern's audio is silent`);
       }
+      // The audio level observer's levels reach every page (the fake
+      // microphones beep).
+      if (!after[i].levelsSeen) problems.push(`${name} was never told who speaks (no audio levels)`);
       const other = NAMES[1 - i];
       if (!after[i].chat.some((m) => m.name === other && m.text === messages[1 - i]))
         problems.push(`${name} did not receive ${other}'s chat message`);

@@ -565,6 +565,7 @@ window.demo.stats = async () => {
     chat: state.chatLog,
     activeSpeaker: state.activeSpeaker,
     speaking: [...document.querySelectorAll('.tile.speaking')].map((t) => t.dataset.peer),
+    levelsSeen: Boolean(state.levelsSeen),
   };
   for (const consumer of state.consumers.values()) {
     const peer = state.peers.get(consumer.appData.peerId);
