@@ -303,8 +303,9 @@ class Receivers:
 
 def plain_transport_data(comedia):
     return {
+        # No "port": the host leaves an unset port out (mediasoup's worker
+        # refuses a null one).
         "listenIp": {"ip": LOCALHOST},
-        "port": None,
         "rtcpMux": True,
         "comedia": comedia,
         "enableSctp": False,
