@@ -169,5 +169,58 @@ TEST(SpeakerActivity, EquallyActiveSpeakersDoNotOutdoEachOther) {
     EXPECT_FALSE(outdoes(compareScores(a.scores(), b.scores())));
 }
 
+// A long run: times crossing 2^32 ms (a host up for 50 days) and the level
+// ring wrapping many times, over several noise floor windows. A talker
+// stays active at the end of every syllable, room noise and idle time stay
+// silent, and talking after a long gap is active again.
+TEST(SpeakerActivity, ScoresStaySaneAcrossTimeAndRingWraps) {
+    SpeakerActivity speaker;
+    const uint64_t wrapMs = uint64_t{1} << 32;
+    uint64_t now = wrapMs - 500 * kFrameMs;
+    now = feed(speaker, now, 60, 100);
+    ASSERT_EQ(speaker.noiseFloor(), 127 - 60);
+
+    // Talking: 3 floor windows, 45 turns of the ring, crossing 2^32 ms.
+    const int talkFrames = static_cast<int>(3 * kFloorWindowFrames);
+    static_assert(3 * kFloorWindowFrames > 40 * kLevelFrames);
+    // A ring of speech first: the long span needs it.
+    now = speak(speaker, now, 10, static_cast<int>(kLevelFrames));
+    bool crossed = false;
+    for (int period = 0; period < talkFrames / 10; ++period) {
+        now = speak(speaker, now, 10, 10);
+        crossed = crossed || now > wrapMs;
+        ASSERT_EQ(speaker.immediate(), 11u) << "period " << period;
+        ASSERT_EQ(speaker.medium(), kMediumSubbands) << "period " << period;
+        ASSERT_GE(speaker.longTerm(), 5u) << "period " << period;
+        ASSERT_TRUE(outdoesSilence(speaker)) << "period " << period;
+    }
+    EXPECT_TRUE(crossed);
+    EXPECT_EQ(speaker.noiseFloor(), 127 - 60) << "the pauses keep the floor at the room";
+
+    // Room noise: silent from the moment the ring holds no speech, every
+    // frame, for many more turns of the ring.
+    now = feed(speaker, now, 60, static_cast<int>(kLevelFrames));
+    for (size_t i = 0; i < 20 * kLevelFrames + 7; ++i) {
+        now = feed(speaker, now, 60, 1);
+        ASSERT_EQ(speaker.immediate(), 0u) << "frame " << i;
+        ASSERT_EQ(speaker.medium(), 0u) << "frame " << i;
+        ASSERT_EQ(speaker.longTerm(), 0u) << "frame " << i;
+        ASSERT_FALSE(outdoesSilence(speaker)) << "frame " << i;
+    }
+
+    // Talking again, then a gap of ten rings without levels: silent; then
+    // talking once more: active again.
+    now = speak(speaker, now, 10, 50);
+    ASSERT_TRUE(outdoesSilence(speaker));
+    now += 10 * kLevelFrames * kFrameMs + 3;
+    speaker.idle(now);
+    EXPECT_EQ(speaker.medium(), 0u);
+    EXPECT_EQ(speaker.longTerm(), 0u);
+    EXPECT_FALSE(outdoesSilence(speaker));
+    speak(speaker, now, 10, 50);
+    EXPECT_EQ(speaker.medium(), kMediumSubbands);
+    EXPECT_TRUE(outdoesSilence(speaker));
+}
+
 } // namespace
 } // namespace sfu::audio
