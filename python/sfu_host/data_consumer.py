@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from .data_producer import Message, message_payload
+from .data_producer import DataChannelEnd, Message, message_payload
 from .channel import Channel, PayloadChannel
 from .events import EventEmitter
 from .types import AppData, SctpStreamParameters, check_int
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("sfu_host.data_consumer")
 
 
-class DataConsumer(EventEmitter):
+class DataConsumer(DataChannelEnd):
     """A data producer's messages as an endpoint receives them.
 
     Events: ``transportclose``, ``dataproducerclose``, ``message``
@@ -53,27 +53,6 @@ class DataConsumer(EventEmitter):
     def closed(self) -> bool:
         """Whether the data consumer is closed."""
         return self._closed
-
-    @property
-    def type(self) -> str:
-        """``sctp`` or ``direct``."""
-        return str(self._data.get("type"))
-
-    @property
-    def sctp_stream_parameters(self) -> Optional[SctpStreamParameters]:
-        """SCTP stream parameters (``sctp`` type only)."""
-        result: Optional[SctpStreamParameters] = self._data.get("sctpStreamParameters")
-        return result
-
-    @property
-    def label(self) -> str:
-        """Data channel label."""
-        return str(self._data.get("label", ""))
-
-    @property
-    def protocol(self) -> str:
-        """Data channel sub-protocol."""
-        return str(self._data.get("protocol", ""))
 
     @property
     def app_data(self) -> AppData:

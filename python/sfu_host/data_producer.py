@@ -43,7 +43,36 @@ def message_payload(message: Message, ppid: Optional[int]) -> Tuple[bytes, int]:
     return raw, ppid
 
 
-class DataProducer(EventEmitter):
+class DataChannelEnd(EventEmitter):
+    """What a data producer and a data consumer both describe: the data
+    channel's type, SCTP stream parameters, label and protocol, as the
+    worker answered them."""
+
+    _data: Dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        """``sctp`` or ``direct``."""
+        return str(self._data.get("type"))
+
+    @property
+    def sctp_stream_parameters(self) -> Optional[SctpStreamParameters]:
+        """SCTP stream parameters (``sctp`` type only)."""
+        result: Optional[SctpStreamParameters] = self._data.get("sctpStreamParameters")
+        return result
+
+    @property
+    def label(self) -> str:
+        """Data channel label."""
+        return str(self._data.get("label", ""))
+
+    @property
+    def protocol(self) -> str:
+        """Data channel sub-protocol."""
+        return str(self._data.get("protocol", ""))
+
+
+class DataProducer(DataChannelEnd):
     """Messages an endpoint sends to the router on one data channel.
 
     Events: ``transportclose``. Observer events: ``close``.
@@ -70,27 +99,6 @@ class DataProducer(EventEmitter):
     def closed(self) -> bool:
         """Whether the data producer is closed."""
         return self._closed
-
-    @property
-    def type(self) -> str:
-        """``sctp`` or ``direct``."""
-        return str(self._data.get("type"))
-
-    @property
-    def sctp_stream_parameters(self) -> Optional[SctpStreamParameters]:
-        """SCTP stream parameters (``sctp`` type only)."""
-        result: Optional[SctpStreamParameters] = self._data.get("sctpStreamParameters")
-        return result
-
-    @property
-    def label(self) -> str:
-        """Data channel label."""
-        return str(self._data.get("label", ""))
-
-    @property
-    def protocol(self) -> str:
-        """Data channel sub-protocol."""
-        return str(self._data.get("protocol", ""))
 
     @property
     def app_data(self) -> AppData:
