@@ -102,6 +102,7 @@ class _RequestTable:
         self.timeout = timeout
         self._next_id = 0
         self._sents: Dict[int, _Sent] = {}
+        self._closed = False
 
     def next_id(self) -> int:
         self._next_id = self._next_id + 1 if self._next_id < 4294967295 else 1
@@ -131,7 +132,9 @@ class _RequestTable:
         request_id = msg.get("id")
         sent = self._sents.pop(request_id, None) if isinstance(request_id, int) else None
         if sent is None:
-            logger.error("response matches no pending request [id:%s]", request_id)
+            # Once closed, answers to the requests it failed may still come.
+            log = logger.debug if self._closed else logger.error
+            log("response matches no pending request [id:%s]", request_id)
             return
         if sent.timer is not None:
             sent.timer.cancel()
@@ -152,6 +155,7 @@ class _RequestTable:
             sent.future.set_exception(RequestError(sent.method, "malformed response"))
 
     def close(self) -> None:
+        self._closed = True
         sents = list(self._sents.values())
         self._sents.clear()
         for sent in sents:

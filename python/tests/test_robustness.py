@@ -154,3 +154,22 @@ def test_netstrings() -> None:
         NetstringDecoder().feed(b"abc:")
     with pytest.raises(NetstringError):
         NetstringDecoder().feed(b"3:abc;")
+
+
+async def test_answers_after_close_are_not_errors(caplog: pytest.LogCaptureFixture) -> None:
+    """A closed channel fails its pending requests; the worker's answers to
+    them may still arrive (a fire-and-forget close just before
+    worker.close()) and are no error. An answer nobody asked for is one."""
+    from sfu_host.channel import _RequestTable
+    table = _RequestTable(timeout=0)
+    pending = table.add(1, "producer.close")
+    table.close()
+    with pytest.raises(InvalidStateError):
+        await pending
+    with caplog.at_level("DEBUG", logger="sfu_host"):
+        table.answer({"id": 1, "accepted": True})
+    assert [r.levelname for r in caplog.records] == ["DEBUG"]
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="sfu_host"):
+        _RequestTable(timeout=0).answer({"id": 7, "accepted": True})
+    assert [r.levelname for r in caplog.records] == ["ERROR"]
