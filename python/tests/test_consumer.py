@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import pytest
 
-from sfu_host import (Consumer, InvalidStateError, Producer, RequestError, Router,
+from sfu_host import (Consumer, InvalidStateError, PlainTransport, Producer, RequestError, Router,
                       UnsupportedError, WebRtcTransport, Worker)
 
 from conftest import (audio_producer_parameters, consumer_device_capabilities, needs_worker,
                       video_producer_parameters)
+from rtp_sender import VP8_CODEC, RtpSender, send_until
 
 pytestmark = needs_worker
 
@@ -198,13 +200,90 @@ async def test_producer_pause_resume_events(setup: Setup) -> None:
     assert events == ["producerpause", "observer pause", "producerresume", "observer resume"]
 
 
-async def test_score_event(worker: Worker, setup: Setup) -> None:
-    audio, _ = await _consumers(setup)
-    scores = []
-    audio.on("score", scores.append)
-    score = {"producerScore": 10, "score": 9, "producerScores": [10]}
-    worker._channel._deliver(audio.id, "score", score)
-    assert scores == [score] and audio.score == score
+@dataclass
+class Media:
+    """A VP8 producer with two simulcast streams on a comedia
+    PlainTransport fed by `sender`, and a PlainTransport connected to
+    `receiver` to consume it on."""
+    producer: Producer
+    recv_transport: PlainTransport
+    sender: RtpSender
+    receiver: RtpSender
+
+
+SIMULCAST_SSRCS = (2001, 2002)
+
+
+@pytest.fixture
+async def media(router: Router) -> AsyncIterator[Media]:
+    send_transport = await router.create_plain_transport(listen_ip="127.0.0.1", comedia=True)
+    producer = await send_transport.produce(
+        kind="video", rtp_parameters={"codecs": [VP8_CODEC],
+                                      "encodings": [{"ssrc": s} for s in SIMULCAST_SSRCS]})
+    recv_transport = await router.create_plain_transport(listen_ip="127.0.0.1")
+    sender = RtpSender(send_transport)
+    receiver = RtpSender(recv_transport)
+    await recv_transport.connect(ip="127.0.0.1", port=receiver.local_port)
+    try:
+        yield Media(producer, recv_transport, sender, receiver)
+    finally:
+        sender.close()
+        receiver.close()
+
+
+def send_frames(media: Media) -> Callable[[], None]:
+    """One frame on each stream per call, a key frame every fifth."""
+    frames = [0]
+
+    def send() -> None:
+        for ssrc in SIMULCAST_SSRCS:
+            media.sender.send_vp8(ssrc, key=frames[0] % 5 == 0)
+        frames[0] += 1
+    return send
+
+
+async def test_score_event(router: Router, media: Media) -> None:
+    """The producer's streams get scored once RTP flows: the consumer's
+    "score" carries the producer's scores, and its own."""
+    consumer = await media.recv_transport.consume(producer_id=media.producer.id,
+                                                  rtp_capabilities=router.rtp_capabilities)
+    assert consumer.score == {"score": 10, "producerScore": 0, "producerScores": [0, 0]}
+    scores: List[Dict[str, Any]] = []
+    consumer.on("score", scores.append)
+    observed: List[Dict[str, Any]] = []
+    consumer.observer.on("score", observed.append)
+    await send_until(send_frames(media),
+                     lambda: bool(scores) and scores[-1]["producerScores"] == [10, 10], 5,
+                     "both streams scored")
+    assert scores[-1] == {"score": 10, "producerScore": 10, "producerScores": [10, 10]}
+    assert observed == scores and consumer.score == scores[-1]
+
+
+async def test_layerschange_event(router: Router, media: Media) -> None:
+    """A simulcast consumer forwards the preferred stream from its next key
+    frame and says so with "layerschange"; a lower preference switches
+    down."""
+    consumer = await media.recv_transport.consume(producer_id=media.producer.id,
+                                                  rtp_capabilities=router.rtp_capabilities)
+    assert consumer.type == "simulcast" and consumer.current_layers is None
+    changes: List[Optional[Dict[str, Any]]] = []
+    consumer.on("layerschange", changes.append)
+    observed: List[Optional[Dict[str, Any]]] = []
+    consumer.observer.on("layerschange", observed.append)
+    send = send_frames(media)
+    top = {"spatialLayer": 1, "temporalLayer": 0}
+    await send_until(send, lambda: consumer.current_layers == top, 5, "the top stream")
+    await consumer.set_preferred_layers(spatial_layer=0)
+    assert consumer.preferred_layers == {"spatialLayer": 0, "temporalLayer": 0}
+    bottom = {"spatialLayer": 0, "temporalLayer": 0}
+    await send_until(send, lambda: consumer.current_layers == bottom, 5, "the bottom stream")
+    assert changes[-2:] == [top, bottom] and observed == changes
+    # The receiver got what was forwarded, under the consumer's SSRC.
+    ssrc = consumer.rtp_parameters["encodings"][0]["ssrc"]
+    got = media.receiver.receive()
+    assert got is not None and int.from_bytes(got[0][8:12], "big") == ssrc
+    stats = await consumer.get_stats()
+    assert any(s["type"] == "outbound-rtp" and s["packetCount"] > 0 for s in stats)
 
 
 async def test_close_and_methods_reject(setup: Setup) -> None:

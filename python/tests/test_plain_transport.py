@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import struct
+
 import pytest
 
 from sfu_host import InvalidStateError, PlainTransport, RequestError, Router, Worker
 
 from conftest import needs_worker
+from rtp_sender import RtpSender
 
 pytestmark = needs_worker
 
@@ -134,10 +138,35 @@ async def test_routerclose_on_worker_close(worker: Worker, transport: PlainTrans
     assert transport.closed
 
 
-async def test_tuple_events(worker: Worker, transport: PlainTransport) -> None:
-    tuples = []
-    transport.on("tuple", tuples.append)
-    t = {"localIp": "4.4.4.4", "localPort": 1, "remoteIp": "5.5.5.5", "remotePort": 2,
-         "protocol": "udp"}
-    worker._channel._deliver(transport.id, "tuple", {"tuple": t})
-    assert tuples == [t] and transport.tuple == t
+async def test_tuple_event_with_comedia(router: Router) -> None:
+    """comedia: the transport has no remote end until the first packet,
+    whose source it latches and announces with "tuple"; "rtcptuple" the
+    same on the RTCP port without rtcp-mux."""
+    transport = await router.create_plain_transport(
+        listen_ip={"ip": "127.0.0.1", "announcedIp": "4.4.4.4"}, comedia=True, rtcp_mux=False)
+    assert transport.tuple is not None and "remotePort" not in transport.tuple
+    assert transport.rtcp_tuple is not None and "remotePort" not in transport.rtcp_tuple
+    local = transport.tuple["localPort"]
+    sender = RtpSender(transport)
+    rtcp_sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        # The announced IP is what the transport says; the socket is on 127.0.0.1.
+        sender.address = ("127.0.0.1", local)
+        async with transport.stream("tuple") as tuples:
+            sender.send_opus(1111)
+            (tuple_,) = await tuples.get(timeout=5)
+        assert tuple_ == {"localIp": "4.4.4.4", "localPort": local, "remoteIp": "127.0.0.1",
+                          "remotePort": sender.local_port, "protocol": "udp"}
+        assert transport.tuple == tuple_
+        rtcp_sender.bind(("127.0.0.1", 0))
+        async with transport.stream("rtcptuple") as rtcp_tuples:
+            rtcp_sender.sendto(struct.pack("!BBHI", 0x80, 201, 1, 9999),
+                               ("127.0.0.1", transport.rtcp_tuple["localPort"]))
+            (rtcp_tuple,) = await rtcp_tuples.get(timeout=5)
+        assert rtcp_tuple["remotePort"] == rtcp_sender.getsockname()[1]
+        assert transport.rtcp_tuple == rtcp_tuple
+        dump = await transport.dump()
+        assert dump["tuple"] == tuple_ and dump["rtcpTuple"] == rtcp_tuple
+    finally:
+        sender.close()
+        rtcp_sender.close()

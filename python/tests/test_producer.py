@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -11,6 +12,7 @@ from sfu_host import (InvalidStateError, PlainTransport, Producer, RequestError,
                       UnsupportedError, WebRtcTransport, Worker)
 
 from conftest import audio_producer_parameters, needs_worker, video_producer_parameters
+from rtp_sender import OPUS_CODEC, OPUS_PT, RtpSender, send_until
 
 pytestmark = needs_worker
 
@@ -182,18 +184,69 @@ async def test_enable_trace_event(transports: Tuple[WebRtcTransport, PlainTransp
         await producer.enable_trace_event([1])  # type: ignore[list-item]
 
 
-async def test_score_event(worker: Worker,
-                           transports: Tuple[WebRtcTransport, PlainTransport]) -> None:
-    t1, _ = transports
-    producer = await t1.produce(**audio_producer_parameters())
-    scores = []
+async def test_score_event(router: Router) -> None:
+    """The worker scores a stream once RTP arrives: "score" with each
+    encoding's score, the producer's score and the stats agree."""
+    transport = await router.create_plain_transport(listen_ip="127.0.0.1", comedia=True)
+    producer = await transport.produce(
+        kind="audio", rtp_parameters={"codecs": [OPUS_CODEC], "encodings": [{"ssrc": 1111}]})
+    assert producer.score == []
+    scores: List[Any] = []
     producer.on("score", scores.append)
-    observed = []
+    observed: List[Any] = []
     producer.observer.on("score", observed.append)
-    score = [{"ssrc": 11111111, "score": 10}]
-    worker._channel._deliver(producer.id, "score", score)
-    assert scores == [score] and observed == [score]
-    assert producer.score == score
+    sender = RtpSender(transport)
+    try:
+        await send_until(lambda: sender.send_opus(1111), lambda: bool(scores), 5, "a score")
+    finally:
+        sender.close()
+    assert scores[0] == [{"encodingIdx": 0, "ssrc": 1111, "score": 10}]
+    assert observed == scores and producer.score == scores[-1]
+    stats = await producer.get_stats()
+    assert [(s["ssrc"], s["score"]) for s in stats] == [(1111, 10)]
+
+
+async def test_trace_event_rtp(router: Router) -> None:
+    """With "rtp" enabled each packet received gives a "trace" with its
+    header fields; disabled, none comes."""
+    transport = await router.create_plain_transport(listen_ip="127.0.0.1", comedia=True)
+    producer = await transport.produce(
+        kind="audio", rtp_parameters={"codecs": [OPUS_CODEC], "encodings": [{"ssrc": 1111}]})
+    traces: List[Dict[str, Any]] = []
+    producer.on("trace", traces.append)
+    sender = RtpSender(transport)
+    try:
+        await producer.enable_trace_event(["rtp"])
+        for _ in range(3):
+            sender.send_opus(1111)
+        await wait_for_packets(producer, 3)
+        await producer.enable_trace_event([])
+        for _ in range(3):
+            sender.send_opus(1111)
+        # A notification the worker sent before an answer is delivered
+        # before that answer: once the stats count all six packets, every
+        # trace they caused is in.
+        await wait_for_packets(producer, 6)
+    finally:
+        sender.close()
+    assert [t["info"]["sequenceNumber"] for t in traces] == [0, 1, 2]
+    for seq, trace in enumerate(traces):
+        assert trace["type"] == "rtp" and trace["direction"] == "in"
+        assert isinstance(trace["timestamp"], int)
+        assert trace["info"] == {"payloadType": OPUS_PT, "sequenceNumber": seq,
+                                 "timestamp": seq * 960, "marker": False, "ssrc": 1111,
+                                 "isKeyFrame": False, "size": 53, "payloadSize": 41}
+
+
+async def wait_for_packets(producer: Producer, count: int, timeout: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        stats = await producer.get_stats()
+        if stats and stats[0]["packetCount"] >= count:
+            assert stats[0]["packetCount"] == count
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{count} packets: {stats}"
+        await asyncio.sleep(0.02)
 
 
 async def test_close_and_methods_reject(router: Router,
