@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import ssl
+from typing import Any, List, Tuple
+
 import pytest
 
 from sfu_host import InvalidStateError, RequestError, Router, WebRtcTransport, Worker
 
+from aiortc_peer import DataPeer, data_peer, sdp_host_udp_port, wait_until  # noqa: F401
 from conftest import needs_worker
 
 pytestmark = needs_worker
@@ -158,25 +163,53 @@ async def test_enable_trace_event(transport: WebRtcTransport) -> None:
         await transport.enable_trace_event("probation")
 
 
-async def test_events(worker: Worker, transport: WebRtcTransport) -> None:
-    """Notifications update the state and are emitted (fed here as if the
-    worker had sent them)."""
-    channel = worker._channel
-    states = []
-    transport.on("icestatechange", states.append)
-    observed = []
-    transport.observer.on("icestatechange", observed.append)
-    channel._deliver(transport.id, "icestatechange", {"iceState": "completed"})
-    assert states == ["completed"] and observed == ["completed"]
-    assert transport.ice_state == "completed"
-    tuple_ = {"localIp": "1.1.1.1", "localPort": 1111, "remoteIp": "2.2.2.2",
-              "remotePort": 2222, "protocol": "udp"}
-    channel._deliver(transport.id, "iceselectedtuplechange", {"iceSelectedTuple": tuple_})
-    assert transport.ice_selected_tuple == tuple_
-    channel._deliver(transport.id, "dtlsstatechange",
-                     {"dtlsState": "connected", "dtlsRemoteCert": "PEM"})
+async def test_events(router: Router, data_peer: DataPeer) -> None:
+    """A real peer (aiortc) connects: ICE, DTLS and SCTP states change in
+    order, each emitted and kept; the selected tuple is the peer's
+    candidate and the remote certificate the one it offered. The peer
+    closing aborts SCTP ("failed") and closes DTLS."""
+    transport = await router.create_webrtc_transport(listen_ips=["127.0.0.1"], enable_sctp=True)
+    assert (transport.ice_state, transport.dtls_state, transport.sctp_state) == (
+        "new", "new", "new")
+    events: List[Tuple[str, Any]] = []
+    for event in ("icestatechange", "iceselectedtuplechange", "dtlsstatechange",
+                  "sctpstatechange"):
+        transport.on(event, lambda value, event=event: events.append((event, value)))
+    observed: List[str] = []
+    transport.observer.on("dtlsstatechange", observed.append)
+    data_peer.channel("chat", id=1)
+    await data_peer.connect(transport)
+    await wait_until(lambda: transport.sctp_state == "connected", 5, "SCTP connected")
+
+    peer_tuple = {"localIp": "127.0.0.1", "localPort": transport.ice_candidates[0]["port"],
+                  "remoteIp": "127.0.0.1", "remotePort": sdp_host_udp_port(data_peer.offer_sdp),
+                  "protocol": "udp"}
+    ice = [v for e, v in events if e == "icestatechange"]
+    assert ice in (["connected", "completed"], ["completed"])
+    assert [v for e, v in events if e == "iceselectedtuplechange"] == [peer_tuple]
+    assert [v for e, v in events if e == "dtlsstatechange"] == ["connecting", "connected"]
+    assert [v for e, v in events if e == "sctpstatechange"] == ["connecting", "connected"]
+    # SCTP comes up over DTLS, DTLS after ICE.
+    order = [e for e, _ in events]
+    assert order.index("sctpstatechange") > order.index("dtlsstatechange") > order.index(
+        "icestatechange")
+    assert observed == ["connecting", "connected"]
+    assert transport.ice_state == "completed" and transport.ice_selected_tuple == peer_tuple
     assert transport.dtls_state == "connected"
-    assert transport.dtls_remote_cert == "PEM"
+    assert transport.dtls_remote_cert is not None
+    der = ssl.PEM_cert_to_DER_cert(transport.dtls_remote_cert)
+    digest = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    assert digest == data_peer.fingerprint.upper()
+    dump = await transport.dump()
+    assert (dump["iceState"], dump["dtlsState"], dump["sctpState"]) == (
+        "completed", "connected", "connected")
+    assert dump["iceSelectedTuple"] == peer_tuple
+
+    events.clear()
+    await data_peer.close()
+    await wait_until(lambda: transport.dtls_state == "closed", 5, "DTLS closed")
+    assert ("sctpstatechange", "failed") in events
+    assert events[-1] == ("dtlsstatechange", "closed")
 
 
 async def test_methods_reject_if_closed(transport: WebRtcTransport) -> None:
