@@ -15,6 +15,9 @@ from sfu_host import PlainTransport
 
 OPUS_PT = 100
 VP8_PT = 101
+LEVEL_EXTENSION_ID = 1
+AUDIO_LEVEL_EXTENSION = {"uri": "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+                         "id": LEVEL_EXTENSION_ID}
 
 # The RTP parameters a PlainTransport producer uses with these packets.
 OPUS_CODEC = {"mimeType": "audio/opus", "payloadType": OPUS_PT, "clockRate": 48000,
@@ -68,11 +71,17 @@ class RtpSender:
         self._seq[ssrc] = seq + 1
         return seq
 
-    def send_opus(self, ssrc: int, payload_type: int = OPUS_PT) -> None:
+    def send_opus(self, ssrc: int, payload_type: int = OPUS_PT,
+                  level: Optional[int] = None) -> None:
+        """One 20 ms packet; with ``level`` (0-127, -dBov) an RFC 6464
+        audio level extension (one-byte form, id LEVEL_EXTENSION_ID)."""
         seq = self._next_seq(ssrc)
+        header = rtp_header(payload_type, seq, seq * 960, ssrc)
+        if level is not None:
+            header = bytes([header[0] | 0x10]) + header[1:] + struct.pack(
+                "!HHBBH", 0xBEDE, 1, LEVEL_EXTENSION_ID << 4, 0x80 | level, 0)
         # A TOC byte and filler: the worker does not decode Opus.
-        self.sock.sendto(rtp_header(payload_type, seq, seq * 960, ssrc) + b"\xfc" + bytes(40),
-                         self.address)
+        self.sock.sendto(header + b"\xfc" + bytes(40), self.address)
 
     def send_vp8(self, ssrc: int, key: bool, payload_type: int = VP8_PT) -> None:
         frame = self._frames.get(ssrc, 0)
