@@ -87,6 +87,8 @@ class Worker(EventEmitter):
         self._exited: "asyncio.Future[int]" = asyncio.get_running_loop().create_future()
         self._spawn_done = False
         self._started: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+        # The tasks logging its stdout and stderr (create_worker sets them).
+        self._output: List["asyncio.Task[None]"] = []
 
     # ----- properties -------------------------------------------------------
 
@@ -144,9 +146,15 @@ class Worker(EventEmitter):
         self._observer.safe_emit("close")
 
     async def wait_closed(self, timeout: Optional[float] = None) -> int:
-        """Waits for the process to exit; returns its status (negative:
-        killed by that signal)."""
-        return await asyncio.wait_for(asyncio.shield(self._exited), timeout)
+        """Waits for the process to exit and for what it wrote to stdout and
+        stderr to be read to the end (and logged); returns its status
+        (negative: killed by that signal)."""
+        async def exited_and_read() -> int:
+            status = await asyncio.shield(self._exited)
+            if self._output:
+                await asyncio.wait(self._output)
+            return status
+        return await asyncio.wait_for(exited_and_read(), timeout)
 
     async def __aenter__(self) -> Worker:
         return self
@@ -403,7 +411,12 @@ async def create_worker(*, log_level: str = "error", log_tags: Optional[Sequence
     pch_reader, pch_writer = await stream_pair(ours[6], ours[5])
     channel = Channel(ch_reader, ch_writer, pid, request_timeout)
     payload_channel = PayloadChannel(pch_reader, pch_writer, request_timeout)
+    worker = Worker(pid=pid, channel=channel, payload_channel=payload_channel, app_data=app_data)
+    # Before the next await: the channel's reader may deliver "running" as
+    # soon as the loop runs.
+    channel.subscribe(str(pid), worker._on_running)
 
+    output: List["asyncio.Task[None]"] = []
     for fd, level, tag in ((pipes[0], logging.DEBUG, "stdout"), (pipes[1], logging.ERROR, "stderr")):
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r),  # type: ignore[misc]
@@ -411,9 +424,9 @@ async def create_worker(*, log_level: str = "error", log_tags: Optional[Sequence
         task = loop.create_task(_log_lines(reader, pid, level, tag))
         _log_tasks.add(task)
         task.add_done_callback(_log_tasks.discard)
+        output.append(task)
 
-    worker = Worker(pid=pid, channel=channel, payload_channel=payload_channel, app_data=app_data)
-    channel.subscribe(str(pid), worker._on_running)
+    worker._output = output
     _watch_exit(pid, loop, worker._on_exit)
     try:
         await worker._started

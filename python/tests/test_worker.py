@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,44 @@ async def test_valgrind_switch_builds_argv(monkeypatch: pytest.MonkeyPatch) -> N
                     "/path/sfu-worker", "--logLevel=warn"]
     monkeypatch.setenv("MEDIASOUP_USE_VALGRIND", "false")
     assert _build_argv("/w", []) == ["/w"]
+
+
+def fake_worker(tmp_path: Path, on_term: str) -> str:
+    """A script that speaks just enough of the protocol: it says it is
+    running (on fd 4) as soon as it starts, and runs ``on_term`` on
+    SIGTERM."""
+    script = tmp_path / "worker.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"trap '{on_term}' TERM\n"
+        "msg='{\"targetId\":\"'$$'\",\"event\":\"running\"}'\n"
+        "printf '%d:%s,' ${#msg} \"$msg\" >&4\n"
+        "while :; do sleep 0.05; done\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+async def test_running_at_once_is_not_missed(tmp_path: Path) -> None:
+    """A worker that says "running" the moment it starts is running for
+    create_worker() (the notification may come before the library has
+    finished setting up its side)."""
+    script = fake_worker(tmp_path, "exit 0")
+    for _ in range(30):
+        worker = await asyncio.wait_for(create_worker(worker_bin=script), 5)
+        worker.close()
+        assert await worker.wait_closed(5) == 0
+
+
+async def test_wait_closed_returns_after_the_last_output(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """What a worker writes to stderr as it shuts down (a checker's report,
+    say) is logged by the time wait_closed() returns, even when it comes
+    after the process itself has exited (here from a child that keeps
+    its stderr)."""
+    script = fake_worker(tmp_path, "(sleep 0.3; echo last words >&2) & exit 0")
+    with caplog.at_level("ERROR", logger="sfu_host.worker"):
+        worker = await create_worker(worker_bin=script)
+        worker.close()
+        assert await worker.wait_closed(10) == 0
+        assert any("(stderr) last words" in r.getMessage() for r in caplog.records), \
+            caplog.records
