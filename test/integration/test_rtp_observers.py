@@ -20,10 +20,14 @@ Each `volumes` notification whose interval lies within one phase is checked
 against the levels sent during that interval: same order, each within
 MAX_VOLUME_ERROR_DB.
 
+The host side is the project's control library (python/sfu_host, through
+library_util), as an application would drive the worker.
+
 Run: test/integration/run_tests.py -v test_rtp_observers
 Environment: SFU_TEST_VERBOSE=1 prints the notifications.
 """
 
+import asyncio
 import math
 import os
 import random
@@ -35,10 +39,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import WorkerProcess  # noqa: E402
+from library_util import library_worker, run_async  # noqa: E402
 import media_util as mu  # noqa: E402
 
-ROUTER_ID = "router-observers"
 ALO_ID = "audio-levels"
 ASO_ID = "active-speaker"
 SAMPLE_RATE = 48000
@@ -144,60 +147,75 @@ def rtp_packet(seq, timestamp, ssrc, level, voice):
     return header + extension + b"\xfc" + bytes(59)
 
 
-def produce_data(ssrc, mapped_ssrc):
-    data = mu.produce_data(mu.OPUS, PAYLOAD_TYPE, ssrc, PAYLOAD_TYPE, mapped_ssrc)
-    data["rtpParameters"]["headerExtensions"] = [{
-        "uri": "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
-        "id": LEVEL_EXTENSION_ID, "encrypt": False, "parameters": {}}]
-    return data
+OPUS = {"mimeType": "audio/opus", "clockRate": 48000, "channels": 2}
+# Longest the whole scenario may take, set-up to tear-down.
+SCENARIO_TIMEOUT = 60
 
 
 class RtpObserversTest(unittest.TestCase):
 
-    def setUp(self):
-        self.worker = WorkerProcess(["--logLevel=warn"])
-        self.addCleanup(self.worker.terminate)
-        self.worker.wait_running()
-        self.request("worker.createRouter", {"routerId": ROUTER_ID})
-        self.sockets = []
-        self.addCleanup(self._close_sockets)
-
-    def _close_sockets(self):
-        for sock in self.sockets:
-            sock.close()
-
-    def request(self, method, internal, data=None):
-        return self.worker.request_ok(method, internal=internal, data=data)
-
-    def observer_internal(self, observer_id):
-        return {"routerId": ROUTER_ID, "rtpObserverId": observer_id}
-
     def test_volumes_silence_and_dominant_speaker(self):
-        plan = build_levels()
-        senders = {}
-        for index, (name, _, _, _) in enumerate(SPEAKERS):
-            transport_id = "send-" + name
-            internal = {"routerId": ROUTER_ID, "transportId": transport_id}
-            answer = self.request("router.createPlainTransport", internal,
-                                  mu.plain_transport_options(rtcp_mux=True, comedia=True))
-            ssrc = 1000 + index
-            self.request("transport.produce", dict(internal, producerId=name),
-                         produce_data(ssrc, 2000 + index))
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sockets.append(sock)
-            senders[name] = (sock, (mu.LOCAL_IP, answer["tuple"]["localPort"]), ssrc)
-        self.request("router.createAudioLevelObserver", self.observer_internal(ALO_ID),
-                     {"maxEntries": 3, "threshold": ALO_THRESHOLD, "interval": ALO_INTERVAL_MS})
-        self.request("router.createActiveSpeakerObserver", self.observer_internal(ASO_ID),
-                     {"interval": ASO_INTERVAL_MS})
-        for observer_id in (ALO_ID, ASO_ID):
-            for name, _, _, _ in SPEAKERS:
-                self.request("rtpObserver.addProducer", self.observer_internal(observer_id),
-                             {"producerId": name})
+        run_async(self.scenario(), SCENARIO_TIMEOUT)
 
-        sent = {name: [] for name, _, _, _ in SPEAKERS}  # (time, level)
+    async def scenario(self):
+        plan = build_levels()
+        async with library_worker(log_level="warn") as worker:
+            router = await worker.create_router(media_codecs=[dict(OPUS, kind="audio")])
+            # Every notification, stamped as it arrives: (time, observer,
+            # event, data), data with the producers by name.
+            seen = []
+            names = {}
+
+            def stamp(observer_id, event, data=None):
+                seen.append((time.monotonic(), observer_id, event, data))
+
+            alo = await router.create_audio_level_observer(
+                max_entries=3, threshold=ALO_THRESHOLD, interval=ALO_INTERVAL_MS)
+            alo.on("volumes", lambda volumes: stamp(ALO_ID, "volumes", [
+                {"producerId": names[v["producer"].id], "volume": v["volume"]}
+                for v in volumes]))
+            alo.on("silence", lambda: stamp(ALO_ID, "silence"))
+            aso = await router.create_active_speaker_observer(interval=ASO_INTERVAL_MS)
+            aso.on("dominantspeaker", lambda speaker: stamp(
+                ASO_ID, "dominantspeaker", {"producerId": names[speaker["producer"].id]}))
+
+            senders = {}
+            try:
+                for index, (name, _, _, _) in enumerate(SPEAKERS):
+                    transport = await router.create_plain_transport(
+                        listen_ip=mu.LOCAL_IP, rtcp_mux=True, comedia=True)
+                    ssrc = 1000 + index
+                    producer = await transport.produce(kind="audio", rtp_parameters={
+                        "codecs": [dict(OPUS, payloadType=PAYLOAD_TYPE)],
+                        "headerExtensions": [{
+                            "uri": "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+                            "id": LEVEL_EXTENSION_ID}],
+                        "encodings": [{"ssrc": ssrc}]})
+                    names[producer.id] = name
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    senders[name] = (sock, (mu.LOCAL_IP, transport.tuple["localPort"]), ssrc)
+                    await alo.add_producer(producer_id=producer.id)
+                    await aso.add_producer(producer_id=producer.id)
+                sent, phase_starts = await self.send(plan, senders)
+                # The last interval of each observer.
+                await asyncio.sleep(ALO_INTERVAL_MS / 1000 + 0.2)
+            finally:
+                for sock, _, _ in senders.values():
+                    sock.close()
+
+        if verbose():
+            start = phase_starts[0][1]
+            for when, target, event, data in seen:
+                print("%6.2f %s %s %s" % (when - start, target, event, data))
+        self._check_volumes(seen, sent, phase_starts)
+        self._check_silence(seen, phase_starts)
+        self._check_dominant(seen, phase_starts)
+
+    async def send(self, plan, senders):
+        """Sends the plan's frames in real time; returns what each speaker
+        sent, {name: [(time, level)]}, and when each phase began."""
+        sent = {name: [] for name, _, _, _ in SPEAKERS}
         phase_starts = []
-        seen = []  # (time, notification)
         seq = 0
         start = time.monotonic()
         frame_index = 0
@@ -206,8 +224,9 @@ class RtpObserversTest(unittest.TestCase):
             for f in range(frames):
                 due = start + frame_index * FRAME_SECONDS
                 delay = due - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+                # Yields to the loop either way: notifications are stamped
+                # while the frames go out.
+                await asyncio.sleep(max(0.0, delay))
                 now = time.monotonic()
                 for name, (sock, address, ssrc) in senders.items():
                     level = per_speaker[name][f]
@@ -216,28 +235,8 @@ class RtpObserversTest(unittest.TestCase):
                     sent[name].append((now, level))
                 seq += 1
                 frame_index += 1
-                self._stamp(seen)
-        end = time.monotonic()
-        # The last interval of each observer.
-        time.sleep(ALO_INTERVAL_MS / 1000 + 0.2)
-        self._stamp(seen)
-        phase_starts.append(("end", end))
-
-        if verbose():
-            for when, n in seen:
-                print("%6.2f %s %s %s" % (when - start, n["targetId"], n["event"],
-                                          n.get("data")))
-        self._check_volumes(seen, sent, phase_starts)
-        self._check_silence(seen, phase_starts)
-        self._check_dominant(seen, phase_starts)
-
-    def _stamp(self, seen):
-        """Stamps the notifications that came since the last call."""
-        notifications = self.worker.all_notifications
-        now = time.monotonic()
-        while len(seen) < len(notifications):
-            n = notifications[len(seen)]
-            seen.append((now, n))
+        phase_starts.append(("end", time.monotonic()))
+        return sent, phase_starts
 
     def _phase_at(self, phase_starts, begin, end):
         """The phase that holds [begin, end] whole, or None."""
@@ -249,8 +248,8 @@ class RtpObserversTest(unittest.TestCase):
     def _check_volumes(self, seen, sent, phase_starts):
         interval = ALO_INTERVAL_MS / 1000
         checked = {}
-        for when, n in seen:
-            if n["targetId"] != ALO_ID or n["event"] != "volumes":
+        for when, target, event, data in seen:
+            if target != ALO_ID or event != "volumes":
                 continue
             # The notification is stamped up to a frame late; the window
             # must leave room for that on both sides.
@@ -264,13 +263,12 @@ class RtpObserversTest(unittest.TestCase):
                 expected[name] = -sum(window) / len(window)
             order = sorted(expected, key=lambda name: -expected[name])
             order = [name for name in order if expected[name] >= ALO_THRESHOLD]
-            got = [entry["producerId"] for entry in n["data"]]
-            self.assertEqual(got, order, "phase %s: %s, expected %s" % (phase, n["data"],
-                                                                         expected))
-            for entry in n["data"]:
+            got = [entry["producerId"] for entry in data]
+            self.assertEqual(got, order, "phase %s: %s, expected %s" % (phase, data, expected))
+            for entry in data:
                 self.assertLessEqual(abs(entry["volume"] - expected[entry["producerId"]]),
                                      MAX_VOLUME_ERROR_DB,
-                                     "phase %s: %s, expected %s" % (phase, n["data"], expected))
+                                     "phase %s: %s, expected %s" % (phase, data, expected))
             checked[phase] = checked.get(phase, 0) + 1
         for phase, seconds, _ in PHASES:
             if phase != "quiet":
@@ -278,8 +276,8 @@ class RtpObserversTest(unittest.TestCase):
                                         "no volumes checked within phase %s (%s)"
                                         % (phase, checked))
         # The steady phase: the tones' own levels, loudest first.
-        steady = [n["data"] for when, n in seen if n["targetId"] == ALO_ID and
-                  n["event"] == "volumes" and
+        steady = [data for when, target, event, data in seen
+                  if target == ALO_ID and event == "volumes" and
                   self._phase_at(phase_starts, when - interval - 0.11, when) == "steady"]
         for data in steady:
             self.assertEqual([(e["producerId"]) for e in data], ["a", "b", "c"])
@@ -288,18 +286,18 @@ class RtpObserversTest(unittest.TestCase):
 
     def _check_silence(self, seen, phase_starts):
         quiet_start = dict(phase_starts)["quiet"]
-        silences = [when for when, n in seen
-                    if n["targetId"] == ALO_ID and n["event"] == "silence"]
+        silences = [when for when, target, event, _ in seen
+                    if target == ALO_ID and event == "silence"]
         self.assertEqual(len(silences), 1, "one silence, when all went quiet: %s" % silences)
         self.assertGreaterEqual(silences[0], quiet_start)
         self.assertLessEqual(silences[0] - quiet_start, 2 * ALO_INTERVAL_MS / 1000 + 0.2)
-        later = [when for when, n in seen if n["targetId"] == ALO_ID and
-                 n["event"] == "volumes" and when > silences[0]]
+        later = [when for when, target, event, _ in seen
+                 if target == ALO_ID and event == "volumes" and when > silences[0]]
         self.assertEqual(later, [], "no volumes after the silence")
 
     def _check_dominant(self, seen, phase_starts):
-        changes = [(when, n["data"]["producerId"]) for when, n in seen
-                   if n["targetId"] == ASO_ID and n["event"] == "dominantspeaker"]
+        changes = [(when, data["producerId"]) for when, target, event, data in seen
+                   if target == ASO_ID and event == "dominantspeaker"]
         self.assertEqual([name for _, name in changes], ["a", "b", "c"],
                          "the dominant speaker follows the talker: %s" % changes)
         starts = dict(phase_starts)
