@@ -20,12 +20,14 @@ draft-holmer-rmcat-transport-wide-cc-extensions-01) and must:
     the sending;
 
 and transport.dump's transportCcFeedback.packets equals the number of
-feedback packets received.
+feedback packets received. The host side is the project's control library
+(python/sfu_host, through library_util).
 
 Run: python3 -m unittest discover -s test/integration -p test_transport_cc.py -v
 Environment: SFU_TEST_VERBOSE=1 prints the feedback packets.
 """
 
+import asyncio
 import os
 import statistics
 import sys
@@ -34,16 +36,13 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import WorkerProcess  # noqa: E402
+from library_util import library_worker, run_async  # noqa: E402
 import media_util as mu  # noqa: E402
 import wire_util as wire  # noqa: E402
 
-ROUTER_ID = "router-tcc"
-TRANSPORT_ID = "transport-tcc"
-PRODUCER_ID = "producer-tcc"
-
+OPUS = {"mimeType": "audio/opus", "clockRate": 48000, "channels": 2}
 OPUS_PT = 100
-SSRC, MAPPED_SSRC = 33333333, 500020
+SSRC = 33333333
 TCC_EXT_ID = 5
 # Transport-wide sequence numbers: FIRST_TW + 0 .. COUNT - 1, wrapping.
 FIRST_TW = 65520
@@ -66,20 +65,6 @@ def tw(index):
 
 class TransportCcTest(unittest.TestCase):
 
-    def setUp(self):
-        self.worker = WorkerProcess(["--logLevel=warn"])
-        self.addCleanup(self.worker.terminate)
-        self.worker.wait_running()
-        self.worker.request_ok("worker.createRouter", {"routerId": ROUTER_ID})
-
-    def request(self, method, internal, data=None):
-        return self.worker.request_ok(method, internal=internal, data=data)
-
-    def internal(self, **extra):
-        out = {"routerId": ROUTER_ID, "transportId": TRANSPORT_ID}
-        out.update(extra)
-        return out
-
     def report(self, text):
         if os.environ.get("SFU_TEST_VERBOSE"):
             sys.stderr.write("\n  %s: %s\n" % (self.id().split(".")[-1], text))
@@ -101,17 +86,31 @@ class TransportCcTest(unittest.TestCase):
                 for ptype, _, pkt in wire.rtcp_packets(data) if ptype == wire.RTCP_RR}
 
     def test_feedback_covers_what_was_sent(self):
-        answer = self.request("router.createPlainTransport", self.internal(),
-                              mu.plain_transport_options(rtcp_mux=True, comedia=True))
-        produce = mu.produce_data(mu.OPUS, OPUS_PT, SSRC, OPUS_PT, MAPPED_SSRC)
-        produce["rtpParameters"]["headerExtensions"] = [
-            {"uri": wire.EXT_TRANSPORT_WIDE_CC, "id": TCC_EXT_ID, "encrypt": False,
-             "parameters": {}}]
-        produce["rtpParameters"]["codecs"][0]["rtcpFeedback"] = [{"type": "transport-cc"}]
-        self.request("transport.produce", self.internal(producerId=PRODUCER_ID), produce)
         peer = wire.UdpPeer()
         self.addCleanup(peer.close)
-        worker_addr = (mu.LOCAL_IP, answer["tuple"]["localPort"])
+
+        async def scenario():
+            async with library_worker(log_level="warn") as worker:
+                router = await worker.create_router(media_codecs=[dict(OPUS, kind="audio")])
+                transport = await router.create_plain_transport(
+                    listen_ip=mu.LOCAL_IP, rtcp_mux=True, comedia=True)
+                await transport.produce(kind="audio", rtp_parameters={
+                    "codecs": [dict(OPUS, payloadType=OPUS_PT,
+                                    rtcpFeedback=[{"type": "transport-cc"}])],
+                    "headerExtensions": [{"uri": wire.EXT_TRANSPORT_WIDE_CC, "id": TCC_EXT_ID}],
+                    "encodings": [{"ssrc": SSRC}]})
+                # The stream is timed to the millisecond: it goes out from a
+                # thread of its own, the event loop left to the library.
+                sent_at = await asyncio.to_thread(
+                    self.send_stream, peer, (mu.LOCAL_IP, transport.tuple["localPort"]))
+                return sent_at, await transport.dump()
+
+        sent_at, dump = run_async(scenario(), 30)
+        self.check_feedback(peer, sent_at, dump)
+
+    def send_stream(self, peer, worker_addr):
+        """Sends the COUNT packets as planned; returns when each was sent
+        (time.time()), by index."""
 
         sent_at = {}
         rtp_seq = 1000
@@ -151,7 +150,9 @@ class TransportCcTest(unittest.TestCase):
                           for f in self.feedbacks(peer)), FEEDBACK_WAIT),
             "no feedback up to the last packet")
         time.sleep(0.3)
-        dump = self.request("transport.dump", self.internal())
+        return sent_at
+
+    def check_feedback(self, peer, sent_at, dump):
         fbs = self.feedbacks(peer)
         figures = ["fb %d: base %d count %d ref %d chunks %s lost %s" % (
             f.fb_count, f.base_seq, f.status_count, f.reference_field, f.chunks, f.lost())
