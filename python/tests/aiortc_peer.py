@@ -7,6 +7,7 @@ SCTP port 5000."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from typing import Any, AsyncIterator, Callable, Dict, List
@@ -118,10 +119,10 @@ class DataPeer:
         await asyncio.wait_for(self.pc.close(), 10)
 
 
-@pytest.fixture
-async def data_peer(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DataPeer]:
+@contextlib.asynccontextmanager
+async def open_data_peer(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DataPeer]:
     """A DataPeer whose ICE candidates stay on 127.0.0.1 (aioice skips
-    loopback otherwise), closed at the end."""
+    loopback otherwise), closed at the end (conftest's data_peer fixture)."""
     if not HAVE_AIORTC:
         pytest.skip("aiortc is not importable (python3-aiortc)")
     monkeypatch.setattr(aioice.ice, "get_host_addresses",

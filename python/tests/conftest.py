@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, AsyncIterator, Dict, List
+from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, List
 
 import pytest
 
 from sfu_host import Router, Worker, create_worker, default_worker_bin
+
+if TYPE_CHECKING:
+    from aiortc_peer import DataPeer
 
 WORKER_BIN = default_worker_bin()
 HAVE_WORKER = os.access(WORKER_BIN, os.X_OK)
@@ -138,3 +141,12 @@ async def worker() -> AsyncIterator[Worker]:
 @pytest.fixture
 async def router(worker: Worker) -> Router:
     return await worker.create_router(media_codecs=media_codecs())
+
+
+@pytest.fixture
+async def data_peer(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator["DataPeer"]:
+    """A real WebRTC peer with data channels (aiortc); see aiortc_peer.py.
+    Imported on use: only the suites that need it pay for aiortc."""
+    from aiortc_peer import open_data_peer
+    async with open_data_peer(monkeypatch) as peer:
+        yield peer

@@ -7,8 +7,8 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import pytest
 
-from sfu_host import (Consumer, InvalidStateError, PlainTransport, Producer, RequestError, Router,
-                      UnsupportedError, WebRtcTransport, Worker)
+from sfu_host import (Consumer, PlainTransport, Producer, RequestError, Router, UnsupportedError,
+                      WebRtcTransport)
 
 from conftest import (audio_producer_parameters, consumer_device_capabilities, needs_worker,
                       video_producer_parameters)

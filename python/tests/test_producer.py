@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 from sfu_host import (InvalidStateError, PlainTransport, Producer, RequestError, Router,
-                      UnsupportedError, WebRtcTransport, Worker)
+                      UnsupportedError, WebRtcTransport)
 
 from conftest import audio_producer_parameters, needs_worker, video_producer_parameters
 from rtp_sender import OPUS_CODEC, OPUS_PT, RtpSender, send_until

@@ -14,7 +14,7 @@ from typing import Any, List, Tuple
 
 from sfu_host import Router, WebRtcTransport
 
-from aiortc_peer import DataPeer, data_peer, needs_aiortc, wait_until  # noqa: F401
+from aiortc_peer import DataPeer, needs_aiortc, wait_until
 from conftest import needs_worker
 
 pytestmark = [needs_worker, needs_aiortc]

@@ -10,7 +10,7 @@ import pytest
 
 from sfu_host import InvalidStateError, RequestError, Router, WebRtcTransport, Worker
 
-from aiortc_peer import DataPeer, data_peer, sdp_host_udp_port, wait_until  # noqa: F401
+from aiortc_peer import DataPeer, sdp_host_udp_port, wait_until
 from conftest import needs_worker
 
 pytestmark = needs_worker
