@@ -4,6 +4,7 @@ within one worker and across two workers."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 from typing import Any, AsyncIterator, Dict, Tuple
 
@@ -281,3 +282,44 @@ async def test_pipe_to_router_across_workers(worker: Worker, worker2: Worker) ->
     assert pipe.closed
     with pytest.raises(RequestError):
         await pipe.dump()
+
+
+async def test_consume_pipe_producer(routers: Tuple[Router, Router]) -> None:
+    """A piped simulcast producer is consumed in the other router like any
+    producer: one stream to the endpoint, with RTX, starting paused while
+    its producer is."""
+    r1, r2 = routers
+    _, video = await _producers(r1)
+    result = await r1.pipe_to_router(producer_id=video.id, router=r2)
+    assert result.pipe_producer is not None
+    transport = await r2.create_webrtc_transport(listen_ips=["127.0.0.1"])
+    consumer = await transport.consume(producer_id=video.id,
+                                       rtp_capabilities=r2.rtp_capabilities)
+    assert consumer.kind == "video" and consumer.type == "simulcast"
+    assert consumer.producer_id == video.id
+    assert consumer.rtp_parameters["codecs"][0]["mimeType"] == "video/VP8"
+    assert consumer.rtp_parameters["codecs"][1]["mimeType"] == "video/rtx"
+    (encoding,) = consumer.rtp_parameters["encodings"]
+    assert isinstance(encoding["ssrc"], int) and isinstance(encoding["rtx"]["ssrc"], int)
+    assert consumer.producer_paused is True and consumer.paused is False
+    assert (await consumer.dump())["producerPaused"] is True
+    async with consumer.stream("producerresume") as resumed:
+        await video.resume()
+        await resumed.get(timeout=5)
+    assert consumer.producer_paused is False
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+async def test_create_pipe_transport_with_fixed_port(routers: Tuple[Router, Router]) -> None:
+    r1, _ = routers
+    port = free_udp_port()
+    t = await r1.create_pipe_transport(listen_ip="127.0.0.1", port=port)
+    assert t.tuple["localPort"] == port
+    with pytest.raises(RequestError):
+        await r1.create_pipe_transport(listen_ip="127.0.0.1", port=port)

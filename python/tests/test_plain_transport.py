@@ -170,3 +170,22 @@ async def test_tuple_event_with_comedia(router: Router) -> None:
     finally:
         sender.close()
         rtcp_sender.close()
+
+
+async def test_routerclose_on_router_close(router: Router, transport: PlainTransport) -> None:
+    events = []
+    transport.on("routerclose", lambda: events.append("routerclose"))
+    transport.observer.on("close", lambda: events.append("close"))
+    router.close()
+    assert events == ["routerclose", "close"]
+    assert transport.closed
+    with pytest.raises(InvalidStateError):
+        await transport.connect(ip="1.2.3.4", port=1234)
+
+
+async def test_fixed_port(router: Router) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    transport = await router.create_plain_transport(listen_ip="127.0.0.1", port=port)
+    assert transport.tuple is not None and transport.tuple["localPort"] == port

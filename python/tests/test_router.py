@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import List
+
 import pytest
 
 from sfu_host import (AudioLevelObserver, InvalidStateError, Router, RtpObserver,
@@ -113,4 +115,26 @@ async def test_active_speaker_observer(worker: Worker, router: Router) -> None:
     observer.on("routerclose", lambda: events.append("routerclose"))
     worker.close()
     assert events == ["routerclose"]
+    assert observer.closed
+
+
+@pytest.mark.parametrize("kind", ["audio_level", "active_speaker"])
+@pytest.mark.parametrize("closing", ["router", "worker"])
+async def test_observer_routerclose(worker: Worker, router: Router, kind: str,
+                                    closing: str) -> None:
+    """Either observer emits "routerclose" (and its observer "close") when
+    its router closes, on its own or with its worker."""
+    observer: RtpObserver
+    if kind == "audio_level":
+        observer = await router.create_audio_level_observer()
+    else:
+        observer = await router.create_active_speaker_observer()
+    events: List[str] = []
+    observer.on("routerclose", lambda: events.append("routerclose"))
+    observer.observer.on("close", lambda: events.append("close"))
+    if closing == "router":
+        router.close()
+    else:
+        worker.close()
+    assert events == ["routerclose", "close"]
     assert observer.closed
