@@ -6,18 +6,26 @@ transport (stream 0, the first one) carry 200 messages out and back,
 strings then binary, each arriving once, in order, with its type; the
 stats count them all. A DirectTransport's DataProducer reaches the peer
 the same way, and the peer's messages reach a DirectTransport's
-DataConsumer."""
+DataConsumer; the SCTP send buffer's events come from a real backlog.
+The last test is the node-sctp suite's own set-up, SCTP over plain UDP to
+comedia PlainTransports, with the project's SCTP load peer
+(bench/load/sctp_peer.cpp) at both ends."""
 
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+import asyncio
+import json
+import os
+from typing import Any, Awaitable, Dict, List, Tuple
 
-from sfu_host import Router, WebRtcTransport
+import pytest
 
-from aiortc_peer import DataPeer, needs_aiortc, wait_until
-from conftest import needs_worker
+from sfu_host import PlainTransport, Router, WebRtcTransport
 
-pytestmark = [needs_worker, needs_aiortc]
+from aiortc_peer import DataPeer, wait_until
+from conftest import WORKER_BIN, needs_worker
+
+pytestmark = needs_worker
 
 NUM_MESSAGES = 200
 
@@ -143,3 +151,93 @@ async def test_send_buffer_full_and_buffered_amount_low(router: Router,
     indices = [int.from_bytes(m[:4], "big") for m in received]
     assert indices == sorted(indices) and indices[0] == 0
     assert await consumer.get_buffered_amount() <= threshold
+
+
+SCTP_PEER = os.path.join(os.path.dirname(WORKER_BIN), "sfu-sctp_peer")
+
+
+class SctpPeerProcess:
+    """bench/load/sctp_peer.cpp (target sfu-sctp_peer): SCTP over plain UDP
+    from its own socket, driven by commands on stdin, each answered with
+    one JSON line of counters."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, *args: str) -> "SctpPeerProcess":
+        process = await asyncio.create_subprocess_exec(
+            SCTP_PEER, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        return cls(process)
+
+    async def command(self, command: str) -> Dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(command.encode() + b"\n")
+        await self.process.stdin.drain()
+        line = await asyncio.wait_for(self.process.stdout.readline(), 10)
+        answer: Dict[str, Any] = json.loads(line)
+        return answer
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+
+
+@pytest.mark.skipif(not os.access(SCTP_PEER, os.X_OK), reason=f"no {SCTP_PEER}")
+async def test_plain_transport_sctp_with_sctp_peer(router: Router) -> None:
+    """SCTP over plain UDP, as the host's node-sctp suite runs it: peers
+    that send first from their own sockets to comedia PlainTransports
+    with SCTP. One peer's messages reach a DataProducer; its DataConsumer
+    on the other transport hands them to the second peer, every one, in
+    order; "sctpstatechange" follows each association; the stats count
+    what each side saw."""
+    def plain() -> Awaitable[PlainTransport]:
+        return router.create_plain_transport(listen_ip="127.0.0.1", comedia=True,
+                                             enable_sctp=True,
+                                             num_sctp_streams={"OS": 256, "MIS": 256})
+    send_transport, recv_transport = await plain(), await plain()
+    states: Dict[str, List[str]] = {"send": [], "recv": []}
+    send_transport.on("sctpstatechange", states["send"].append)
+    recv_transport.on("sctpstatechange", states["recv"].append)
+    producer = await send_transport.produce_data(
+        sctp_stream_parameters={"streamId": 0, "ordered": True}, label="plain-sctp")
+    consumer = await recv_transport.consume_data(data_producer_id=producer.id)
+    size = 200
+    receiver = await SctpPeerProcess.start(
+        "--mode=recv", f"--remote-ports={recv_transport.tuple['localPort']}")
+    sender = await SctpPeerProcess.start(
+        "--mode=send", f"--remote-port={send_transport.tuple['localPort']}", "--rate=500",
+        f"--size={size}", "--ppid=51")
+    try:
+        await wait_until(lambda: "connected" in states["send"] and
+                         "connected" in states["recv"], 10, "both associations")
+        assert states["send"][:2] == states["recv"][:2] == ["connecting", "connected"]
+        await sender.command("start")
+        messages = 0
+        while messages < 200:
+            await asyncio.sleep(0.1)
+            (stats,) = await producer.get_stats()
+            messages = stats["messagesReceived"]
+        sent = (await sender.command("pause"))["sent"]
+        received: Dict[str, Any] = {}
+
+        async def all_received() -> bool:
+            received.update(await receiver.command("snap"))
+            return bool(received["messages"] == sent)
+        for _ in range(100):
+            if await all_received():
+                break
+            await asyncio.sleep(0.1)
+        assert received["messages"] == sent, (received, sent)
+        assert received["gaps"] == 0 and received["out_of_order"] == 0
+        assert received["bytes"] == sent * size
+    finally:
+        await sender.stop()
+        await receiver.stop()
+    (producer_stats,) = await producer.get_stats()
+    assert producer_stats["messagesReceived"] == sent
+    assert producer_stats["bytesReceived"] == sent * size
+    (consumer_stats,) = await consumer.get_stats()
+    assert consumer_stats["messagesSent"] == sent
+    assert consumer_stats["bytesSent"] == sent * size
