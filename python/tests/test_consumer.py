@@ -328,3 +328,26 @@ async def test_transportclose(setup: Setup) -> None:
     assert dump["mapProducerIdConsumerIds"] == {setup.audio_producer.id: [],
                                                 setup.video_producer.id: []}
     assert dump["mapConsumerIdProducerId"] == {}
+
+
+async def test_trace_event_rtp_out(router: Router, media: Media) -> None:
+    """With "rtp" and "keyframe" enabled each packet forwarded gives an
+    "out" trace with the consumer's own SSRC and payload type, a key
+    frame's first packet a "keyframe" one."""
+    consumer = await media.recv_transport.consume(producer_id=media.producer.id,
+                                                  rtp_capabilities=router.rtp_capabilities)
+    await consumer.set_preferred_layers(spatial_layer=0)
+    traces: List[Dict[str, Any]] = []
+    consumer.on("trace", traces.append)
+    await consumer.enable_trace_event(["rtp", "keyframe"])
+    await send_until(send_frames(media), lambda: len(traces) >= 8, 5, "eight traces")
+    encoding = consumer.rtp_parameters["encodings"][0]
+    payload_type = consumer.rtp_parameters["codecs"][0]["payloadType"]
+    assert traces[0]["type"] == "keyframe"
+    for trace in traces:
+        assert trace["direction"] == "out"
+        assert trace["info"]["ssrc"] == encoding["ssrc"]
+        assert trace["info"]["payloadType"] == payload_type
+        assert (trace["type"] == "keyframe") == trace["info"]["isKeyFrame"]
+    seqs = [t["info"]["sequenceNumber"] for t in traces]
+    assert seqs == [(seqs[0] + i) & 0xFFFF for i in range(len(seqs))]
