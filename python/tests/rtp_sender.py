@@ -33,6 +33,16 @@ def rtp_header(payload_type: int, seq: int, timestamp: int, ssrc: int,
                        timestamp & 0xFFFFFFFF, ssrc)
 
 
+def with_extensions(packet: bytes, elements: Dict[int, bytes]) -> bytes:
+    """An RTP packet (header only so far, no CSRCs) with RFC 8285 one-byte
+    header extension elements ({id: data}) added."""
+    block = b"".join(bytes([(ext_id << 4) | (len(data) - 1)]) + data
+                     for ext_id, data in elements.items())
+    block += bytes(-len(block) % 4)
+    return (bytes([packet[0] | 0x10]) + packet[1:12] +
+            struct.pack("!HH", 0xBEDE, len(block) // 4) + block + packet[12:])
+
+
 def vp8_payload(picture_id: int, key: bool, width: int = 320, height: int = 180) -> bytes:
     """One whole VP8 frame in one packet: the payload descriptor (X, S,
     15-bit picture id; RFC 7741) and a frame header, a key frame's with its
@@ -78,16 +88,18 @@ class RtpSender:
         seq = self._next_seq(ssrc)
         header = rtp_header(payload_type, seq, seq * 960, ssrc)
         if level is not None:
-            header = bytes([header[0] | 0x10]) + header[1:] + struct.pack(
-                "!HHBBH", 0xBEDE, 1, LEVEL_EXTENSION_ID << 4, 0x80 | level, 0)
+            header = with_extensions(header, {LEVEL_EXTENSION_ID: bytes([0x80 | level])})
         # A TOC byte and filler: the worker does not decode Opus.
         self.sock.sendto(header + b"\xfc" + bytes(40), self.address)
 
-    def send_vp8(self, ssrc: int, key: bool, payload_type: int = VP8_PT) -> None:
+    def send_vp8(self, ssrc: int, key: bool, payload_type: int = VP8_PT,
+                 extensions: Optional[Dict[int, bytes]] = None) -> None:
         frame = self._frames.get(ssrc, 0)
         self._frames[ssrc] = frame + 1
-        packet = rtp_header(payload_type, self._next_seq(ssrc), frame * 3000, ssrc, marker=True)
-        self.sock.sendto(packet + vp8_payload(frame, key), self.address)
+        header = rtp_header(payload_type, self._next_seq(ssrc), frame * 3000, ssrc, marker=True)
+        if extensions:
+            header = with_extensions(header, extensions)
+        self.sock.sendto(header + vp8_payload(frame, key), self.address)
 
     def send_receiver_report(self, ssrc: int = 9999) -> None:
         """An RTCP RR without report blocks: lets a comedia transport that

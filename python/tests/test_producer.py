@@ -12,7 +12,7 @@ from sfu_host import (InvalidStateError, PlainTransport, Producer, RequestError,
                       UnsupportedError, WebRtcTransport)
 
 from conftest import audio_producer_parameters, needs_worker, video_producer_parameters
-from rtp_sender import OPUS_CODEC, OPUS_PT, RtpSender, send_until
+from rtp_sender import OPUS_CODEC, OPUS_PT, VP8_CODEC, RtpSender, send_until
 
 pytestmark = needs_worker
 
@@ -236,6 +236,32 @@ async def test_trace_event_rtp(router: Router) -> None:
         assert trace["info"] == {"payloadType": OPUS_PT, "sequenceNumber": seq,
                                  "timestamp": seq * 960, "marker": False, "ssrc": 1111,
                                  "isKeyFrame": False, "size": 53, "payloadSize": 41}
+
+
+async def test_videoorientationchange_event(router: Router) -> None:
+    """The urn:3gpp:video-orientation extension (camera, flip, rotation in
+    its low four bits): each change gives "videoorientationchange", a
+    repeat does not."""
+    transport = await router.create_plain_transport(listen_ip="127.0.0.1", comedia=True)
+    producer = await transport.produce(kind="video", rtp_parameters={
+        "codecs": [VP8_CODEC], "headerExtensions": [{"uri": "urn:3gpp:video-orientation",
+                                                     "id": 4}],
+        "encodings": [{"ssrc": 2222}]})
+    changes: List[Dict[str, Any]] = []
+    producer.on("videoorientationchange", changes.append)
+    observed: List[Dict[str, Any]] = []
+    producer.observer.on("videoorientationchange", observed.append)
+    sender = RtpSender(transport)
+    try:
+        # 90 degrees twice, then the front camera, flipped, at 270 degrees.
+        for cvo in (0b0001, 0b0001, 0b1111):
+            sender.send_vp8(2222, key=True, extensions={4: bytes([cvo])})
+        await wait_for_packets(producer, 3)
+    finally:
+        sender.close()
+    assert changes == [{"camera": False, "flip": False, "rotation": 90},
+                       {"camera": True, "flip": True, "rotation": 270}]
+    assert observed == changes
 
 
 async def wait_for_packets(producer: Producer, count: int, timeout: float = 5) -> None:
