@@ -24,9 +24,6 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     HAVE_AIORTC = False
 
-needs_aiortc = pytest.mark.skipif(not HAVE_AIORTC,
-                                  reason="aiortc is not importable (python3-aiortc)")
-
 
 def answer_sdp(transport: WebRtcTransport, mid: str) -> str:
     """The worker's answer to a data-only offer."""
