@@ -8,6 +8,7 @@
 #pragma once
 
 #include "protocol/srtp/CryptoSuite.hpp"
+#include "protocol/srtp/KeyDerivation.hpp"
 #include "protocol/srtp/ReplayWindow.hpp"
 
 #include <array>
@@ -54,6 +55,10 @@ public:
     // bytes. Throws sfu::TypeError for a wrong key length or a suite the
     // linked OpenSSL cannot do, sfu::Error when OpenSSL fails to set up.
     SrtpSession(Direction direction, CryptoSuite suite, std::span<const uint8_t> key);
+    // With the session keys given, as derived from a master key (the RFC
+    // 7714 test vectors start from session keys).
+    SrtpSession(Direction direction, CryptoSuite suite, const SessionKeys& rtp,
+                const SessionKeys& rtcp);
     ~SrtpSession();
     SrtpSession(const SrtpSession&) = delete;
     SrtpSession& operator=(const SrtpSession&) = delete;
@@ -117,6 +122,7 @@ private:
     };
     using CipherContext = std::unique_ptr<evp_cipher_ctx_st, CipherContextFree>;
 
+    void setUp(const SessionKeys& rtp, const SessionKeys& rtcp);
     bool fail(Failure failure);
     bool succeed(uint64_t SrtpCounters::*packets);
     Stream& stream(uint32_t ssrc);

@@ -29,19 +29,6 @@ constexpr uint32_t kSrtcpEncrypted = 0x80000000;
 constexpr uint32_t kMaxSrtcpIndex = 0x7fffffff;
 constexpr size_t kGcmTagLength = 16;
 constexpr size_t kGcmIvLength = 12;
-constexpr size_t kHmacKeyLength = 20;
-constexpr size_t kMaxSessionKeyLength = 32;
-constexpr size_t kMaxSaltLength = 14;
-
-// RFC 3711 4.3.2 key derivation labels.
-enum Label : uint8_t {
-    kRtpEncryption = 0,
-    kRtpAuthentication = 1,
-    kRtpSalt = 2,
-    kRtcpEncryption = 3,
-    kRtcpAuthentication = 4,
-    kRtcpSalt = 5,
-};
 
 uint32_t read32(const uint8_t* p) {
     return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
@@ -86,28 +73,6 @@ EVP_CIPHER_CTX* newContext() {
     return ctx;
 }
 
-// The AES-CM PRF of RFC 3711 4.3.3 with a key derivation rate of 0: the
-// first `out.size()` bytes of the keystream of `masterKey` at the IV
-// (master salt XOR label * 2^48) * 2^16. The AEAD suites' 96-bit salt is
-// right-padded with zeros to the 112 bits (RFC 7714 11).
-void derive(std::span<const uint8_t> masterKey, std::span<const uint8_t> masterSalt, Label label,
-            std::span<uint8_t> out) {
-    uint8_t iv[16] = {};
-    std::memcpy(iv, masterSalt.data(), masterSalt.size());
-    iv[7] ^= label;
-    std::fill(out.begin(), out.end(), uint8_t{0});
-    EVP_CIPHER_CTX* ctx = newContext();
-    int outLength = 0;
-    const bool ok =
-        EVP_EncryptInit_ex(ctx, ctrCipher(masterKey.size()), nullptr, masterKey.data(), iv) == 1 &&
-        EVP_EncryptUpdate(ctx, out.data(), &outLength, out.data(), static_cast<int>(out.size())) ==
-            1;
-    EVP_CIPHER_CTX_free(ctx);
-    if (!ok) {
-        throw Error("SRTP key derivation failed");
-    }
-}
-
 } // namespace
 
 // The session keys of one kind of traffic, RTP or RTCP (RFC 3711 4.3), and
@@ -115,45 +80,36 @@ void derive(std::span<const uint8_t> masterKey, std::span<const uint8_t> masterS
 struct SrtpSession::Keys {
     // AES-CTR, or AES-GCM set up to encrypt (outbound) or decrypt (inbound).
     CipherContext cipher;
-    std::array<uint8_t, kMaxSaltLength> salt{};
+    std::array<uint8_t, 14> salt{};
     // AES-CM only: HMAC-SHA1's inner and outer hash states once the padded
     // key went through them, and the length of the tag.
     SHA_CTX inner{};
     SHA_CTX outer{};
     size_t tagLength = 0;
 
-    Keys(CryptoSuite suite, Direction direction, std::span<const uint8_t> masterKey,
-         std::span<const uint8_t> masterSalt, Label encryption, Label authentication, Label salting,
-         size_t tag)
-        : cipher(newContext()), tagLength(tag) {
-        std::array<uint8_t, kMaxSessionKeyLength> key{};
-        const std::span<uint8_t> sessionKey(key.data(), masterKey.size());
-        derive(masterKey, masterSalt, encryption, sessionKey);
-        derive(masterKey, masterSalt, salting, std::span(salt.data(), masterSalt.size()));
+    Keys(CryptoSuite suite, Direction direction, const SessionKeys& keys, size_t tag)
+        : cipher(newContext()), salt(keys.salt), tagLength(tag) {
+        const uint8_t* key = keys.encryption.data();
+        const size_t keyLength = masterKeyLength(suite);
         bool ok = false;
         if (isAeadSuite(suite)) {
-            const EVP_CIPHER* gcm = gcmCipher(sessionKey.size());
+            const EVP_CIPHER* gcm = gcmCipher(keyLength);
             ok = direction == Direction::Outbound
-                     ? EVP_EncryptInit_ex(cipher.get(), gcm, nullptr, key.data(), nullptr) == 1
-                     : EVP_DecryptInit_ex(cipher.get(), gcm, nullptr, key.data(), nullptr) == 1;
+                     ? EVP_EncryptInit_ex(cipher.get(), gcm, nullptr, key, nullptr) == 1
+                     : EVP_DecryptInit_ex(cipher.get(), gcm, nullptr, key, nullptr) == 1;
         } else {
-            ok = EVP_EncryptInit_ex(cipher.get(), ctrCipher(sessionKey.size()), nullptr, key.data(),
-                                    nullptr) == 1;
-            std::array<uint8_t, kHmacKeyLength> authKey{};
-            derive(masterKey, masterSalt, authentication, authKey);
+            ok = EVP_EncryptInit_ex(cipher.get(), ctrCipher(keyLength), nullptr, key, nullptr) == 1;
             // HMAC (RFC 2104) with a key shorter than SHA1's 64-byte block.
             std::array<uint8_t, 64> pad{};
             for (const auto& [ctx, byte] : {std::pair{&inner, 0x36}, std::pair{&outer, 0x5c}}) {
                 pad.fill(static_cast<uint8_t>(byte));
-                for (size_t i = 0; i < authKey.size(); ++i) {
-                    pad[i] ^= authKey[i];
+                for (size_t i = 0; i < keys.authentication.size(); ++i) {
+                    pad[i] ^= keys.authentication[i];
                 }
                 ok = ok && SHA1_Init(ctx) == 1 && SHA1_Update(ctx, pad.data(), pad.size()) == 1;
             }
             OPENSSL_cleanse(pad.data(), pad.size());
-            OPENSSL_cleanse(authKey.data(), authKey.size());
         }
-        OPENSSL_cleanse(key.data(), key.size());
         if (!ok) {
             throw Error("cannot set up SRTP ciphers for " + std::string(cryptoSuiteName(suite)));
         }
@@ -182,15 +138,24 @@ SrtpSession::SrtpSession(Direction direction, CryptoSuite suite, std::span<const
     if (!suiteSupported(suite)) {
         throw TypeError("unsupported SRTP crypto suite " + std::string(cryptoSuiteName(suite)));
     }
-    const auto masterKey = key.first(masterKeyLength(suite));
-    const auto masterSalt = key.subspan(masterKey.size());
-    rtpKeys_ = std::make_unique<Keys>(suite, direction, masterKey, masterSalt, kRtpEncryption,
-                                      kRtpAuthentication, kRtpSalt,
-                                      isAeadSuite(suite) ? kGcmTagLength : rtpTrailer_);
+    setUp(deriveSessionKeys(suite, key, false), deriveSessionKeys(suite, key, true));
+}
+
+SrtpSession::SrtpSession(Direction direction, CryptoSuite suite, const SessionKeys& rtp,
+                         const SessionKeys& rtcp)
+    : direction_(direction), suite_(suite), rtpTrailer_(srtp::rtpTrailerLength(suite)),
+      rtcpTrailer_(srtp::rtcpTrailerLength(suite)) {
+    if (!suiteSupported(suite)) {
+        throw TypeError("unsupported SRTP crypto suite " + std::string(cryptoSuiteName(suite)));
+    }
+    setUp(rtp, rtcp);
+}
+
+void SrtpSession::setUp(const SessionKeys& rtp, const SessionKeys& rtcp) {
+    rtpKeys_ = std::make_unique<Keys>(suite_, direction_, rtp,
+                                      isAeadSuite(suite_) ? kGcmTagLength : rtpTrailer_);
     // SRTCP's tag is the 80-bit one for both AES-CM suites (RFC 5764 4.1.2).
-    rtcpKeys_ =
-        std::make_unique<Keys>(suite, direction, masterKey, masterSalt, kRtcpEncryption,
-                               kRtcpAuthentication, kRtcpSalt, rtcpTrailer_ - kSrtcpIndexLength);
+    rtcpKeys_ = std::make_unique<Keys>(suite_, direction_, rtcp, rtcpTrailer_ - kSrtcpIndexLength);
 }
 
 SrtpSession::~SrtpSession() = default;
