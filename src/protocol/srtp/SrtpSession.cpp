@@ -28,6 +28,8 @@ constexpr size_t kSrtcpIndexLength = 4;
 constexpr uint32_t kSrtcpEncrypted = 0x80000000;
 constexpr uint32_t kMaxSrtcpIndex = 0x7fffffff;
 constexpr size_t kGcmTagLength = 16;
+// OpenSSL takes lengths as int.
+constexpr size_t kMaxPacketLength = std::numeric_limits<int>::max() - kMaxTrailerLength;
 constexpr size_t kGcmIvLength = 12;
 
 uint32_t read32(const uint8_t* p) {
@@ -329,7 +331,7 @@ bool SrtpSession::gcmOpen(const Keys& keys, uint32_t ssrc, const uint8_t (&ivTai
 bool SrtpSession::protectRtp(uint8_t* data, size_t& len, size_t capacity) {
     const size_t header = rtpHeaderLength(data, len);
     if (direction_ != Direction::Outbound || header == 0 || capacity < len ||
-        capacity - len < rtpTrailer_ || len > std::numeric_limits<int>::max() - rtpTrailer_) {
+        capacity - len < rtpTrailer_ || len > kMaxPacketLength) {
         return fail(Failure::Other);
     }
     const uint32_t ssrc = read32(data + 8);
@@ -374,7 +376,7 @@ bool SrtpSession::protectRtp(uint8_t* data, size_t& len, size_t capacity) {
 bool SrtpSession::unprotectRtp(uint8_t* data, size_t& len) {
     const size_t tagLength = rtpKeys_->tagLength;
     const size_t header = len > tagLength ? rtpHeaderLength(data, len - tagLength) : 0;
-    if (direction_ != Direction::Inbound || header == 0) {
+    if (direction_ != Direction::Inbound || header == 0 || len > kMaxPacketLength) {
         return fail(Failure::Other);
     }
     const size_t protectedLength = len - tagLength;
@@ -422,7 +424,7 @@ bool SrtpSession::unprotectRtp(uint8_t* data, size_t& len) {
 
 bool SrtpSession::protectRtcp(uint8_t* data, size_t& len, size_t capacity) {
     if (direction_ != Direction::Outbound || len < kMinRtcpLength || capacity < len ||
-        capacity - len < rtcpTrailer_ || len > std::numeric_limits<int>::max() - rtcpTrailer_) {
+        capacity - len < rtcpTrailer_ || len > kMaxPacketLength) {
         return fail(Failure::Other);
     }
     const uint32_t ssrc = read32(data + 4);
@@ -461,7 +463,8 @@ bool SrtpSession::protectRtcp(uint8_t* data, size_t& len, size_t capacity) {
 }
 
 bool SrtpSession::unprotectRtcp(uint8_t* data, size_t& len) {
-    if (direction_ != Direction::Inbound || len < kMinRtcpLength + rtcpTrailer_) {
+    if (direction_ != Direction::Inbound || len < kMinRtcpLength + rtcpTrailer_ ||
+        len > kMaxPacketLength) {
         return fail(Failure::Other);
     }
     const bool aead = isAeadSuite(suite_);
