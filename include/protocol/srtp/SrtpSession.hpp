@@ -69,7 +69,8 @@ public:
     // Outbound only. Encrypts and authenticates the packet in data[0..len)
     // and grows `len` by the trailer, which must fit within `capacity`
     // (nothing is written past it). Returns false on failure; the bytes are
-    // then unspecified.
+    // then unspecified. An RTP sequence number may be protected again (a
+    // retransmission without RTX): it gets the same bytes.
     bool protectRtp(uint8_t* data, size_t& len, size_t capacity);
     bool protectRtcp(uint8_t* data, size_t& len, size_t capacity);
 
@@ -128,8 +129,9 @@ private:
     Stream& stream(uint32_t ssrc);
     Stream* find(uint32_t ssrc);
 
-    // AES-CM: counter-mode encryption with the IV of RFC 3711 4.1.1 and
-    // the HMAC-SHA1 tag over `authLength` bytes (plus `roc` for SRTP).
+    // AES-CM: counter-mode encryption in place with the IV of RFC 3711
+    // 4.1.1, and the full 20-byte HMAC-SHA1 of data[0..len) followed by
+    // `roc` (SRTP; null for SRTCP).
     bool aesCmCrypt(const Keys& keys, uint32_t ssrc, uint64_t index, uint8_t* data, size_t len);
     void hmacSha1(const Keys& keys, const uint8_t* data, size_t len, const uint8_t* roc,
                   uint8_t* tag) const;
