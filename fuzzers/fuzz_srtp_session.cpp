@@ -1,10 +1,13 @@
 // Feeds arbitrary bytes to what an attacker controls: inbound SRTP/SRTCP
-// packets and base64 keys. Also protects arbitrary bytes as RTP/RTCP and
+// packets and base64 keys, to our receiving session and, beside it, to
+// libsrtp2's (the test oracle): both must accept the same packets, to the
+// same bytes, and refuse the others. Also protects arbitrary bytes as RTP/RTCP and
 // checks that whatever protects unprotects back to the same bytes. The first
 // input byte picks the suite and what to do.
 #include "protocol/srtp/Base64.hpp"
 #include "protocol/srtp/CryptoSuite.hpp"
 #include "protocol/srtp/SrtpSession.hpp"
+#include "srtp/LibsrtpSession.hpp"
 
 #include <array>
 #include <cstdlib>
@@ -20,6 +23,7 @@ namespace {
 struct Pair {
     std::unique_ptr<SrtpSession> out;
     std::unique_ptr<SrtpSession> in;
+    std::unique_ptr<oracle::LibsrtpSession> theirIn;
 };
 
 // Sessions persist across inputs, as on a long-lived transport, so replay
@@ -41,6 +45,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         std::vector<uint8_t> key(keyLength(suite), static_cast<uint8_t>(i + 1));
         sessions[i].out = std::make_unique<SrtpSession>(Direction::Outbound, suite, key);
         sessions[i].in = std::make_unique<SrtpSession>(Direction::Inbound, suite, key);
+        sessions[i].theirIn =
+            std::make_unique<oracle::LibsrtpSession>(Direction::Inbound, suite, key);
     }
     return 0;
 }
@@ -67,12 +73,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (mode < 2) {
         std::vector<uint8_t> packet(data, data + size);
         size_t len = packet.size();
-        if (mode == 0) {
-            pair.in->unprotectRtp(packet.data(), len);
-        } else {
-            pair.in->unprotectRtcp(packet.data(), len);
-        }
+        const bool ours = mode == 0 ? pair.in->unprotectRtp(packet.data(), len)
+                                    : pair.in->unprotectRtcp(packet.data(), len);
         check(len <= size);
+        std::vector<uint8_t> copy(data, data + size);
+        size_t theirLength = copy.size();
+        const bool theirs = mode == 0 ? pair.theirIn->unprotectRtp(copy.data(), theirLength)
+                                      : pair.theirIn->unprotectRtcp(copy.data(), theirLength);
+        check(ours == theirs);
+        check(!ours || (len == theirLength && std::memcmp(packet.data(), copy.data(), len) == 0));
         return 0;
     }
 

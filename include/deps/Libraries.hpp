@@ -1,5 +1,5 @@
-// Process-wide set-up and tear-down of the third-party C libraries (OpenSSL,
-// libsrtp2). One instance lives for the whole run of the worker.
+// Process-wide set-up and tear-down of the third-party C libraries
+// (OpenSSL). One instance lives for the whole run of the worker.
 #pragma once
 
 namespace sfu::deps {

@@ -2,9 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
-#include <srtp2/srtp.h>
 #include <stdexcept>
-#include <string>
 
 namespace sfu::deps {
 
@@ -12,14 +10,8 @@ Libraries::Libraries() {
     if (OPENSSL_init_ssl(0, nullptr) != 1) {
         throw std::runtime_error("OpenSSL initialisation failed");
     }
-    if (const srtp_err_status_t err = srtp_init(); err != srtp_err_status_ok) {
-        throw std::runtime_error("libsrtp initialisation failed (" +
-                                 std::to_string(static_cast<int>(err)) + ")");
-    }
 }
 
-Libraries::~Libraries() {
-    srtp_shutdown();
-}
+Libraries::~Libraries() = default;
 
 } // namespace sfu::deps

@@ -120,7 +120,7 @@ protected:
     std::unique_ptr<SrtpSession> in;
 };
 
-TEST_P(SrtpSuiteTest, TrailerLengthsMatchLibsrtp) {
+TEST_P(SrtpSuiteTest, TrailerLengthsMatchTheSuite) {
     EXPECT_EQ(out->rtpTrailerLength(), rtpTrailerLength(GetParam()));
     EXPECT_EQ(out->rtcpTrailerLength(), rtcpTrailerLength(GetParam()));
     EXPECT_LE(out->rtcpTrailerLength(), kMaxTrailerLength);
@@ -255,6 +255,9 @@ TEST_P(SrtpSuiteTest, RemovedStreamStartsOver) {
     len = copy.size();
     EXPECT_TRUE(in->unprotectRtp(copy.data(), len));
     in->removeStream(12345); // unknown: ignored
+    EXPECT_EQ(in->streamCount(), 1u);
+    in->removeStream(42);
+    EXPECT_EQ(in->streamCount(), 0u);
 }
 
 TEST_P(SrtpSuiteTest, NoRoomForTheTrailerIsRefused) {
@@ -328,6 +331,109 @@ TEST_P(SrtpSuiteTest, GeneratedKeysWork) {
     ASSERT_TRUE(sender.protectRtp(b.bytes.data(), b.len, b.capacity));
     ASSERT_TRUE(receiver.unprotectRtp(b.bytes.data(), b.len));
     EXPECT_EQ(b.packet(), plain);
+}
+
+// Every length the header announces is checked against the packet: CSRCs
+// or a header extension reaching past the end (or, inbound, into the tag)
+// are refused, with nothing written.
+TEST_P(SrtpSuiteTest, HeaderPastTheEndIsRefused) {
+    const std::vector<uint8_t> base = {0x80, 0x60, 0, 1, 0, 0, 0, 0, 0, 0, 0, 42};
+    auto withCsrcs = base;
+    withCsrcs[0] = 0x83; // three CSRCs, one present
+    withCsrcs.insert(withCsrcs.end(), 4, 0x11);
+    auto noExtensionHeader = base;
+    noExtensionHeader[0] = 0x90; // X set, 2 of the 4 extension header bytes
+    noExtensionHeader.insert(noExtensionHeader.end(), {0xbe, 0xde});
+    auto extensionTooLong = base;
+    extensionTooLong[0] = 0x90; // X set, 3 words announced, 1 present
+    extensionTooLong.insert(extensionTooLong.end(), {0xbe, 0xde, 0, 3, 1, 2, 3, 4});
+    for (const auto& packet : {withCsrcs, noExtensionHeader, extensionTooLong}) {
+        Buffer b(packet, out->rtpTrailerLength());
+        EXPECT_FALSE(out->protectRtp(b.bytes.data(), b.len, b.capacity));
+        EXPECT_EQ(b.packet(), packet);
+        EXPECT_TRUE(b.guardIntact());
+        // As received: the header must fit before the tag too.
+        auto wire = packet;
+        wire.resize(packet.size() + out->rtpTrailerLength() - 1, 0);
+        size_t len = wire.size();
+        EXPECT_FALSE(in->unprotectRtp(wire.data(), len));
+        EXPECT_EQ(in->lastFailure(), Failure::Other);
+    }
+    EXPECT_EQ(out->counters().otherFailures, 3u);
+    EXPECT_EQ(in->counters().otherFailures, 3u);
+    // The extension exactly filling the packet, with no payload at all,
+    // is a packet.
+    auto exact = extensionTooLong;
+    exact.resize(base.size() + 4 + 12);
+    auto secured = protectRtp(exact);
+    size_t len = secured.size();
+    ASSERT_TRUE(in->unprotectRtp(secured.data(), len));
+    secured.resize(len);
+    EXPECT_EQ(secured, exact);
+}
+
+// SRTCP needs its header, the E + index word and the tag.
+TEST_P(SrtpSuiteTest, ShortSrtcpIsRefused) {
+    auto secured = protectRtcp(makeRtcp(42));
+    const size_t minimum = 8 + rtcpTrailerLength(GetParam());
+    for (size_t len : {size_t{0}, size_t{8}, minimum - 1}) {
+        auto copy = secured;
+        EXPECT_FALSE(in->unprotectRtcp(copy.data(), len)) << len;
+        EXPECT_EQ(in->lastFailure(), Failure::Other);
+    }
+    // A bare header protects and unprotects.
+    const std::vector<uint8_t> header = {0x80, 0xc9, 0, 1, 0, 0, 0, 7};
+    auto bare = protectRtcp(header);
+    ASSERT_EQ(bare.size(), minimum);
+    size_t len = bare.size();
+    ASSERT_TRUE(in->unprotectRtcp(bare.data(), len));
+    EXPECT_EQ(len, header.size());
+}
+
+// Past kMaxStreams SSRCs, a new one pushes out the state of the SSRC that
+// went unused for longest; the others keep theirs.
+TEST_P(SrtpSuiteTest, StreamBoundDropsTheLeastRecentlyUsed) {
+    std::vector<std::vector<uint8_t>> first;
+    for (uint32_t ssrc = 1; ssrc <= SrtpSession::kMaxStreams; ++ssrc) {
+        first.push_back(protectRtp(makeRtp(10, ssrc, 8)));
+        auto copy = first.back();
+        size_t len = copy.size();
+        ASSERT_TRUE(in->unprotectRtp(copy.data(), len));
+    }
+    EXPECT_EQ(in->streamCount(), SrtpSession::kMaxStreams);
+    EXPECT_EQ(out->streamCount(), SrtpSession::kMaxStreams);
+    // SSRC 1 is used again, so SSRC 2 is now the least recently used.
+    auto again = protectRtp(makeRtp(11, 1, 8));
+    size_t len = again.size();
+    ASSERT_TRUE(in->unprotectRtp(again.data(), len));
+    auto newcomer = protectRtp(makeRtp(10, 0xffff0000, 8));
+    len = newcomer.size();
+    ASSERT_TRUE(in->unprotectRtp(newcomer.data(), len));
+    EXPECT_EQ(in->streamCount(), SrtpSession::kMaxStreams);
+    EXPECT_EQ(in->counters().streamsEvicted, 1u);
+    EXPECT_EQ(out->counters().streamsEvicted, 1u);
+    // SSRC 1 kept its window: its first packet is still a replay. SSRC 2's
+    // state is gone: its first packet counts as the start of a new stream.
+    auto copy = first[0];
+    len = copy.size();
+    EXPECT_FALSE(in->unprotectRtp(copy.data(), len));
+    EXPECT_EQ(in->lastFailure(), Failure::Replay);
+    copy = first[1];
+    len = copy.size();
+    EXPECT_TRUE(in->unprotectRtp(copy.data(), len));
+    EXPECT_EQ(in->counters().streamsEvicted, 2u);
+}
+
+// A packet that fails authentication leaves no state behind.
+TEST_P(SrtpSuiteTest, ForgedPacketsCreateNoStreams) {
+    for (uint32_t ssrc = 1; ssrc <= 100; ++ssrc) {
+        auto forged = makeRtp(1, ssrc);
+        forged.resize(forged.size() + rtpTrailerLength(GetParam()), 0x5a);
+        size_t len = forged.size();
+        EXPECT_FALSE(in->unprotectRtp(forged.data(), len));
+    }
+    EXPECT_EQ(in->streamCount(), 0u);
+    EXPECT_EQ(in->counters().authFailures, 100u);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSuites, SrtpSuiteTest, ::testing::ValuesIn(kAllCryptoSuites),

@@ -1,5 +1,6 @@
-// libsrtp's global initialisation, done once for the whole test binary as
-// the worker does at start-up.
+// libsrtp's global initialisation, done once for the whole test binary, for
+// the libsrtp2 oracle our SRTP is checked against (the worker itself does
+// not use libsrtp).
 #include <gtest/gtest.h>
 #include <srtp2/srtp.h>
 
