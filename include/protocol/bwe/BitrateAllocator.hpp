@@ -23,7 +23,8 @@
 //    layer) happens at once; the lowest layer needs no hold.
 //  - Deterministic: the same inputs and times give the same answers. The
 //    allocator keeps state per consumer key; keys absent from a run and
-//    keys given to forget() start over.
+//    keys given to forget() start over. A run allocates only for keys it
+//    has not seen before (and its first runs' buffers).
 #pragma once
 
 #include <cstdint>

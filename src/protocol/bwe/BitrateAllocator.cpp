@@ -58,11 +58,13 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
     // Higher priorities first; among equals, those that hold a layer before
     // newcomers (so that a newcomer does not push one out), then the order
     // given.
-    std::stable_sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
+    std::sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
         if (requests[a].priority != requests[b].priority) {
             return requests[a].priority > requests[b].priority;
         }
-        return currentIndex_[a] >= 0 && currentIndex_[b] < 0;
+        const bool aHolds = currentIndex_[a] >= 0;
+        const bool bHolds = currentIndex_[b] >= 0;
+        return aHolds != bHolds ? aHolds : a < b;
     });
 
     // What granting `level` to request i takes from the budget.
