@@ -6,6 +6,7 @@
 #pragma once
 
 #include "channel/Request.hpp"
+#include "protocol/bwe/BitrateAllocator.hpp"
 #include "protocol/parameters/RtpParameters.hpp"
 #include "protocol/rtcp/Addressed.hpp"
 #include "protocol/rtcp/Feedback.hpp"
@@ -39,6 +40,10 @@ public:
                                                    bool rtx) = 0;
         // The consumer needs a key frame of the producer stream `mappedSsrc`.
         virtual void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) = 0;
+        // Something the transport's bitrate allocation weighs changed: the
+        // consumer started or stopped sending, or its priority, preferred
+        // layers or producer stream scores changed.
+        virtual void onConsumerAllocationInputChanged(Consumer& consumer) { (void)consumer; }
     };
 
     virtual ~Consumer() = default;
@@ -61,6 +66,20 @@ public:
     }
     // Whether a codec negotiated goog-remb feedback.
     bool rembFeedback() const { return rembFeedback_; }
+    // Bitrate allocation, for a transport with an outgoing estimate. A
+    // layered consumer gives the layers it may send (lowest first, up to its
+    // preferred ones) with what each costs now, and is told the highest it
+    // may send (kNoLayer: none); any other consumer is a fixed cost, what it
+    // sends now. Without an allocation a layered consumer is not capped.
+    uint32_t priority() const { return priority_; }
+    virtual bool layered() const { return false; }
+    virtual void collectLayerCosts(uint64_t nowMs,
+                                   std::vector<bwe::BitrateAllocator::LayerCost>& out) {
+        (void)nowMs, out.clear();
+    }
+    virtual void setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) { (void)layer; }
+    // What its streams send, retransmissions included, in bit/s.
+    uint64_t sendBitrate(uint64_t nowMs);
 
     // The media path: a packet of the producer, in the router's space.
     virtual void sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) = 0;

@@ -2,8 +2,11 @@
 // spatial and temporal layer to forward, from the layers the host prefers
 // and the health of the producer's streams. Kept apart from the consumers,
 // which only act on its choice (switch at a key frame, filter temporal
-// layers), so that a bitrate allocation can later narrow the choice here.
+// layers). A transport's bitrate allocation narrows the choice: it picks
+// among candidates() and select() is then capped at its grant.
 #pragma once
+
+#include "protocol/bwe/BitrateAllocator.hpp"
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -13,11 +16,8 @@ namespace sfu::rtc {
 
 class LayerSelector {
 public:
-    struct Layers {
-        int spatial = -1;
-        int temporal = -1;
-        bool operator==(const Layers&) const = default;
-    };
+    // {spatial, temporal}, ordered spatial first; {-1, -1}: none.
+    using Layers = bwe::BitrateAllocator::Layer;
 
     // `spatialLayers` streams (or layers), each with `temporalLayers`. The
     // preferred layers start at the highest.
@@ -38,6 +38,14 @@ public:
     // {-1, -1} when none is. Below the preferred picture size all of its
     // frame rate is taken, above it the least.
     Layers select(const std::vector<uint8_t>& scores) const;
+    // The same, at most `cap` (nothing when cap is {-1, -1}): the highest
+    // alive stream up to cap.spatial, at cap.temporal on that stream and at
+    // its full frame rate below it.
+    Layers select(const std::vector<uint8_t>& scores, const Layers& cap) const;
+    // What an allocation may choose from, lowest first: each temporal layer
+    // of each alive stream up to the preferred layers, or, when no stream
+    // is alive up to there, the one select() falls back to.
+    void candidates(const std::vector<uint8_t>& scores, std::vector<Layers>& out) const;
 
 private:
     int spatialLayers_;

@@ -16,9 +16,11 @@
 #include "protocol/recovery/PacketStore.hpp"
 #include "protocol/rtcp/Reports.hpp"
 #include "protocol/rtcp/Xr.hpp"
+#include "protocol/rtp/RateCalculator.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/RtpStream.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -100,6 +102,13 @@ public:
     const RtpStreamRecv* rtp() const { return rtp_.get(); }
     uint8_t score() const { return rtp_ ? rtp_->score() : 0; }
 
+    // What the stream carries of each temporal layer (packets that name none
+    // count as layer 0; layers above the last one count in it), measured on
+    // receive over the last second, retransmissions left out: the bitrate
+    // of temporal layers 0 to `temporalLayer`, in bit/s.
+    static constexpr size_t kMaxTemporalLayers = 4;
+    uint64_t bitrateUpTo(int temporalLayer, uint64_t nowMs);
+
 private:
     // Turns an RTX packet back into the original; false when it is dropped.
     bool decapsulateRtx(rtp::RtpPacket& packet);
@@ -119,6 +128,8 @@ private:
     recovery::KeyFrameRequestManager keyFrames_;
     uint32_t dlrrRttMs_ = 0;
     uint32_t pathRttMs_ = 0;
+    // 1 s windows of 100 ms buckets, one per temporal layer.
+    std::array<rtp::BasicRateCalculator<10>, kMaxTemporalLayers> layerRates_;
 };
 
 } // namespace sfu::rtc

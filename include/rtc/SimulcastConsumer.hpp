@@ -2,7 +2,8 @@
 // layers, lowest first) it forwards one at a time as its own single stream,
 // and of that stream the temporal layers up to a target.
 //
-// Which layers is the LayerSelector's choice. Per packet this class decides
+// Which layers is the LayerSelector's choice, capped by the transport's
+// bitrate allocation when it has one (setAllocatedLayers). Per packet this class decides
 // (decide(): drop, or forward with these ForwardParams) and its send stream
 // applies the decision. A switch happens at a key frame of the target
 // stream, which is asked for when the target changes. Across switches the
@@ -26,6 +27,13 @@ public:
     nlohmann::json preferredLayersJson() const override;
     nlohmann::json dump() const override;
     nlohmann::json stats(uint64_t nowMs) override;
+
+    bool layered() const override { return true; }
+    // Each candidate layer costs what the producer stream carries of its
+    // temporal layers up to that one.
+    void collectLayerCosts(uint64_t nowMs,
+                           std::vector<bwe::BitrateAllocator::LayerCost>& out) override;
+    void setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) override;
 
 private:
     void onActiveChanged(bool active) override;
@@ -53,6 +61,9 @@ private:
 
     std::vector<uint32_t> producerSsrcs_;
     LayerSelector selector_;
+    // The allocation's grant; none while the transport has no estimate.
+    std::optional<LayerSelector::Layers> allocated_;
+    std::vector<LayerSelector::Layers> candidates_;
     int targetSpatial_ = -1;
     int targetTemporal_ = -1;
     int currentSpatial_ = -1;

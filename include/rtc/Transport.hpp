@@ -168,6 +168,7 @@ private:
     void onConsumerRetransmitRtpPacket(Consumer& consumer, rtp::RtpPacket& packet,
                                        bool rtx) override;
     void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) override;
+    void onConsumerAllocationInputChanged(Consumer& consumer) override;
     // DataProducer::Listener
     void onDataProducerMessage(DataProducer& dataProducer, uint32_t ppid, const uint8_t* data,
                                size_t length) override;
@@ -217,6 +218,12 @@ private:
     // Transport-wide feedback and REMB from the endpoint, for the estimator.
     void receiveBweFeedback(const rtcp::PacketView& pkt);
     void bweTick(uint64_t now);
+    // Distributes the estimate over the consumers (bwe::BitrateAllocator):
+    // layered consumers are told the highest layers they may send, the
+    // others are fixed costs. Runs when an input changed, when the estimate
+    // moved (at most every kAllocationMinGapMs) and every
+    // kAllocationIntervalMs.
+    void allocateBitrate(uint64_t now, int64_t bweNow);
     // Sends the probe packets due now (the probe timer while a cluster runs).
     void sendProbes();
     // The REMB that caps what the producers' endpoint sends.
@@ -264,6 +271,14 @@ private:
     // Paces a probe cluster while one is under way.
     deps::UvTimer probeTimer_;
     rtp::BasicRateCalculator<100> probationSendRate_;
+    bwe::BitrateAllocator allocator_;
+    bool allocationDue_ = false;
+    int64_t lastAllocationMs_ = 0;
+    int64_t lastAllocatedBps_ = -1;
+    // Reused by every allocation run.
+    std::vector<bwe::BitrateAllocator::Request> allocationRequests_;
+    std::vector<Consumer*> allocationConsumers_;
+    std::vector<bwe::BitrateAllocator::Layer> allocationResult_;
     bool closed_ = false;
     // SSRC of our receiver reports (a transport that only receives has no
     // sending SSRC of its own).

@@ -50,6 +50,7 @@ Consumer::Consumer(std::string id, std::string producerId, Shared& shared, Liste
 void Consumer::updateActive(bool wasActive) {
     if (active() != wasActive) {
         onActiveChanged(active());
+        listener_.onConsumerAllocationInputChanged(*this);
     }
 }
 
@@ -90,6 +91,7 @@ void Consumer::producerScoresChanged(const std::vector<uint8_t>& scores) {
     // The target may move with the scores, and the score reported with it.
     onProducerScores();
     emitScore();
+    listener_.onConsumerAllocationInputChanged(*this);
 }
 
 void Consumer::setTransportConnected(bool connected) {
@@ -201,6 +203,14 @@ void Consumer::sendCopy(rtp::RtpPacket& copy, const RtpForwardInfo& info) {
     listener_.onConsumerSendRtpPacket(*this, copy);
 }
 
+uint64_t Consumer::sendBitrate(uint64_t nowMs) {
+    uint64_t bps = 0;
+    for (const auto& stream : streams_) {
+        bps += stream->rtp().bitrate(nowMs);
+    }
+    return bps;
+}
+
 uint8_t Consumer::score() const {
     return streams_.empty() ? 0 : streams_[0]->rtp().score();
 }
@@ -268,16 +278,20 @@ void Consumer::handleRequest(channel::Request& request) {
             throw TypeError("wrong priority (must be a number from 1 to 4294967295)");
         }
         priority_ = static_cast<uint32_t>(value);
+        listener_.onConsumerAllocationInputChanged(*this);
         request.accept(json{{"priority", priority_}});
         return;
     }
-    case Method::ConsumerSetPreferredLayers:
-        if (auto layers = setPreferredLayers(request.data()); layers.is_null()) {
+    case Method::ConsumerSetPreferredLayers: {
+        auto layers = setPreferredLayers(request.data());
+        listener_.onConsumerAllocationInputChanged(*this);
+        if (layers.is_null()) {
             request.accept();
         } else {
             request.accept(std::move(layers));
         }
         return;
+    }
     case Method::ConsumerRequestKeyFrame:
         if (active()) {
             requestKeyFrame();

@@ -50,19 +50,24 @@ json LayerSelector::preferredJson() const {
     return json{{"spatialLayer", preferred_.spatial}, {"temporalLayer", preferred_.temporal}};
 }
 
+namespace {
+
+bool alive(const std::vector<uint8_t>& scores, int layer) {
+    return layer >= 0 && static_cast<size_t>(layer) < scores.size() && scores[layer] > 0;
+}
+
+} // namespace
+
 LayerSelector::Layers LayerSelector::select(const std::vector<uint8_t>& scores) const {
-    const auto alive = [&](int layer) {
-        return static_cast<size_t>(layer) < scores.size() && scores[layer] > 0;
-    };
     Layers target;
     for (int layer = preferred_.spatial; layer >= 0 && target.spatial < 0; --layer) {
-        if (alive(layer)) {
+        if (alive(scores, layer)) {
             target.spatial = layer;
         }
     }
     for (int layer = preferred_.spatial + 1; layer < spatialLayers_ && target.spatial < 0;
          ++layer) {
-        if (alive(layer)) {
+        if (alive(scores, layer)) {
             target.spatial = layer;
         }
     }
@@ -72,6 +77,41 @@ LayerSelector::Layers LayerSelector::select(const std::vector<uint8_t>& scores) 
                                                                 : 0;
     }
     return target;
+}
+
+LayerSelector::Layers LayerSelector::select(const std::vector<uint8_t>& scores,
+                                            const Layers& cap) const {
+    const Layers uncapped = select(scores);
+    if (uncapped.spatial < 0 || cap.spatial < 0) {
+        return Layers{};
+    }
+    if (uncapped <= cap) {
+        return uncapped;
+    }
+    for (int layer = std::min(cap.spatial, uncapped.spatial); layer >= 0; --layer) {
+        if (alive(scores, layer)) {
+            return Layers{layer, layer == cap.spatial ? cap.temporal : maxTemporalLayer()};
+        }
+    }
+    return Layers{};
+}
+
+void LayerSelector::candidates(const std::vector<uint8_t>& scores, std::vector<Layers>& out) const {
+    out.clear();
+    for (int spatial = 0; spatial <= preferred_.spatial; ++spatial) {
+        if (!alive(scores, spatial)) {
+            continue;
+        }
+        const int top = spatial == preferred_.spatial ? preferred_.temporal : maxTemporalLayer();
+        for (int temporal = 0; temporal <= top; ++temporal) {
+            out.push_back(Layers{spatial, temporal});
+        }
+    }
+    if (out.empty()) {
+        if (const Layers fallback = select(scores); fallback.spatial >= 0) {
+            out.push_back(Layers{fallback.spatial, 0});
+        }
+    }
 }
 
 } // namespace sfu::rtc

@@ -4,6 +4,8 @@
 #include "protocol/rtcp/Feedback.hpp"
 #include "protocol/rtp/Time.hpp"
 
+#include <algorithm>
+
 namespace sfu::rtc {
 
 ProducerStream::ProducerStream(Config config, Listener& listener)
@@ -64,8 +66,14 @@ std::optional<ProducerStream::Received> ProducerStream::receivePacket(rtp::RtpPa
         start(packet.ssrc());
         received.first = true;
     }
-    received.keyFrame = config_.kind == params::MediaKind::Video &&
-                        codecs::isKeyFrame(codecType_, packet.payload(), packet.payloadLength());
+    uint8_t temporalLayer = 0;
+    if (config_.kind == params::MediaKind::Video) {
+        if (const auto info =
+                codecs::parsePayload(codecType_, packet.payload(), packet.payloadLength())) {
+            received.keyFrame = info->isKeyFrame;
+            temporalLayer = info->hasLayers ? info->temporalLayer : 0;
+        }
+    }
     if (nack_) {
         const auto arrival = nack_->onPacket(packet.sequenceNumber(), received.keyFrame,
                                              received.retransmitted, nowMs);
@@ -94,10 +102,23 @@ std::optional<ProducerStream::Received> ProducerStream::receivePacket(rtp::RtpPa
     if (!rtp_->receivePacket(packet, nowMs, received.retransmitted)) {
         return std::nullopt;
     }
+    if (!received.retransmitted) {
+        layerRates_[std::min<size_t>(temporalLayer, kMaxTemporalLayers - 1)].update(packet.size(),
+                                                                                    nowMs);
+    }
     if (received.keyFrame) {
         keyFrames_.keyFrameReceived(nowMs);
     }
     return received;
+}
+
+uint64_t ProducerStream::bitrateUpTo(int temporalLayer, uint64_t nowMs) {
+    uint64_t bps = 0;
+    for (int layer = 0; layer <= temporalLayer && layer < static_cast<int>(kMaxTemporalLayers);
+         ++layer) {
+        bps += layerRates_[layer].rate(nowMs);
+    }
+    return bps;
 }
 
 const recovery::PacketStore* ProducerStream::store(const rtp::RtpPacket& packet, uint64_t nowMs) {

@@ -79,8 +79,31 @@ void SimulcastConsumer::onProducerScores() {
     updateTarget(false);
 }
 
+void SimulcastConsumer::collectLayerCosts(uint64_t nowMs,
+                                          std::vector<bwe::BitrateAllocator::LayerCost>& out) {
+    selector_.candidates(producerScores_, candidates_);
+    out.clear();
+    for (const auto& layers : candidates_) {
+        const uint64_t bps =
+            producer_ != nullptr && static_cast<size_t>(layers.spatial) < producer_->encodingCount()
+                ? producer_->producerStream(static_cast<size_t>(layers.spatial))
+                      .bitrateUpTo(layers.temporal, nowMs)
+                : 0;
+        out.push_back({layers, static_cast<int64_t>(bps)});
+    }
+}
+
+void SimulcastConsumer::setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) {
+    if (allocated_ == layer) {
+        return;
+    }
+    allocated_ = layer;
+    updateTarget(false);
+}
+
 void SimulcastConsumer::updateTarget(bool forceKeyFrame) {
-    const auto [spatial, temporal] = selector_.select(producerScores_);
+    const auto [spatial, temporal] = allocated_ ? selector_.select(producerScores_, *allocated_)
+                                                : selector_.select(producerScores_);
     const bool spatialChanged = spatial != targetSpatial_;
     targetSpatial_ = spatial;
     targetTemporal_ = temporal;

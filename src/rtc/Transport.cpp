@@ -37,6 +37,10 @@ constexpr uint64_t kRecoveryTickMs = 20;
 constexpr uint64_t kMaxIncomingRembIntervalMs = 1000;
 // Pacing of a probe cluster's packets.
 constexpr uint64_t kProbeTickMs = 1;
+// Bitrate allocation: at least this often, and at most this often when the
+// estimate moves (an input change runs it on the next tick).
+constexpr int64_t kAllocationIntervalMs = 1000;
+constexpr int64_t kAllocationMinGapMs = 100;
 
 // An unsigned integer field within [min, max], or `fallback` when absent or
 // null. Anything else is a TypeError: a negative, fractional or larger
@@ -141,6 +145,8 @@ void Transport::closeConsumer(Consumer& consumer) {
 }
 
 void Transport::destroyConsumer(Consumer& consumer) {
+    allocator_.forget(reinterpret_cast<uintptr_t>(&consumer));
+    allocationDue_ = true;
     std::erase_if(consumerBySsrc_, [&](const auto& entry) { return entry.second == &consumer; });
     consumers_.erase(consumer.id());
 }
@@ -340,6 +346,11 @@ void Transport::consume(channel::Request& request) {
     }
     listener_.onTransportNewConsumer(*this, *c, producer);
     createBweFor(*c);
+    if (bwe_) {
+        // Its first target comes from the allocation, not the uncapped
+        // choice.
+        allocateBitrate(nowMs(), bweNowMs());
+    }
     c->setTransportConnected(isConnected());
     json answer{{"paused", c->paused()},
                 {"producerPaused", c->producerPaused()},
@@ -575,6 +586,11 @@ void Transport::bweTick(uint64_t now) {
     const int64_t bweNow = bweNowMs();
     bwe_->setSentBitrate(static_cast<int64_t>(rtpSendRate_.rate(now)), bweNow);
     bwe_->process(bweNow);
+    const int64_t sinceAllocation = bweNow - lastAllocationMs_;
+    if (allocationDue_ || sinceAllocation >= kAllocationIntervalMs ||
+        (bwe_->availableBitrate() != lastAllocatedBps_ && sinceAllocation >= kAllocationMinGapMs)) {
+        allocateBitrate(now, bweNow);
+    }
     if (!probeTimer_.active() && bwe_->startProbeCluster(canProbe_ && isConnected(), bweNow)) {
         sendProbes();
         if (bwe_->probing()) {
@@ -592,6 +608,40 @@ void Transport::bweTick(uint64_t now) {
                            {"maxPaddingBitrate", 0},
                            {"availableBitrate", trace->availableBitrate},
                            {"type", bwe_->typeName()}});
+        }
+    }
+}
+
+void Transport::onConsumerAllocationInputChanged(Consumer& consumer) {
+    (void)consumer;
+    allocationDue_ = true;
+}
+
+void Transport::allocateBitrate(uint64_t now, int64_t bweNow) {
+    allocationDue_ = false;
+    lastAllocationMs_ = bweNow;
+    lastAllocatedBps_ = bwe_->availableBitrate();
+    allocationRequests_.resize(consumers_.size());
+    allocationConsumers_.clear();
+    for (auto& [id, consumer] : consumers_) {
+        auto& request = allocationRequests_[allocationConsumers_.size()];
+        request.key = reinterpret_cast<uintptr_t>(consumer.get());
+        request.priority = consumer->priority();
+        // What it is to send once connected.
+        request.active = !consumer->paused() && !consumer->producerPaused();
+        request.fixedBps = 0;
+        request.layers.clear();
+        if (consumer->layered()) {
+            consumer->collectLayerCosts(now, request.layers);
+        } else if (request.active) {
+            request.fixedBps = static_cast<int64_t>(consumer->sendBitrate(now));
+        }
+        allocationConsumers_.push_back(consumer.get());
+    }
+    allocator_.allocate(lastAllocatedBps_, bweNow, allocationRequests_, allocationResult_);
+    for (size_t i = 0; i < allocationConsumers_.size(); ++i) {
+        if (allocationConsumers_[i]->layered() && allocationRequests_[i].active) {
+            allocationConsumers_[i]->setAllocatedLayers(allocationResult_[i]);
         }
     }
 }

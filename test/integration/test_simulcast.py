@@ -978,10 +978,15 @@ class RouterCase(unittest.TestCase):
         return out
 
 
-class SimulcastTest(RouterCase):
+class SimulcastCase(RouterCase):
+    """The simulcast sender, receiver and consumer helpers, without cases
+    (test_bwe_allocation.py builds on them too)."""
+
     # The payloads the sender sends and the codec negotiated (a subclass in
     # test_simulcast_vp9.py runs every case with VP9).
     CODEC = "VP8"
+    # Further SimulcastSender arguments (packets per frame, packet size).
+    SENDER_OPTIONS = {}
 
     # ----- helpers -----------------------------------------------------------
 
@@ -1119,7 +1124,8 @@ class SimulcastTest(RouterCase):
         self.receiver = Receiver(codec=self.CODEC)
         self.request("transport.connect", self.internal(RECV_TRANSPORT),
                      {"ip": lu.LOCAL_IP, "port": self.receiver.port})
-        self.sender = SimulcastSender(send["tuple"]["localPort"], codec=self.CODEC)
+        self.sender = SimulcastSender(send["tuple"]["localPort"], codec=self.CODEC,
+                                      **self.SENDER_OPTIONS)
         if start_sender:
             self.sender.start()
             self.wait_producer_streams(3)
@@ -1150,7 +1156,9 @@ class SimulcastTest(RouterCase):
         self.wait_pictures(2, 15, since=t)
         return answer
 
-    # ----- the cases ---------------------------------------------------------
+
+class SimulcastTest(SimulcastCase):
+    """The cases (see the module's docstring)."""
 
     def test_0_producer_takes_three_streams(self):
         """The part that needs no new consumer: a 'simulcast' producer

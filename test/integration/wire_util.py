@@ -231,6 +231,18 @@ def rtcp_receiver_report(ssrc, blocks):
     return struct.pack("!BBHI", 0x80 | len(blocks), RTCP_RR, 1 + len(body) // 4, ssrc) + body
 
 
+def rtcp_remb(sender_ssrc, bps, ssrcs):
+    """A REMB (draft-alvestrand-rmcat-remb-03: PSFB, FMT 15, "REMB"): the
+    bitrate as an 18-bit mantissa and a 6-bit exponent, for the SSRCs."""
+    exponent = 0
+    while bps >= 1 << 18:
+        bps >>= 1
+        exponent += 1
+    body = struct.pack("!I4sI", 0, b"REMB", (len(ssrcs) << 24) | (exponent << 18) | bps)
+    body += b"".join(struct.pack("!I", ssrc) for ssrc in ssrcs)
+    return struct.pack("!BBHI", 0x8F, 206, 1 + len(body) // 4, sender_ssrc) + body
+
+
 def report_blocks(pkt):
     """The report blocks of an SR or RR packet (bytes of that packet)."""
     ptype, count = pkt[1], pkt[0] & 0x1F

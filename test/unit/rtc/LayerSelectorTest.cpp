@@ -3,6 +3,7 @@
 #include "utils/Errors.hpp"
 
 #include <gtest/gtest.h>
+#include <vector>
 
 namespace {
 
@@ -41,6 +42,36 @@ TEST(LayerSelector, ClampsAndValidatesPreferredLayers) {
     EXPECT_THROW(selector.setPreferred(json{{"spatialLayer", 1.5}}), sfu::TypeError);
     EXPECT_THROW(selector.setPreferred(json::array()), sfu::TypeError);
     EXPECT_EQ(selector.preferred(), (Layers{0, 2}));
+}
+
+TEST(LayerSelector, CandidatesAreEveryAliveLayerUpToThePreferredOnes) {
+    LayerSelector selector(3, 2);
+    std::vector<Layers> out;
+    selector.candidates({10, 10, 10}, out);
+    EXPECT_EQ(out, (std::vector<Layers>{{0, 0}, {0, 1}, {1, 0}, {1, 1}, {2, 0}, {2, 1}}));
+    selector.setPreferred(json{{"spatialLayer", 1}, {"temporalLayer", 0}});
+    selector.candidates({10, 0, 10}, out);
+    EXPECT_EQ(out, (std::vector<Layers>{{0, 0}, {0, 1}}));
+    selector.candidates({10, 10, 10}, out);
+    EXPECT_EQ(out, (std::vector<Layers>{{0, 0}, {0, 1}, {1, 0}}));
+    // Nothing alive up to the preferred stream: select()'s fallback only.
+    selector.candidates({0, 0, 3}, out);
+    EXPECT_EQ(out, (std::vector<Layers>{{2, 0}}));
+    selector.candidates({0, 0, 0}, out);
+    EXPECT_TRUE(out.empty());
+}
+
+TEST(LayerSelector, AnAllocationCapsTheChoice) {
+    LayerSelector selector(3, 3);
+    EXPECT_EQ(selector.select({10, 10, 10}, Layers{1, 1}), (Layers{1, 1}));
+    EXPECT_EQ(selector.select({10, 10, 10}, Layers{2, 0}), (Layers{2, 0}));
+    EXPECT_EQ(selector.select({10, 10, 10}, Layers{-1, -1}), (Layers{-1, -1}));
+    // The granted stream died: the highest alive below, at full frame rate.
+    EXPECT_EQ(selector.select({10, 10, 0}, Layers{2, 1}), (Layers{1, 2}));
+    // A grant above what is preferred changes nothing.
+    selector.setPreferred(json{{"spatialLayer", 0}, {"temporalLayer", 1}});
+    EXPECT_EQ(selector.select({10, 10, 10}, Layers{2, 2}), (Layers{0, 1}));
+    EXPECT_EQ(selector.select({0, 0, 0}, Layers{2, 2}), (Layers{-1, -1}));
 }
 
 } // namespace

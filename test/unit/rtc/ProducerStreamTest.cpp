@@ -213,4 +213,38 @@ TEST_F(ProducerStreamTest, KeyFrameRequestsArePlisMergedWhileOutstanding) {
     EXPECT_EQ(recorder_.sent.size(), 2u);
 }
 
+// A 100-byte VP8 packet whose descriptor names temporal layer `tid`.
+std::vector<uint8_t> vp8LayerPacket(uint16_t seq, uint8_t tid) {
+    std::vector<uint8_t> b(100 + 64, 0xAB);
+    const uint8_t head[] = {0x80, kPt, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0,
+                            0, 0, static_cast<uint8_t>(seq), 0, 0, kSsrc >> 8, kSsrc & 0xFF,
+                            // X, S; I and T; 7-bit picture id; TID
+                            0x90, 0xA0, static_cast<uint8_t>(seq & 0x7F),
+                            static_cast<uint8_t>(tid << 6),
+                            // An inter frame header.
+                            0x11, 0x02, 0x00};
+    std::copy(std::begin(head), std::end(head), b.begin());
+    return b;
+}
+
+TEST_F(ProducerStreamTest, MeasuresWhatEachTemporalLayerCarries) {
+    ASSERT_TRUE(receive(1, true)); // no TID: counts in layer 0
+    // 30 frames in a second, temporal layers 0, 2, 1, 2.
+    const uint8_t pattern[] = {0, 2, 1, 2};
+    for (uint16_t i = 0; i < 30; ++i) {
+        recorder_.nowMs = 1000 + i * 33u;
+        buffers_.push_back(vp8LayerPacket(static_cast<uint16_t>(2 + i), pattern[i % 4]));
+        auto& buffer = buffers_.back();
+        auto packet = sfu::rtp::RtpPacket::parse(buffer.data(), buffer.size() - 64, buffer.size());
+        ASSERT_TRUE(packet && stream_->receivePacket(*packet, recorder_.nowMs));
+    }
+    // The first packet left the window; 8, 7 and 15 packets of 800 bits.
+    EXPECT_EQ(stream_->bitrateUpTo(0, 1999), 8u * 800);
+    EXPECT_EQ(stream_->bitrateUpTo(1, 1999), 15u * 800);
+    EXPECT_EQ(stream_->bitrateUpTo(2, 1999), 30u * 800);
+    EXPECT_EQ(stream_->bitrateUpTo(3, 1999), 30u * 800);
+    // A second without packets: nothing.
+    EXPECT_EQ(stream_->bitrateUpTo(2, 3100), 0u);
+}
+
 } // namespace

@@ -102,6 +102,8 @@ struct FakeListener : Consumer::Listener {
     void onConsumerKeyFrameRequested(Consumer&, uint32_t mappedSsrc) override {
         keyFrameRequests.push_back(mappedSsrc);
     }
+    void onConsumerAllocationInputChanged(Consumer&) override { ++allocationInputs; }
+    int allocationInputs = 0;
 };
 
 // ---- The producer side -------------------------------------------------------
@@ -520,6 +522,60 @@ TEST_F(SimulcastConsumerTest, SwitchDownAtKeyFrameKeepsNumberingContinuous) {
         return c.value("spatialLayer", -1) == 0;
     });
     EXPECT_EQ(*firstOnNew, layers(0, 0));
+}
+
+// The transport's allocation caps the layers: the candidates it is given
+// run lowest first; a lower grant switches at that stream's key frame with
+// the temporal layer capped too; no grant stops forwarding. Priority,
+// preferred layers and pause tell the listener to allocate again.
+TEST_F(SimulcastConsumerTest, AllocationCapsTheLayers) {
+    create(simulcastData());
+    activate();
+    tick({2});
+    ticks(3);
+    ASSERT_EQ(listener_.sent.size(), 4u);
+    listener_.keyFrameRequests.clear();
+
+    ASSERT_TRUE(consumer_->layered());
+    std::vector<sfu::bwe::BitrateAllocator::LayerCost> costs;
+    consumer_->collectLayerCosts(nowMs_, costs);
+    ASSERT_EQ(costs.size(), 9u);
+    EXPECT_EQ(costs.front().layer, (sfu::bwe::AllocationLayer{0, 0}));
+    EXPECT_EQ(costs[3].layer, (sfu::bwe::AllocationLayer{1, 0}));
+    EXPECT_EQ(costs.back().layer, (sfu::bwe::AllocationLayer{2, 2}));
+
+    consumer_->setAllocatedLayers({1, 0});
+    EXPECT_EQ(listener_.keyFrameRequests, std::vector<uint32_t>{200});
+    // Stream 2 until the key frame, its temporal layers capped at once.
+    ticks(2);
+    const size_t switchAt = listener_.sent.size();
+    EXPECT_EQ(sources(listener_.sent), std::vector<int>(switchAt, 2));
+    tick({1});
+    ticks(7);
+    const auto& sent = listener_.sent;
+    ASSERT_GT(sent.size(), switchAt + 1);
+    for (size_t i = 4; i < sent.size(); ++i) {
+        EXPECT_EQ(sent[i].source, i < switchAt ? 2 : 1) << i;
+        EXPECT_EQ(sent[i].tid, 0) << i;
+    }
+    EXPECT_TRUE(sent[switchAt].keyFrame);
+    EXPECT_TRUE(seqsContiguous(sent));
+    EXPECT_TRUE(pictureIdsContiguous(sent));
+    EXPECT_EQ(events("layerschange").back(), layers(1, 0));
+
+    consumer_->setAllocatedLayers(sfu::bwe::BitrateAllocator::kNoLayer);
+    EXPECT_EQ(events("layerschange").back(), json(nullptr));
+    const size_t before = sent.size();
+    ticks(4);
+    EXPECT_EQ(sent.size(), before) << "nothing granted, nothing sent";
+
+    const int inputs = listener_.allocationInputs;
+    EXPECT_TRUE(request("consumer.setPriority", {{"priority", 3}}).value("accepted", false));
+    EXPECT_EQ(consumer_->priority(), 3u);
+    EXPECT_TRUE(
+        request("consumer.setPreferredLayers", {{"spatialLayer", 1}}).value("accepted", false));
+    EXPECT_TRUE(request("consumer.pause", json::object()).value("accepted", false));
+    EXPECT_EQ(listener_.allocationInputs, inputs + 3);
 }
 
 // Spec 3: temporal target 0 forwards TID 0 pictures only; numbering has no

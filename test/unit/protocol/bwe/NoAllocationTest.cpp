@@ -2,11 +2,13 @@
 // the global allocation functions of the whole test binary with counting
 // ones, then sends packets and feeds parsed feedback through it.
 #include "AllocationCounter.hpp"
+#include "protocol/bwe/BitrateAllocator.hpp"
 #include "protocol/bwe/SendSideBandwidthEstimator.hpp"
 #include "protocol/rtcp/Packet.hpp"
 
 #include <array>
 #include <gtest/gtest.h>
+#include <vector>
 
 namespace sfu::bwe::test {
 namespace {
@@ -46,6 +48,36 @@ TEST(BweNoAllocation, SendAndFeedback) {
     run(400);
     EXPECT_EQ(sfu::test::allocationCount.load() - before, 0u);
     EXPECT_GT(e.stats().packetsReceived, 10'000u);
+}
+
+// Once it has seen its consumers, an allocation run (every tick of a
+// transport) leaves the heap alone too.
+TEST(BweNoAllocation, AllocatorRuns) {
+    BitrateAllocator allocator;
+    std::vector<BitrateAllocator::Request> requests(4);
+    for (size_t i = 0; i < requests.size(); ++i) {
+        requests[i].key = i + 1;
+        requests[i].priority = static_cast<uint32_t>(1 + i % 2);
+        for (int s = 0; s < 3; ++s) {
+            for (int t = 0; t < 3; ++t) {
+                requests[i].layers.push_back({{s, t}, (s * 3 + t + 1) * 50'000});
+            }
+        }
+    }
+    requests[3].layers.clear();
+    requests[3].fixedBps = 64'000;
+    std::vector<AllocationLayer> out;
+    int64_t now = 0;
+    const auto run = [&](int rounds) {
+        for (int i = 0; i < rounds; ++i, now += 20) {
+            allocator.allocate(500'000 + (i % 50) * 40'000, now, requests, out);
+        }
+    };
+    run(10); // warm up
+    const size_t before = sfu::test::allocationCount.load();
+    run(1000);
+    EXPECT_EQ(sfu::test::allocationCount.load() - before, 0u);
+    EXPECT_GE(out[1].spatial, 0);
 }
 
 } // namespace

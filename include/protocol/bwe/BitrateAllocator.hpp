@@ -1,0 +1,98 @@
+// Distributes a transport's estimated outgoing bitrate over its consumers:
+// which layer each layered consumer may send, given what each layer costs.
+//
+// Contract:
+//  - Input per run: the available bitrate, the time, and one Request per
+//    consumer (in a stable order, the tie-break among equal priorities).
+//    Inactive requests (paused) get nothing and cost nothing; when active
+//    again they keep what they had if it still fits. A request
+//    without layers is a fixed cost (audio, single-stream consumers), taken
+//    off the available bitrate first. A layered request lists its layers
+//    lowest first, up to its preferred layers (never above them), each with
+//    what it costs.
+//  - Lowest layers first: every layered consumer gets its lowest layer if
+//    what is left covers it, higher priorities first where not all fit.
+//    Then layers are raised one step at a time, higher priorities first;
+//    consumers of equal priority take their steps in turn.
+//  - Hysteresis: a layer above the one a consumer has now costs
+//    (1 + upMargin) times its bitrate, and it is granted only once the
+//    consumer has wanted more than it has for upHoldMs without a break;
+//    the layer granted then is the lowest wanted during that time. The
+//    bitrate of the wanted layer is kept for it meanwhile, so that others
+//    do not take it. Going down (the budget no longer covers the current
+//    layer) happens at once; the lowest layer needs no hold.
+//  - Deterministic: the same inputs and times give the same answers. The
+//    allocator keeps state per consumer key; keys absent from a run and
+//    keys given to forget() start over. A run allocates only for keys it
+//    has not seen before (and its first runs' buffers).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <vector>
+
+namespace sfu::bwe {
+
+// A spatial and temporal layer, ordered spatial first; {-1, -1}: none.
+struct AllocationLayer {
+    int spatial = -1;
+    int temporal = -1;
+    auto operator<=>(const AllocationLayer&) const = default;
+};
+
+class BitrateAllocator {
+public:
+    using Layer = AllocationLayer;
+    static constexpr Layer kNoLayer{};
+
+    struct LayerCost {
+        Layer layer;
+        int64_t bps = 0;
+    };
+
+    struct Request {
+        uint64_t key = 0;
+        uint32_t priority = 1;
+        bool active = true;
+        // Requests without layers: their cost.
+        int64_t fixedBps = 0;
+        // Lowest first; empty for a fixed cost.
+        std::vector<LayerCost> layers;
+    };
+
+    struct Config {
+        double upMargin = 0.1;
+        int64_t upHoldMs = 3000;
+    };
+
+    BitrateAllocator() = default;
+    explicit BitrateAllocator(Config config) : config_(config) {}
+
+    const Config& config() const { return config_; }
+
+    // One run: `out[i]` is the layer granted to requests[i] (kNoLayer when
+    // none, and for fixed costs).
+    void allocate(int64_t availableBps, int64_t nowMs, std::span<const Request> requests,
+                  std::vector<Layer>& out);
+    void forget(uint64_t key) { states_.erase(key); }
+
+private:
+    struct State {
+        Layer current = kNoLayer;
+        // Since when the consumer has wanted more than it has (-1: not),
+        // and the lowest layer it wanted meanwhile.
+        int64_t upSinceMs = -1;
+        Layer upFloor = kNoLayer;
+        bool seen = false;
+    };
+
+    Config config_;
+    std::map<uint64_t, State> states_;
+    // Reused by every run.
+    std::vector<size_t> order_;
+    std::vector<int> levels_;
+    std::vector<int> currentIndex_;
+};
+
+} // namespace sfu::bwe

@@ -1,0 +1,239 @@
+// The bitrate allocator against its contract: lowest layers first, raising
+// by priority, preferred caps, fixed costs, and the hysteresis that keeps a
+// noisy estimate from switching layers back and forth.
+#include "protocol/bwe/BitrateAllocator.hpp"
+
+#include <gtest/gtest.h>
+#include <random>
+#include <vector>
+
+namespace sfu::bwe::test {
+namespace {
+
+using Layer = BitrateAllocator::Layer;
+using Request = BitrateAllocator::Request;
+
+constexpr int64_t kHold = 3000;
+
+// Three streams of one temporal layer each: 100, 300 and 900 kbit/s, the
+// top `top` of them offered (a preferred cap).
+Request simulcast(uint64_t key, uint32_t priority = 1, int top = 2) {
+    Request r;
+    r.key = key;
+    r.priority = priority;
+    const int64_t bps[] = {100'000, 300'000, 900'000};
+    for (int s = 0; s <= top; ++s) {
+        r.layers.push_back({{s, 0}, bps[s]});
+    }
+    return r;
+}
+
+Request fixed(uint64_t key, int64_t bps) {
+    Request r;
+    r.key = key;
+    r.fixedBps = bps;
+    return r;
+}
+
+class Allocator : public ::testing::Test {
+protected:
+    std::vector<Layer> run(int64_t available, int64_t nowMs) {
+        std::vector<Layer> out;
+        allocator_.allocate(available, nowMs, requests_, out);
+        return out;
+    }
+    // Runs twice, a hold apart: what the allocation settles on.
+    std::vector<Layer> settle(int64_t available) {
+        run(available, now_);
+        now_ += kHold;
+        return run(available, now_);
+    }
+
+    BitrateAllocator allocator_{BitrateAllocator::Config{0.1, kHold}};
+    std::vector<Request> requests_;
+    int64_t now_ = 1000;
+};
+
+constexpr Layer L(int spatial) {
+    return Layer{spatial, 0};
+}
+constexpr Layer kNone = BitrateAllocator::kNoLayer;
+
+TEST_F(Allocator, EveryoneGetsTheLowestLayerBeforeAnyoneGoesHigher) {
+    requests_ = {simulcast(1), simulcast(2), simulcast(3)};
+    // 350 kbit/s: three lowest layers (300), not one more step (+ 220).
+    EXPECT_EQ(settle(350'000), (std::vector<Layer>{L(0), L(0), L(0)}));
+}
+
+TEST_F(Allocator, PriorityDecidesWhoGetsTheLowestLayerWhenNotAllFit) {
+    requests_ = {simulcast(1, 1), simulcast(2, 3), simulcast(3, 2)};
+    EXPECT_EQ(run(250'000, now_), (std::vector<Layer>{kNone, L(0), L(0)}));
+}
+
+TEST_F(Allocator, HigherPriorityIsRaisedFirst) {
+    requests_ = {simulcast(1, 1), simulcast(2, 2)};
+    // Lowest for both (200), then the priority 2 one to the top
+    // (990 - 100 more); the rest (110) does not lift the other to 330.
+    EXPECT_EQ(settle(1'200'000), (std::vector<Layer>{L(0), L(2)}));
+    // Swapping the priorities swaps the outcome (down at once for one, up
+    // after the hold for the other).
+    requests_[0].priority = 2;
+    requests_[1].priority = 1;
+    EXPECT_EQ(run(1'200'000, now_), (std::vector<Layer>{L(0), L(0)}));
+    now_ += kHold;
+    EXPECT_EQ(run(1'200'000, now_), (std::vector<Layer>{L(2), L(0)}));
+}
+
+TEST_F(Allocator, EqualPrioritiesAreRaisedInTurn) {
+    requests_ = {simulcast(1), simulcast(2)};
+    // 700 kbit/s: both at the middle (2 x 330), rather than one at the top.
+    EXPECT_EQ(settle(700'000), (std::vector<Layer>{L(1), L(1)}));
+}
+
+TEST_F(Allocator, PreferredLayersCapEvenWithBitrateToSpare) {
+    requests_ = {simulcast(1, 1, 1), simulcast(2, 1, 0)};
+    EXPECT_EQ(settle(100'000'000), (std::vector<Layer>{L(1), L(0)}));
+}
+
+TEST_F(Allocator, FixedCostsAreTakenFirst) {
+    requests_ = {simulcast(1), fixed(2, 64'000)};
+    EXPECT_EQ(run(150'000, now_), (std::vector<Layer>{kNone, kNone}));
+    EXPECT_EQ(run(170'000, now_), (std::vector<Layer>{L(0), kNone}));
+    // An inactive fixed cost costs nothing.
+    requests_[1].active = false;
+    requests_[1].fixedBps = 10'000'000;
+    EXPECT_EQ(run(170'000, now_), (std::vector<Layer>{L(0), kNone}));
+}
+
+TEST_F(Allocator, GoingUpWaitsForTheHoldAndGoingDownIsPrompt) {
+    requests_ = {simulcast(1)};
+    EXPECT_EQ(run(2'000'000, now_), std::vector<Layer>{L(0)});
+    EXPECT_EQ(run(2'000'000, now_ + kHold - 1), std::vector<Layer>{L(0)});
+    EXPECT_EQ(run(2'000'000, now_ + kHold), std::vector<Layer>{L(2)});
+    // The estimate falls below the top layer: down on the next run.
+    EXPECT_EQ(run(800'000, now_ + kHold + 1), std::vector<Layer>{L(1)});
+    EXPECT_EQ(run(50'000, now_ + kHold + 2), std::vector<Layer>{kNone});
+    // The lowest layer comes back without a hold.
+    EXPECT_EQ(run(150'000, now_ + kHold + 3), std::vector<Layer>{L(0)});
+}
+
+TEST_F(Allocator, GoingUpNeedsTheMarginKeepingDoesNot) {
+    requests_ = {simulcast(1)};
+    // 300 kbit/s covers the middle layer but not with a 10% margin.
+    EXPECT_EQ(settle(300'000), std::vector<Layer>{L(0)});
+    EXPECT_EQ(settle(330'000), std::vector<Layer>{L(1)});
+    // Once held, it is kept as long as its bitrate is covered.
+    EXPECT_EQ(settle(300'000), std::vector<Layer>{L(1)});
+    EXPECT_EQ(run(299'999, now_), std::vector<Layer>{L(0)});
+}
+
+TEST_F(Allocator, ADipRestartsTheHold) {
+    requests_ = {simulcast(1)};
+    run(400'000, now_);
+    run(400'000, now_ + 2000);
+    // One run where the middle layer does not fit with its margin.
+    run(320'000, now_ + 2100);
+    EXPECT_EQ(run(400'000, now_ + 2200), std::vector<Layer>{L(0)});
+    EXPECT_EQ(run(400'000, now_ + 2200 + kHold - 1), std::vector<Layer>{L(0)});
+    EXPECT_EQ(run(400'000, now_ + 2200 + kHold), std::vector<Layer>{L(1)});
+}
+
+TEST_F(Allocator, AfterTheHoldTheLowestLayerWantedThroughoutIsGranted) {
+    requests_ = {simulcast(1)};
+    run(2'000'000, now_);
+    // The top fitted only part of the time, the middle all of it.
+    run(400'000, now_ + 1000);
+    EXPECT_EQ(run(2'000'000, now_ + kHold), std::vector<Layer>{L(1)});
+    // The top takes a hold of its own from there.
+    EXPECT_EQ(run(2'000'000, now_ + 2 * kHold - 1), std::vector<Layer>{L(1)});
+    EXPECT_EQ(run(2'000'000, now_ + 2 * kHold), std::vector<Layer>{L(2)});
+}
+
+TEST_F(Allocator, BitrateWaitingForAHoldIsKeptFromLowerPriorities) {
+    requests_ = {simulcast(1, 1)};
+    EXPECT_EQ(settle(1'200'000), std::vector<Layer>{L(2)});
+    // A priority 2 consumer joins: the bitrate of the top layer it is to get
+    // after its hold is kept for it, so the other one drops at once.
+    requests_.push_back(simulcast(2, 2));
+    EXPECT_EQ(run(1'200'000, now_ + 1), (std::vector<Layer>{L(0), L(0)}));
+    EXPECT_EQ(run(1'200'000, now_ + 1 + kHold), (std::vector<Layer>{L(0), L(2)}));
+}
+
+TEST_F(Allocator, EverythingPausedGetsNothingAndCostsNothing) {
+    requests_ = {simulcast(1), simulcast(2), fixed(3, 500'000)};
+    EXPECT_EQ(settle(10'000'000), (std::vector<Layer>{L(2), L(2), kNone}));
+    for (auto& r : requests_) {
+        r.active = false;
+    }
+    EXPECT_EQ(run(10'000'000, now_ + 1), (std::vector<Layer>{kNone, kNone, kNone}));
+    // While the others are paused the first one's fixed cost is not
+    // counted: the second one keeps its top layer on 1 Mbit/s.
+    requests_[1].active = true;
+    EXPECT_EQ(run(1'000'000, now_ + 2), (std::vector<Layer>{kNone, L(2), kNone}));
+    // Resumed, the first one takes its top layer again without a hold.
+    requests_[0].active = true;
+    EXPECT_EQ(run(2'000'000, now_ + 3), (std::vector<Layer>{L(2), L(2), kNone}));
+}
+
+TEST_F(Allocator, LayersThatVanishMapToTheHighestOneBelow) {
+    requests_ = {simulcast(1)};
+    EXPECT_EQ(settle(10'000'000), std::vector<Layer>{L(2)});
+    // The top stream died: what the consumer has now is the middle one, so
+    // it is kept without a hold; no more is offered.
+    requests_[0].layers.pop_back();
+    EXPECT_EQ(run(10'000'000, now_ + 1), std::vector<Layer>{L(1)});
+}
+
+TEST_F(Allocator, ANoisyEstimateDoesNotMakeLayersOscillate) {
+    requests_ = {simulcast(1)};
+    std::mt19937 rng(7);
+    // Every 100 ms for 60 s, an estimate of 320 kbit/s +-15%: around the
+    // middle layer's 300 kbit/s and its 330 kbit/s with the margin.
+    int switches = 0;
+    int runsAtMiddle = 0;
+    Layer last = kNone;
+    for (int step = 0; step < 600; ++step) {
+        const double noise = (static_cast<double>(rng() % 3001) / 1000.0 - 1.5) / 10.0;
+        const auto estimate = static_cast<int64_t>(320'000 * (1.0 + noise));
+        const Layer layer = run(estimate, now_ + step * 100)[0];
+        switches += step > 0 && layer != last ? 1 : 0;
+        runsAtMiddle += layer == L(1) ? 1 : 0;
+        last = layer;
+    }
+    // Going down happens when the estimate dips below 300 kbit/s; going up
+    // needs 3 s above 330 kbit/s, which this noise never gives.
+    EXPECT_LE(switches, 2);
+    EXPECT_EQ(runsAtMiddle, 0);
+}
+
+TEST_F(Allocator, ASteadyEstimateAboveTheMarginClimbsOnceAndStays) {
+    requests_ = {simulcast(1)};
+    std::mt19937 rng(11);
+    int switches = 0;
+    Layer last = kNone;
+    for (int step = 0; step < 600; ++step) {
+        // 1.2 Mbit/s +-10%: always above the top layer's 990 kbit/s.
+        const double noise = (static_cast<double>(rng() % 2001) / 1000.0 - 1.0) / 10.0;
+        const Layer layer =
+            run(static_cast<int64_t>(1'200'000 * (1.0 + noise)), now_ + step * 100)[0];
+        switches += step > 0 && layer != last ? 1 : 0;
+        last = layer;
+    }
+    EXPECT_EQ(last, L(2));
+    EXPECT_EQ(switches, 1);
+}
+
+TEST_F(Allocator, StateOfForgottenOrAbsentKeysStartsOver) {
+    requests_ = {simulcast(1)};
+    EXPECT_EQ(settle(10'000'000), std::vector<Layer>{L(2)});
+    allocator_.forget(1);
+    EXPECT_EQ(run(10'000'000, now_ + 1), std::vector<Layer>{L(0)});
+    settle(10'000'000);
+    requests_ = {simulcast(2)};
+    run(10'000'000, now_ + 1);
+    requests_ = {simulcast(1)};
+    EXPECT_EQ(run(10'000'000, now_ + 2), std::vector<Layer>{L(0)});
+}
+
+} // namespace
+} // namespace sfu::bwe::test
