@@ -1,4 +1,4 @@
-// Layer policy of a layered consumer (simulcast now, SVC next): which
+// Layer policy of a layered consumer (simulcast or SVC): which
 // spatial and temporal layer to forward, from the layers the host prefers
 // and the health of the producer's streams. Kept apart from the consumers,
 // which only act on its choice (switch at a key frame, filter temporal
@@ -38,6 +38,10 @@ public:
     // {-1, -1} when none is. Below the preferred picture size all of its
     // frame rate is taken, above it the least.
     Layers select(const std::vector<uint8_t>& scores) const;
+
+    // The preferred, target and current layers, as a consumer's dump has
+    // them.
+    void dumpLayers(nlohmann::json& out, const Layers& target, const Layers& current) const;
 
 private:
     int spatialLayers_;
