@@ -145,6 +145,14 @@ protected:
     // Sends a copy a stream made: trace, then the transport.
     void sendCopy(rtp::RtpPacket& copy, const RtpForwardInfo& info);
     void emitScore();
+    // layerschange when the forwarded layers differ from the last ones
+    // reported (a spatial layer below 0: null, nothing is forwarded), and
+    // the score with it when the spatial layer changed, as the producer
+    // score reported is that of what is forwarded.
+    void reportLayers(int spatial, int temporal);
+    // getStats of a layered consumer also has the producer stream it
+    // forwards (by encoding index), when that stream exists.
+    void appendProducerStats(nlohmann::json& out, size_t encodingIndex, uint64_t nowMs);
     void emitTrace(TraceEventType type, const char* direction, nlohmann::json info);
 
     std::string id_;
@@ -175,6 +183,9 @@ private:
     bool transportConnected_ = false;
     bool rembFeedback_ = false;
     uint32_t priority_ = 1;
+    // What the last layerschange said.
+    int reportedSpatial_ = -1;
+    int reportedTemporal_ = -1;
 };
 
 } // namespace sfu::rtc

@@ -1,4 +1,4 @@
-// Layer policy of a layered consumer (simulcast now, SVC next): which
+// Layer policy of a layered consumer (simulcast or SVC): which
 // spatial and temporal layer to forward, from the layers the host prefers
 // and the health of the producer's streams. Kept apart from the consumers,
 // which only act on its choice (switch at a key frame, filter temporal
@@ -46,6 +46,10 @@ public:
     // of each alive stream up to the preferred layers, or, when no stream
     // is alive up to there, the one select() falls back to.
     void candidates(const std::vector<uint8_t>& scores, std::vector<Layers>& out) const;
+
+    // The preferred, target and current layers, as a consumer's dump has
+    // them.
+    void dumpLayers(nlohmann::json& out, const Layers& target, const Layers& current) const;
 
 private:
     int spatialLayers_;

@@ -67,9 +67,6 @@ private:
     int targetSpatial_ = -1;
     int targetTemporal_ = -1;
     int currentSpatial_ = -1;
-    // What the last layerschange said.
-    int reportedSpatial_ = -1;
-    int reportedTemporal_ = -1;
     codecs::EncodingContext context_;
     uint32_t clockRate_ = 90000;
     // Output timestamps: the offset of the current run, the newest sent.

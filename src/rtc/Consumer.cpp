@@ -228,6 +228,15 @@ json Consumer::stats(uint64_t nowMs) {
     return out;
 }
 
+void Consumer::appendProducerStats(json& out, size_t encodingIndex, uint64_t nowMs) {
+    if (producer_ == nullptr || encodingIndex >= producer_->encodingCount()) {
+        return;
+    }
+    if (RtpStreamRecv* stream = producer_->producerStream(encodingIndex).rtp()) {
+        out.push_back(stream->stats(nowMs));
+    }
+}
+
 json Consumer::scoreJson() const {
     return json{{"score", score()},
                 {"producerScore", producerScore()},
@@ -236,6 +245,24 @@ json Consumer::scoreJson() const {
 
 void Consumer::emitScore() {
     shared_.channel.notify(id_, "score", scoreJson());
+}
+
+void Consumer::reportLayers(int spatial, int temporal) {
+    if (spatial < 0) {
+        temporal = -1;
+    }
+    if (spatial == reportedSpatial_ && temporal == reportedTemporal_) {
+        return;
+    }
+    const bool spatialChanged = spatial != reportedSpatial_;
+    reportedSpatial_ = spatial;
+    reportedTemporal_ = temporal;
+    shared_.channel.notify(
+        id_, "layerschange",
+        spatial < 0 ? json(nullptr) : json{{"spatialLayer", spatial}, {"temporalLayer", temporal}});
+    if (spatialChanged) {
+        emitScore();
+    }
 }
 
 void Consumer::emitTrace(TraceEventType type, const char* direction, json info) {

@@ -3,6 +3,7 @@
 #include "rtc/PipeConsumer.hpp"
 #include "rtc/SimpleConsumer.hpp"
 #include "rtc/SimulcastConsumer.hpp"
+#include "rtc/SvcConsumer.hpp"
 #include "utils/Errors.hpp"
 
 namespace sfu::rtc {
@@ -29,6 +30,9 @@ std::unique_ptr<Consumer> createConsumer(std::string id, std::string producerId,
     case params::RtpParametersType::Simulcast:
         return std::make_unique<SimulcastConsumer>(std::move(id), std::move(producerId), shared,
                                                    listener, data);
+    case params::RtpParametersType::Svc:
+        return std::make_unique<SvcConsumer>(std::move(id), std::move(producerId), shared, listener,
+                                             data);
     default:
         throw Error("not implemented: transport.consume of type '" + type->get<std::string>() +
                     "'");

@@ -114,4 +114,13 @@ void LayerSelector::candidates(const std::vector<uint8_t>& scores, std::vector<L
     }
 }
 
+void LayerSelector::dumpLayers(json& out, const Layers& target, const Layers& current) const {
+    out["preferredSpatialLayer"] = preferred_.spatial;
+    out["targetSpatialLayer"] = target.spatial;
+    out["currentSpatialLayer"] = current.spatial;
+    out["preferredTemporalLayer"] = preferred_.temporal;
+    out["targetTemporalLayer"] = target.temporal;
+    out["currentTemporalLayer"] = current.temporal;
+}
+
 } // namespace sfu::rtc

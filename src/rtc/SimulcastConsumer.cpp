@@ -256,21 +256,7 @@ int SimulcastConsumer::currentTemporalLayer() const {
 }
 
 void SimulcastConsumer::reportCurrentLayers() {
-    const int temporal = currentTemporalLayer();
-    if (currentSpatial_ == reportedSpatial_ && temporal == reportedTemporal_) {
-        return;
-    }
-    const bool spatialChanged = currentSpatial_ != reportedSpatial_;
-    reportedSpatial_ = currentSpatial_;
-    reportedTemporal_ = temporal;
-    shared_.channel.notify(
-        id_, "layerschange",
-        currentSpatial_ < 0 ? json(nullptr)
-                            : json{{"spatialLayer", currentSpatial_}, {"temporalLayer", temporal}});
-    if (spatialChanged) {
-        // The producer score reported is the forwarded stream's.
-        emitScore();
-    }
+    reportLayers(currentSpatial_, currentTemporalLayer());
 }
 
 bool SimulcastConsumer::rewriteResend(rtp::RtpPacket& packet, const recovery::SentPacket& sent) {
@@ -292,22 +278,15 @@ bool SimulcastConsumer::rewriteResend(rtp::RtpPacket& packet, const recovery::Se
 json SimulcastConsumer::dump() const {
     json out = Consumer::dump();
     out["rtpStream"] = streams_[0]->dump();
-    out["preferredSpatialLayer"] = selector_.preferred().spatial;
-    out["targetSpatialLayer"] = targetSpatial_;
-    out["currentSpatialLayer"] = currentSpatial_;
-    out["preferredTemporalLayer"] = selector_.preferred().temporal;
-    out["targetTemporalLayer"] = targetTemporal_;
-    out["currentTemporalLayer"] = currentTemporalLayer();
+    selector_.dumpLayers(out, {targetSpatial_, targetTemporal_},
+                         {currentSpatial_, currentTemporalLayer()});
     return out;
 }
 
 json SimulcastConsumer::stats(uint64_t nowMs) {
     json out = Consumer::stats(nowMs);
-    if (producer_ != nullptr && currentSpatial_ >= 0) {
-        if (RtpStreamRecv* stream =
-                producer_->producerStream(static_cast<size_t>(currentSpatial_)).rtp()) {
-            out.push_back(stream->stats(nowMs));
-        }
+    if (currentSpatial_ >= 0) {
+        appendProducerStats(out, static_cast<size_t>(currentSpatial_), nowMs);
     }
     return out;
 }

@@ -154,19 +154,27 @@ def vp8_payload_header(key, width, height, first_partition_size=100):
 
 
 def vp9_descriptor(start, end, key, picture_id, tl0picidx, tid, switching_up,
-                   resolution=None):
+                   resolution=None, sid=0, inter_layer=False, predicted=None):
     """VP9 payload descriptor (RFC 9628) in non-flexible mode: I=1 (M=1,
-    15-bit picture id), P = 0 on key frames only, L=1, F=0, B and E as
-    given, V when a resolution is given (a scalability structure with one
-    spatial layer and its size, Y=1, no picture groups), Z=0; then the layer
-    indices (TID, U, SID 0, D 0) and TL0PICIDX."""
-    b0 = 0x80 | (0 if key else 0x40) | 0x20 | (0x08 if start else 0) | (0x04 if end else 0)
+    15-bit picture id), P = 0 on key frames only (or as `predicted` says),
+    L=1, F=0, B and E as given, V when a resolution is given (a scalability
+    structure with the size of each spatial layer, Y=1, no picture groups:
+    one (width, height) or a list of them), Z=0; then the layer indices
+    (TID, U, SID, D = inter_layer) and TL0PICIDX."""
+    if predicted is None:
+        predicted = not key
+    b0 = 0x80 | (0x40 if predicted else 0) | 0x20 | (0x08 if start else 0) | \
+        (0x04 if end else 0)
     if resolution is not None:
         b0 |= 0x02
     out = bytes([b0, 0x80 | (picture_id >> 8) & 0x7F, picture_id & 0xFF,
-                 (tid << 5) | (0x10 if switching_up else 0), tl0picidx & 0xFF])
+                 (tid << 5) | (0x10 if switching_up else 0) | (sid << 1) |
+                 (0x01 if inter_layer else 0), tl0picidx & 0xFF])
     if resolution is not None:
-        out += bytes([0x10]) + struct.pack("!HH", *resolution)
+        sizes = resolution if isinstance(resolution, list) else [resolution]
+        out += bytes([((len(sizes) - 1) << 5) | 0x10])
+        for size in sizes:
+            out += struct.pack("!HH", *size)
     return out
 
 

@@ -2,14 +2,17 @@
 // producer, out of a PlainTransport consumer, over real loopback UDP. Once
 // warmed up, forwarding a packet allocates nothing: global operator new is
 // counted around a window of packets (RTCP and loss-recovery timers
-// included). The same holds for audio that RTP observers watch.
+// included). The same holds for audio that RTP observers watch, and for an
+// SVC consumer dropping the layers above its preferred ones.
 #include "AllocationCounter.hpp"
 #include "channel/ChannelSocket.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/MediaFixtures.hpp"
 #include "rtc/RouterFixture.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <array>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <string>
@@ -165,6 +168,116 @@ TEST_F(Forwarding, ObservedAudioDoesNotAllocate) {
         << "allocations while observing 2000 packets";
     const json dump = request("router.dump", json::object(), json::object());
     EXPECT_EQ(dump["mapProducerIdObserverIds"]["p"], json::array({"alo", "aso"}));
+}
+
+// VP9 pictures of three spatial and three temporal layers, sent through a
+// DirectTransport producer to an SVC consumer that keeps two of each: once
+// warmed up, neither the layer filter nor the marker rewrite allocates.
+TEST_F(Forwarding, SvcLayerFilteringDoesNotAllocate) {
+    const json codec = {{"mimeType", "video/VP9"},
+                        {"payloadType", 98},
+                        {"clockRate", 90000},
+                        {"parameters", json::object()},
+                        {"rtcpFeedback", {{{"type", "nack"}, {"parameter", "pli"}}}}};
+    request("router.createDirectTransport", {{"transportId", "t1"}}, {{"direct", true}});
+    request("router.createPlainTransport", {{"transportId", "t2"}},
+            {{"listenIp", {{"ip", "127.0.0.1"}}}, {"rtcpMux", true}});
+    uint16_t receiverPort = 0;
+    const int receiver = sfu::test::udpSocket(receiverPort);
+    request("transport.connect", {{"transportId", "t2"}},
+            {{"ip", "127.0.0.1"}, {"port", receiverPort}});
+    request(
+        "transport.produce", {{"transportId", "t1"}, {"producerId", "p"}},
+        {{"kind", "video"},
+         {"rtpParameters",
+          {{"codecs", {codec}},
+           {"headerExtensions", json::array()},
+           {"encodings", {{{"ssrc", 1111}, {"scalabilityMode", "L3T3"}}}},
+           {"rtcp", {{"cname", "c"}}}}},
+         {"rtpMapping",
+          {{"codecs", {{{"payloadType", 98}, {"mappedPayloadType", 101}}}},
+           {"encodings", {{{"ssrc", 1111}, {"mappedSsrc", 5555}, {"scalabilityMode", "L3T3"}}}}}}});
+    json consumerCodec = codec;
+    consumerCodec["payloadType"] = 101;
+    request("transport.consume", {{"transportId", "t2"}, {"producerId", "p"}, {"consumerId", "c"}},
+            {{"kind", "video"},
+             {"type", "svc"},
+             {"rtpParameters",
+              {{"codecs", {consumerCodec}},
+               {"headerExtensions", json::array()},
+               {"encodings", {{{"ssrc", 7777}, {"scalabilityMode", "L3T3"}}}},
+               {"rtcp", {{"cname", "c"}}}}},
+             {"consumableRtpEncodings", {{{"ssrc", 5555}, {"scalabilityMode", "L3T3"}}}},
+             {"preferredLayers", {{"spatialLayer", 1}, {"temporalLayer", 1}}}});
+
+    const json internal{{"transportId", "t1"}, {"producerId", "p"}};
+    const json data = json::object();
+    std::vector<uint8_t> buffer(1500);
+    uint8_t in[2048];
+    size_t received = 0;
+    size_t markers = 0;
+    uint16_t seq = 1;
+    uint16_t pictureId = 0;
+    constexpr std::array<uint8_t, 4> kTemporalPattern = {0, 2, 1, 2};
+    auto sendPictures = [&](int count) {
+        for (int picture = 0; picture < count; ++picture, ++pictureId) {
+            const bool key = pictureId % 60 == 0;
+            const uint8_t tid = kTemporalPattern[pictureId % 4];
+            for (uint8_t sid = 0; sid < 3; ++sid, ++seq) {
+                // I, L, B, E; P on delta pictures; D on the upper layers
+                // (full SVC); V with the three layer sizes on a key
+                // picture's base layer, then the start of its frame header.
+                std::array<uint8_t, 640> payload{};
+                payload.fill(0xAB);
+                const std::array<uint8_t, 5> descriptor = {
+                    static_cast<uint8_t>(0xAC | (key ? 0 : 0x40) | (key && sid == 0 ? 0x02 : 0)),
+                    static_cast<uint8_t>(0x80 | (pictureId >> 8)), static_cast<uint8_t>(pictureId),
+                    static_cast<uint8_t>(tid << 5 | (tid > 0 ? 0x10 : 0) | sid << 1 | (sid > 0)),
+                    static_cast<uint8_t>(pictureId / 4)};
+                // Three layer sizes, then a key frame header; or a delta one.
+                const std::array<uint8_t, 22> keyStart = {
+                    0x50, 0x01, 0x40, 0x00, 0xb4, 0x02, 0x80, 0x01, 0x68, 0x05, 0x00,
+                    0x02, 0xd0, 0x82, 0x49, 0x83, 0x42, 0x00, 0x13, 0xf0, 0x0b, 0x30};
+                const std::array<uint8_t, 2> deltaStart = {0x86, 0x00};
+                auto at = std::copy(descriptor.begin(), descriptor.end(), payload.begin());
+                if (key && sid == 0) {
+                    std::copy(keyStart.begin(), keyStart.end(), at);
+                } else {
+                    std::copy(deltaStart.begin(), deltaStart.end(), at);
+                }
+                sfu::rtp::RtpPacketSpec spec;
+                spec.payloadType = 98;
+                spec.sequenceNumber = seq;
+                spec.timestamp = pictureId * 3000u;
+                spec.ssrc = 1111;
+                spec.marker = sid == 2;
+                spec.payload = payload;
+                const auto packet = sfu::rtp::RtpPacket::build(buffer.data(), buffer.size(), spec);
+                ASSERT_TRUE(packet.has_value());
+                router_->handlePayloadNotification(sfu::channel::PayloadNotification{
+                    sfu::channel::PayloadEvent::ProducerSend, internal, data, buffer.data(),
+                    packet->size()});
+            }
+            uv_run(loop(), UV_RUN_NOWAIT);
+            while (::recv(receiver, in, sizeof(in), 0) > 0) {
+                ++received;
+                markers += (in[1] & 0x80) != 0;
+            }
+        }
+        drainChannel();
+    };
+    sendPictures(1200);
+    const size_t warmReceived = received;
+    const size_t warmMarkers = markers;
+    const size_t before = sfu::test::allocationCount.load();
+    sendPictures(600);
+    const size_t allocations = sfu::test::allocationCount.load() - before;
+    // Two of three spatial layers of the two of four pictures with TID 0
+    // or 1, each picture ending with the marker on its layer 1 packet.
+    EXPECT_EQ(received - warmReceived, 600u / 2 * 2);
+    EXPECT_EQ(markers - warmMarkers, 600u / 2);
+    EXPECT_EQ(allocations, 0u) << "allocations while filtering 600 SVC pictures";
+    ::close(receiver);
 }
 
 } // namespace

@@ -1,0 +1,193 @@
+#include "rtc/SvcConsumer.hpp"
+
+#include "protocol/parameters/ScalabilityMode.hpp"
+#include "utils/Errors.hpp"
+
+#include <algorithm>
+
+namespace sfu::rtc {
+
+using nlohmann::json;
+
+namespace {
+
+params::ScalabilityMode
+scalabilityModeOf(const params::RtpParameters& parameters,
+                  const std::vector<params::RtpEncodingParameters>& consumable) {
+    for (const auto* encodings : {&parameters.encodings, &consumable}) {
+        if (!encodings->empty() && (*encodings)[0].scalabilityMode) {
+            return params::parseScalabilityMode(*(*encodings)[0].scalabilityMode);
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+SvcConsumer::SvcConsumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
+                         const json& data)
+    : Consumer(std::move(id), std::move(producerId), shared, listener, data,
+               params::RtpParametersType::Svc),
+      selector_(scalabilityModeOf(rtpParameters_, consumableEncodings_).spatialLayers,
+                scalabilityModeOf(rtpParameters_, consumableEncodings_).temporalLayers) {
+    if (kind_ != params::MediaKind::Video) {
+        throw TypeError("an SVC consumer is for video");
+    }
+    if (rtpParameters_.encodings.size() != 1 || consumableEncodings_.size() != 1) {
+        throw TypeError("an SVC consumer needs exactly one encoding and one consumableRtpEncoding");
+    }
+    if (!consumableEncodings_[0].ssrc) {
+        throw TypeError("missing consumableRtpEncodings[].ssrc");
+    }
+    const auto mode = scalabilityModeOf(rtpParameters_, consumableEncodings_);
+    const auto* codec = rtpParameters_.codecForEncoding(rtpParameters_.encodings[0]);
+    const auto kind = codecs::codecFromMimeType(codec->mimeType);
+    if (mode.spatialLayers > 1 && kind != codecs::Codec::Vp9) {
+        throw TypeError("spatial layers in one stream need VP9, not " + codec->mimeType);
+    }
+    createStreams({*consumableEncodings_[0].ssrc});
+    context_ = codecs::EncodingContext(kind);
+    ksvc_ = mode.ksvc;
+    context_.setKsvc(ksvc_);
+
+    if (const auto layers = data.find("preferredLayers");
+        layers != data.end() && !layers->is_null()) {
+        selector_.setPreferred(*layers);
+    }
+}
+
+json SvcConsumer::preferredLayersJson() const {
+    return selector_.preferredJson();
+}
+
+json SvcConsumer::setPreferredLayers(const json& data) {
+    selector_.setPreferred(data);
+    updateTarget(false);
+    return preferredLayersJson();
+}
+
+void SvcConsumer::onActiveChanged(bool nowActive) {
+    if (nowActive) {
+        // Continue from a key frame, picture ids following those sent.
+        streams_[0]->requireSync();
+        updateTarget(true);
+    }
+}
+
+void SvcConsumer::onProducerScores() {
+    updateTarget(false);
+}
+
+void SvcConsumer::updateTarget(bool forceKeyFrame) {
+    // One stream carries every layer: while it is alive, the preferred
+    // layers are the target.
+    const LayerSelector::Layers target =
+        producerScore() > 0 ? selector_.preferred() : LayerSelector::Layers{};
+    const LayerSelector::Layers current = currentLayers();
+    const bool spatialChanged = target.spatial != target_.spatial;
+    target_ = target;
+    if (target.spatial < 0) {
+        if (current.spatial >= 0) {
+            streams_[0]->requireSync();
+            reportLayers(-1, -1);
+        }
+        return;
+    }
+    context_.setTargetLayers(static_cast<uint8_t>(target.spatial),
+                             static_cast<uint8_t>(target.temporal));
+    // Up a spatial layer needs a key frame; so does any spatial change in
+    // K-SVC, where upper layers do not refer to the layers below between
+    // key frames.
+    const bool keyFrameDue = current.spatial < 0 || streams_[0]->syncRequired() ||
+                             (spatialChanged && (target.spatial > current.spatial || ksvc_));
+    if (active() && keyFrameDue && (spatialChanged || forceKeyFrame)) {
+        requestKeyFrame();
+    }
+}
+
+uint8_t SvcConsumer::producerScore() const {
+    return producerScores_.empty() ? 0 : producerScores_[0];
+}
+
+void SvcConsumer::requestKeyFrame() {
+    listener_.onConsumerKeyFrameRequested(*this, streams_[0]->producerSsrc());
+}
+
+void SvcConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) {
+    const auto params = decide(packet, info);
+    if (!params) {
+        return;
+    }
+    if (auto copy = streams_[0]->send(packet, *params, info)) {
+        sendCopy(*copy, info);
+        const auto current = currentLayers();
+        reportLayers(current.spatial, current.temporal);
+    }
+}
+
+std::optional<ForwardParams> SvcConsumer::decide(const rtp::RtpPacket& packet,
+                                                 const RtpForwardInfo& info) {
+    if (!active() || target_.spatial < 0) {
+        return std::nullopt;
+    }
+    const uint8_t payloadType = payloadTypes_[packet.payloadType()];
+    if (payloadType == 0) {
+        return std::nullopt;
+    }
+    ConsumerStream& out = *streams_[0];
+    if (out.syncRequired()) {
+        if (!info.keyFrame) {
+            return std::nullopt;
+        }
+        out.sync(packet.sequenceNumber());
+        context_.requestSync();
+    }
+    const auto decision = context_.decide(packet.payload(), packet.payloadLength());
+    if (!decision.forward) {
+        // A dropped layer leaves no hole in the numbering.
+        out.seq().drop(packet.sequenceNumber());
+        return std::nullopt;
+    }
+    const auto seq = out.seq().rewrite(packet.sequenceNumber());
+    if (!seq) {
+        out.rtp().countDiscarded();
+        return std::nullopt;
+    }
+    ForwardParams params;
+    params.sequenceNumber = *seq;
+    params.payloadType = payloadType;
+    params.setMarker = decision.setMarker;
+    params.payload = decision.rewrite;
+    return params;
+}
+
+LayerSelector::Layers SvcConsumer::currentLayers() const {
+    if (target_.spatial < 0 || streams_[0]->syncRequired() || context_.currentSpatialLayer() < 0) {
+        return {};
+    }
+    return {context_.currentSpatialLayer(), std::max<int>(0, context_.currentTemporalLayer())};
+}
+
+bool SvcConsumer::rewriteResend(rtp::RtpPacket& packet, const recovery::SentPacket&) {
+    // The same layer decision and picture ids as when it was first sent.
+    const auto decision = context_.process(packet.payload(), packet.payloadLength());
+    if (decision.setMarker) {
+        packet.setMarker(true);
+    }
+    return decision.forward;
+}
+
+json SvcConsumer::dump() const {
+    json out = Consumer::dump();
+    out["rtpStream"] = streams_[0]->dump();
+    selector_.dumpLayers(out, target_, currentLayers());
+    return out;
+}
+
+json SvcConsumer::stats(uint64_t nowMs) {
+    json out = Consumer::stats(nowMs);
+    appendProducerStats(out, 0, nowMs);
+    return out;
+}
+
+} // namespace sfu::rtc
