@@ -766,12 +766,15 @@ def print_table(title, columns, rows):
 COMPARE_COLUMNS = (
     ("load", "load", "%s"),
     ("forwarder", "label", "%s"),
+    ("sent pps", "sent_pps", "%.0f"),
     ("in pps", "in_pps", "%.0f"),
+    ("in loss %", "in_loss_pct", "%.2f"),
     ("out pps", "out_pps", "%.0f"),
     ("loss %", "loss_pct", "%.2f"),
     ("us CPU/pkt out", "us_per_pkt", "%.3f"),
     ("(min-max)", "us_spread", "%s"),
     ("CPU %", "worker_cpu_pct", "%.1f"),
+    ("runq wait %", "worker_wait_pct", "%.1f"),
     ("RSS MB", "rss_mb", "%.1f"),
     ("load avg", "loadavg", "%.2f"),
 )
@@ -805,10 +808,12 @@ def parse_load(text):
 
 
 def print_compare_run(row):
-    print("  %-10s %4dx%-6d in %7.0f pps  out %8.0f pps  loss %6.2f%%  %6.3f us/pkt  "
-          "CPU %5.1f%%  RSS %5.1f MB  load avg %.2f%s"
-          % (row["label"], row["n"], row["rate"], row["in_pps"], row["out_pps"], row["loss_pct"],
-             row["us_per_pkt"], row["worker_cpu_pct"], row["rss_mb"], row["loadavg"],
+    print("  %-10s %4dx%-6d sent %6.0f  in %6.0f pps (loss %5.2f%%)  out %7.0f pps "
+          "(loss %5.2f%%)  %6.3f us/pkt  CPU %5.1f%% (runq wait %4.1f%%)  RSS %5.1f MB  "
+          "load avg %.2f%s"
+          % (row["label"], row["n"], row["rate"], row["sent_pps"], row["in_pps"],
+             row["in_loss_pct"], row["out_pps"], row["loss_pct"], row["us_per_pkt"],
+             row["worker_cpu_pct"], row["worker_wait_pct"], row["rss_mb"], row["loadavg"],
              "" if row["exit_code"] in (0, None) else "  exit code %s" % row["exit_code"]))
     sys.stdout.flush()
 
@@ -822,8 +827,8 @@ def median_rows(rows, systems, loads):
             if not runs:
                 continue
             row = {key: statistics.median(r[key] for r in runs) for key in (
-                "in_pps", "out_pps", "loss_pct", "us_per_pkt", "worker_cpu_pct", "rss_mb",
-                "loadavg")}
+                "sent_pps", "in_pps", "in_loss_pct", "out_pps", "loss_pct", "us_per_pkt",
+                "worker_cpu_pct", "worker_wait_pct", "rss_mb", "loadavg")}
             costs = [r["us_per_pkt"] for r in runs]
             row.update(load="%dx%d" % (n, rate), label=label, n=n, rate=rate,
                        us_spread="%.3f-%.3f" % (min(costs), max(costs)))
