@@ -29,7 +29,10 @@ namespace {
 
 constexpr unsigned kBurst = 64;
 constexpr size_t kSlot = 2048;
-constexpr int kSocketBuffer = 4 * 1024 * 1024;
+// What the worker asks for (deps::UdpSocket::kSocketBufferSize), capped by
+// net.core.[rw]mem_max as the worker's is, so that both lose alike when
+// they fall behind.
+constexpr int kSocketBuffer = 1024 * 1024;
 
 struct Counters {
     uint64_t received = 0;
@@ -50,11 +53,8 @@ int openSocket(const sockaddr_in& address, bool receiving) {
         std::perror("socket");
         std::exit(1);
     }
-    const int option = receiving ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
-    if (::setsockopt(fd, SOL_SOCKET, option, &kSocketBuffer, sizeof(kSocketBuffer)) != 0) {
-        ::setsockopt(fd, SOL_SOCKET, receiving ? SO_RCVBUF : SO_SNDBUF, &kSocketBuffer,
-                     sizeof(kSocketBuffer));
-    }
+    ::setsockopt(fd, SOL_SOCKET, receiving ? SO_RCVBUF : SO_SNDBUF, &kSocketBuffer,
+                 sizeof(kSocketBuffer));
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
         std::perror("bind");
         std::exit(1);

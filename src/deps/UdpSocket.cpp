@@ -164,7 +164,7 @@ UdpSendBatch::UdpSendBatch(uv_loop_t* loop)
     : loop_(loop), prepare_(new uv_prepare_t), check_(new uv_check_t),
       bytes_(new uint8_t[UdpSocket::kMaxBatchedBytes]),
       entries_(new Entry[UdpSocket::kMaxBatchedDatagrams]) {
-    // A socket appears once per kMaxBatchedPerSocket datagrams at most.
+    // Never more sockets listed than datagrams in the batch.
     pending_.reserve(UdpSocket::kMaxBatchedDatagrams);
     uv_prepare_init(loop, prepare_);
     uv_check_init(loop, check_);
