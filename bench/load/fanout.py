@@ -10,16 +10,27 @@ measured window that follows a warm-up.
 
     /usr/bin/python3 bench/load/fanout.py 10 100 --rate 1000 --duration 8
 
+With --compare it runs, at each load (N x rate), our worker, mediasoup
+3.8.4's (when built) and the floor (build/sfu-raw_forwarder: recvmmsg in,
+one sendmmsg per consumer socket out, nothing else) in turn, --repeat
+times, and prints each run and the medians with the ratios of the cost per
+forwarded packet:
+
+    /usr/bin/python3 bench/load/fanout.py --compare --loads 10x5000 100x2000
+
 It is a measurement, not a test: it prints a table and exits 0 unless the
 setup itself fails. Python 3 standard library only.
 """
 
 import argparse
+import json
 import multiprocessing
 import os
 import select
 import socket
+import statistics
 import struct
+import subprocess
 import sys
 import time
 
@@ -48,6 +59,8 @@ RTP_HEADER = struct.Struct("!BBHII")
 # past net.core.rmem_max, which otherwise caps it.
 SOCKET_BUFFER = 4 * 1024 * 1024
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Where tools/build-reference-worker.sh leaves mediasoup 3.8.4's worker.
+REFERENCE_WORKER = os.path.expanduser("~/.cache/mediasoup-3.8.4-worker/mediasoup-worker")
 
 
 # --------------------------------------------------------------------------
@@ -393,8 +406,94 @@ class Topology:
 
 
 # --------------------------------------------------------------------------
+# What forwards: a worker, or the raw forwarder (the floor)
+# --------------------------------------------------------------------------
+
+class WorkerUnderLoad:
+    """A worker binary speaking mediasoup 3.8's protocol, with the topology
+    created: the producer's port, N consumers towards `ports`."""
+
+    def __init__(self, path, ports):
+        # The harness spawns whatever SFU_WORKER_BIN names.
+        os.environ["SFU_WORKER_BIN"] = path
+        self.process = WorkerProcess(["--logLevel=warn"])
+        try:
+            self.pid = int(self.process.wait_running()["targetId"])
+            self.topology = Topology(self.process)
+            self.topology.create(ports)
+        except BaseException:
+            self.process.terminate()
+            raise
+        self.producer_port = self.topology.producer_port
+
+    def view(self):
+        return self.topology.worker_view()
+
+    def stop(self):
+        """Closes the worker; returns its exit code and its warnings."""
+        logs = [text for level, text in self.process.logs if level in "EW"]
+        return self.process.close(), logs
+
+    def terminate(self):
+        self.process.terminate()
+
+
+class RawForwarder:
+    """bench/load/raw_forwarder.cpp towards `ports`, with the counters of a
+    worker's view (its own input sequence loss, packets sent)."""
+
+    def __init__(self, path, ports):
+        if not os.path.exists(path):
+            raise FileNotFoundError("raw forwarder %s not found (cmake --build build "
+                                    "--target sfu-raw_forwarder)" % path)
+        self.n = len(ports)
+        self.process = subprocess.Popen([path, LOCALHOST] + [str(p) for p in ports],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+        first = self.process.stdout.readline().split()
+        if len(first) != 2 or first[0] != "port":
+            self.terminate()
+            raise RuntimeError("raw forwarder did not start: %r" % first)
+        self.producer_port = int(first[1])
+        self.pid = self.process.pid
+
+    def view(self):
+        self.process.stdin.write("stats\n")
+        self.process.stdin.flush()
+        c = json.loads(self.process.stdout.readline())
+        return {
+            "transport_ts": c["timestamp"],
+            "bytes_received": c["bytesReceived"],
+            "producer_ts": c["timestamp"],
+            "producer_packets": c["received"],
+            "producer_lost": c["lost"],
+            "consumer_ts": c["timestamp"],
+            "consumer_packets": c["sent"] // self.n,
+            "consumer_discarded": c["sendErrors"] // self.n,
+        }
+
+    def stop(self):
+        self.process.stdin.close()
+        return self.process.wait(5), []
+
+    def terminate(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+# --------------------------------------------------------------------------
 # Measurement
 # --------------------------------------------------------------------------
+
+def process_rss_mb(pid):
+    """Resident set size of a process in MB (VmRSS of /proc/<pid>/status)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
 
 def process_cpu_seconds(pid, kernel_only=False):
     """utime + stime (or stime alone) of a process, from /proc/<pid>/stat
@@ -434,7 +533,7 @@ def udp_kernel_counters():
             "sndbuf_errors": values.get("SndbufErrors", 0)}
 
 
-def mark(pids, shared, receivers, topology):
+def mark(pids, shared, receivers, forwarder):
     """Every counter at one moment (the cheap ones first, the ones that need
     a round trip to another process after)."""
     return {
@@ -446,8 +545,9 @@ def mark(pids, shared, receivers, topology):
         "host_cpu": host_cpu_seconds(),
         "sent": shared["sent"].value,
         "udp": udp_kernel_counters(),
+        "rss_mb": process_rss_mb(pids["worker"]),
         "rx": receivers.snapshot(),
-        "worker": topology.worker_view(),
+        "worker": forwarder.view(),
     }
 
 
@@ -464,49 +564,51 @@ def warm_up(receivers, min_seconds, max_seconds):
             return idle
 
 
-def receiver_processes(n, args):
+def receiver_processes(n, rate, args):
     if args.receivers:
         return args.receivers
-    return 1 if n * args.rate <= args.single_receiver_pps else 2
+    return 1 if n * rate <= args.single_receiver_pps else 2
 
 
-def measure(n, args, ctx):
-    """One full run for N consumers on a fresh worker; returns the row for
-    the table."""
+def measure(n, rate, args, ctx, system):
+    """One full run for N consumers at `rate` on a fresh worker (or raw
+    forwarder): `system` is (label, "worker" or "floor", path). Returns the
+    row for the table."""
+    label, kind, path = system
     shared = {"sent": ctx.Value("Q", 0, lock=False), "stop": ctx.Value("b", 0, lock=False),
               "key_requests": ctx.Value("Q", 0, lock=False)}
-    procs = receiver_processes(n, args)
+    procs = receiver_processes(n, rate, args)
     receivers = Receivers(ctx, n, procs)
-    worker = WorkerProcess(["--logLevel=warn"])
+    forwarder = None
     sender = None
     try:
-        pids = {"worker": int(worker.wait_running()["targetId"])}
-        topology = Topology(worker)
-        topology.create(receivers.ports)
+        forwarder = (RawForwarder if kind == "floor" else WorkerUnderLoad)(path, receivers.ports)
+        pids = {"worker": forwarder.pid}
         sender = ctx.Process(target=run_sender, daemon=True, args=(
-            topology.producer_port, args.rate, args.fps, args.size, shared))
+            forwarder.producer_port, rate, args.fps, args.size, shared))
         sender.start()
         pids["sender"] = sender.pid
         if args.nice:
             for pid in list(pids.values()) + [proc.pid for proc in receivers.procs]:
                 os.setpriority(os.PRIO_PROCESS, pid, args.nice)
         never_started = warm_up(receivers, args.warmup, args.warmup + 5)
-        a = mark(pids, shared, receivers, topology)
+        a = mark(pids, shared, receivers, forwarder)
         time.sleep(args.duration)
-        b = mark(pids, shared, receivers, topology)
+        b = mark(pids, shared, receivers, forwarder)
         shared["stop"].value = 1
         sender.join(5)
-        logs = [text for level, text in worker.logs if level in "EW"]
-        exit_code = worker.close()
+        exit_code, logs = forwarder.stop()
     finally:
         shared["stop"].value = 1
         if sender is not None and sender.is_alive():
             sender.terminate()
-        worker.terminate()
+        if forwarder is not None:
+            forwarder.terminate()
         receivers.stop()
     row = summarize(n, a, b)
-    row.update(rate=args.rate, receivers=procs, never_started=never_started, worker_logs=logs,
-               exit_code=exit_code, key_requests=shared["key_requests"].value)
+    row.update(label=label, rate=rate, receivers=procs, never_started=never_started,
+               worker_logs=logs, exit_code=exit_code, key_requests=shared["key_requests"].value,
+               rss_mb=b["rss_mb"], loadavg=os.getloadavg()[0])
     return row
 
 
@@ -583,6 +685,7 @@ THROUGHPUT_COLUMNS = (
     ("out pps (received)", "out_pps", "%.0f"),
     ("out loss %", "loss_pct", "%.2f"),
     ("worker us/pkt out", "us_per_pkt", "%.2f"),
+    ("RSS MB", "rss_mb", "%.1f"),
 )
 CPU_COLUMNS = (
     ("N", "n", "%d"),
@@ -599,8 +702,8 @@ CPU_COLUMNS = (
 
 
 def print_run(row):
-    print("N=%d: %.1f s measured after warm-up, %d receiver process(es), worker exit code %s"
-          % (row["n"], row["wall"], row["receivers"], row["exit_code"]))
+    print("%s N=%d: %.1f s measured after warm-up, %d receiver process(es), worker exit code %s"
+          % (row["label"], row["n"], row["wall"], row["receivers"], row["exit_code"]))
     print("  worker view: producer transport bytesReceived=%d; producer packetCount=%d "
           "packetsLost=%d; sample consumer packetCount=%d packetsDiscarded=%d"
           % (row["producer_bytes_received"], row["producer_packets"], row["producer_lost"],
@@ -656,6 +759,125 @@ def print_table(title, columns, rows):
         print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
 
 
+# --------------------------------------------------------------------------
+# Comparison: ours, the reference and the floor at the same loads
+# --------------------------------------------------------------------------
+
+COMPARE_COLUMNS = (
+    ("load", "load", "%s"),
+    ("forwarder", "label", "%s"),
+    ("sent pps", "sent_pps", "%.0f"),
+    ("in pps", "in_pps", "%.0f"),
+    ("in loss %", "in_loss_pct", "%.2f"),
+    ("out pps", "out_pps", "%.0f"),
+    ("loss %", "loss_pct", "%.2f"),
+    ("us CPU/pkt out", "us_per_pkt", "%.3f"),
+    ("(min-max)", "us_spread", "%s"),
+    ("CPU %", "worker_cpu_pct", "%.1f"),
+    ("runq wait %", "worker_wait_pct", "%.1f"),
+    ("RSS MB", "rss_mb", "%.1f"),
+    ("load avg", "loadavg", "%.2f"),
+)
+
+
+def compare_systems(args):
+    """What --compare runs, in the order it alternates them."""
+    systems = [("ours", "worker", worker_bin())]
+    for spec in args.worker:
+        label, _, path = spec.partition("=")
+        if not path:
+            raise SystemExit("--worker wants LABEL=PATH, got %r" % spec)
+        systems.append((label, "worker", os.path.abspath(path)))
+    reference = args.reference or REFERENCE_WORKER
+    if not args.no_reference and os.path.exists(reference):
+        systems.append(("reference", "worker", reference))
+    elif not args.no_reference:
+        print("reference worker %s not built: running without it (see "
+              "tools/build-reference-worker.sh)" % reference)
+    floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
+    systems.append(("floor", "floor", floor))
+    return systems
+
+
+def parse_load(text):
+    n, _, rate = text.lower().partition("x")
+    try:
+        return int(n), int(rate)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a load is NxRATE, e.g. 10x5000: %r" % text)
+
+
+def print_compare_run(row):
+    print("  %-10s %4dx%-6d sent %6.0f  in %6.0f pps (loss %5.2f%%)  out %7.0f pps "
+          "(loss %5.2f%%)  %6.3f us/pkt  CPU %5.1f%% (runq wait %4.1f%%)  RSS %5.1f MB  "
+          "load avg %.2f%s"
+          % (row["label"], row["n"], row["rate"], row["sent_pps"], row["in_pps"],
+             row["in_loss_pct"], row["out_pps"], row["loss_pct"], row["us_per_pkt"],
+             row["worker_cpu_pct"], row["worker_wait_pct"], row["rss_mb"], row["loadavg"],
+             "" if row["exit_code"] in (0, None) else "  exit code %s" % row["exit_code"]))
+    sys.stdout.flush()
+
+
+def median_rows(rows, systems, loads):
+    """One row per load and forwarder: the median of each figure."""
+    out = []
+    for n, rate in loads:
+        for label, _, _ in systems:
+            runs = [r for r in rows if r["label"] == label and (r["n"], r["rate"]) == (n, rate)]
+            if not runs:
+                continue
+            row = {key: statistics.median(r[key] for r in runs) for key in (
+                "sent_pps", "in_pps", "in_loss_pct", "out_pps", "loss_pct", "us_per_pkt",
+                "worker_cpu_pct", "worker_wait_pct", "rss_mb", "loadavg")}
+            costs = [r["us_per_pkt"] for r in runs]
+            row.update(load="%dx%d" % (n, rate), label=label, n=n, rate=rate,
+                       us_spread="%.3f-%.3f" % (min(costs), max(costs)))
+            out.append(row)
+    return out
+
+
+def print_ratios(medians, systems, loads):
+    """Cost per forwarded packet of each worker over the floor's and ours
+    over every other worker's."""
+    labels = [label for label, kind, _ in systems if kind == "worker"]
+    print()
+    print("Ratios of the median CPU per forwarded packet")
+    for n, rate in loads:
+        cost = {m["label"]: m["us_per_pkt"] for m in medians if (m["n"], m["rate"]) == (n, rate)}
+        parts = []
+        for label in labels:
+            if cost.get(label) and cost.get("floor"):
+                parts.append("%s/floor %.2f" % (label, cost[label] / cost["floor"]))
+        for label in labels[1:]:
+            if cost.get("ours") and cost.get(label):
+                parts.append("ours/%s %.2f" % (label, cost["ours"] / cost[label]))
+        print("  %dx%d: %s" % (n, rate, ", ".join(parts)))
+
+
+def run_compare(args, ctx):
+    systems = compare_systems(args)
+    loads = args.loads or [(n, args.rate) for n in args.counts]
+    print("compare: %s; %d run(s) each, alternating; input %d bytes, %d fps; load average "
+          "at start %.2f %.2f %.2f"
+          % (", ".join("%s=%s" % (label, path) for label, _, path in systems), args.repeat,
+             args.size, args.fps, *os.getloadavg()))
+    rows = []
+    for n, rate in loads:
+        print("load %d consumers x %d pps:" % (n, rate))
+        for _ in range(args.repeat):
+            for system in systems:
+                row = measure(n, rate, args, ctx, system)
+                print_compare_run(row)
+                rows.append(row)
+    medians = median_rows(rows, systems, loads)
+    print_table("Medians of %d run(s) (out pps: received by the consumers; loss: gaps in "
+                "every consumer's sequence, input loss included; CPU: the forwarding "
+                "process, utime + stime)" % args.repeat, COMPARE_COLUMNS, medians)
+    print_ratios(medians, systems, loads)
+    print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
+    return 0
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("counts", nargs="*", type=int, default=[10, 100],
@@ -672,8 +894,24 @@ def parse_args(argv):
     p.add_argument("--nice", type=int, default=0,
                    help="nice value for the worker, sender and receivers, e.g. -10 on a "
                         "machine busy with other work (negative needs root)")
+    p.add_argument("--compare", action="store_true",
+                   help="run ours, the reference worker and the floor in turn at each load "
+                        "and print medians and ratios")
+    p.add_argument("--loads", nargs="+", type=parse_load, default=[],
+                   help="with --compare: loads as NxRATE (consumers x input pps), e.g. "
+                        "10x5000 100x2000 (default: the counts at --rate)")
+    p.add_argument("--repeat", type=int, default=3, help="with --compare: runs per forwarder "
+                   "and load (default 3)")
+    p.add_argument("--worker", action="append", default=[], metavar="LABEL=PATH",
+                   help="with --compare: another worker binary to run, e.g. an older build")
+    p.add_argument("--reference", default="",
+                   help="mediasoup 3.8.4's worker (default: %s)" % REFERENCE_WORKER)
+    p.add_argument("--no-reference", action="store_true", help="run without the reference")
+    p.add_argument("--floor", default="", help="the raw forwarder (default: sfu-raw_forwarder "
+                   "beside the worker)")
     args = p.parse_args(argv)
-    if args.rate < args.fps or any(n < 1 for n in args.counts):
+    rates = [rate for _, rate in args.loads] + [args.rate]
+    if min(rates) < args.fps or any(n < 1 for n in args.counts + [n for n, _ in args.loads]):
         p.error("need rate >= fps and N >= 1")
     return args
 
@@ -682,12 +920,14 @@ def main(argv):
     args = parse_args(argv)
     # "spawn": the children must not inherit the harness's reader threads.
     ctx = multiprocessing.get_context("spawn")
+    if args.compare:
+        return run_compare(args, ctx)
     print("worker: %s; input %d pps x %d bytes (%.1f Mbit/s), %d fps, key frame every second%s"
           % (worker_bin(), args.rate, args.size, args.rate * args.size * 8 / 1e6, args.fps,
              "; nice %d" % args.nice if args.nice else ""))
     rows = []
     for n in args.counts:
-        row = measure(n, args, ctx)
+        row = measure(n, args.rate, args, ctx, ("ours", "worker", worker_bin()))
         print_run(row)
         rows.append(row)
     print_table("Throughput (in loss: worker's producer packetsLost; out loss: gaps in every "

@@ -103,6 +103,31 @@ TEST(UdpSocket, Ipv6SocketIsIpv6Only) {
     EXPECT_EQ(v4.family(), IpFamily::Ipv4);
 }
 
+TEST(UdpSocket, ReadsBurstsWithRecvmmsgAndCountsEachDatagram) {
+    TestLoop loop;
+    Collector listener;
+    UdpSocket a(loop.get(), "127.0.0.1", 0, nullptr);
+    UdpSocket b(loop.get(), "127.0.0.1", 0, &listener);
+    EXPECT_TRUE(b.receivesInBursts());
+    // More than one burst's slots, all waiting in the kernel at once.
+    const size_t count = 3 * UdpSocket::kReceiveSlots + 1;
+    std::vector<uint8_t> packet(700);
+    for (size_t i = 0; i < count; ++i) {
+        packet[0] = static_cast<uint8_t>(i);
+        ASSERT_TRUE(a.send(packet.data(), 100 + i, b.localAddress()));
+    }
+    ASSERT_TRUE(loop.runUntil([&] { return listener.packets.size() == count; }));
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; ++i) {
+        EXPECT_EQ(listener.packets[i].data.size(), 100 + i);
+        EXPECT_EQ(listener.packets[i].data[0], static_cast<uint8_t>(i));
+        bytes += 100 + i;
+    }
+    EXPECT_EQ(b.stats().packetsReceived, count);
+    EXPECT_EQ(b.stats().bytesReceived, bytes);
+    EXPECT_EQ(b.stats().receiveErrors, 0u);
+}
+
 TEST(UdpSocket, ManyPacketsArriveInOrder) {
     TestLoop loop;
     Collector listener;
@@ -172,6 +197,119 @@ TEST(UdpSocket, SendErrorsAreCounted) {
     EXPECT_FALSE(v4.send(huge.data(), huge.size(), v4.localAddress()));
     EXPECT_EQ(v4.stats().sendErrors, 2u);
     EXPECT_EQ(v4.stats().packetsSent, 0u);
+}
+
+TEST(UdpSocket, ADatagramTheKernelRefusesIsCountedAndTheRestGoOut) {
+    TestLoop loop;
+    Collector listener;
+    UdpSocket receiver(loop.get(), "127.0.0.1", 0, &listener);
+    UdpSocket sender(loop.get(), "127.0.0.1", 0, nullptr);
+    sockaddr_storage portZero;
+    ASSERT_TRUE(parseAddress("127.0.0.1", 0, portZero));
+    // Linux refuses UDP to port 0 (EINVAL), in the middle of the batch.
+    for (uint8_t i = 0; i < 5; ++i) {
+        const sockaddr* to =
+            i == 2 ? reinterpret_cast<const sockaddr*>(&portZero) : receiver.localAddress();
+        ASSERT_TRUE(sender.send(&i, 1, to));
+    }
+    ASSERT_TRUE(loop.runUntil([&] { return listener.packets.size() == 4; }));
+    EXPECT_EQ(listener.packets[0].data[0], 0);
+    EXPECT_EQ(listener.packets[1].data[0], 1);
+    EXPECT_EQ(listener.packets[2].data[0], 3);
+    EXPECT_EQ(listener.packets[3].data[0], 4);
+    EXPECT_EQ(sender.stats().sendErrors, 1u);
+    EXPECT_EQ(sender.stats().packetsSent, 4u);
+    EXPECT_EQ(sender.stats().bytesSent, 4u);
+}
+
+TEST(UdpSocket, ClosedOrDestroyedWithBatchedDatagramsDropsThem) {
+    TestLoop loop;
+    Collector listener;
+    UdpSocket receiver(loop.get(), "127.0.0.1", 0, &listener);
+    UdpSocket closing(loop.get(), "127.0.0.1", 0, nullptr);
+    auto destroyed = std::make_unique<UdpSocket>(loop.get(), "127.0.0.1", 0, nullptr);
+    UdpSocket other(loop.get(), "127.0.0.1", 0, nullptr);
+    const uint8_t data[2] = {1, 2};
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(closing.send(data, sizeof(data), receiver.localAddress()));
+        ASSERT_TRUE(destroyed->send(data, sizeof(data), receiver.localAddress()));
+        ASSERT_TRUE(other.send(data, 1, receiver.localAddress()));
+    }
+    closing.close();
+    destroyed.reset();
+    EXPECT_EQ(closing.batchedPackets(), 0u);
+    EXPECT_EQ(closing.stats().sendDrops, 3u);
+    EXPECT_EQ(closing.stats().packetsSent, 0u);
+    // The other socket's datagrams leave in the same flush, and only they.
+    ASSERT_TRUE(loop.runUntil([&] { return listener.packets.size() == 3; }));
+    loop.drain();
+    EXPECT_EQ(listener.packets.size(), 3u);
+    for (const auto& packet : listener.packets) {
+        EXPECT_EQ(packet.data.size(), 1u);
+    }
+    EXPECT_EQ(other.stats().packetsSent, 3u);
+}
+
+TEST(UdpSocket, TimerSendsLeaveBeforeTheLoopWaits) {
+    TestLoop loop;
+    Collector listener;
+    UdpSocket receiver(loop.get(), "127.0.0.1", 0, &listener);
+    UdpSocket sender(loop.get(), "127.0.0.1", 0, nullptr);
+    struct Timers {
+        uv_timer_t now;
+        uv_timer_t later;
+        UdpSocket* sender;
+        const sockaddr* to;
+    } timers{{}, {}, &sender, receiver.localAddress()};
+    uv_timer_init(loop.get(), &timers.now);
+    uv_timer_init(loop.get(), &timers.later);
+    timers.now.data = &timers;
+    uv_timer_start(
+        &timers.now,
+        [](uv_timer_t* timer) {
+            auto* t = static_cast<Timers*>(timer->data);
+            const uint8_t byte = 5;
+            t->sender->send(&byte, 1, t->to);
+        },
+        0, 0);
+    // Keeps the loop waiting for a long time unless I/O arrives.
+    uv_timer_start(
+        &timers.later, [](uv_timer_t*) {}, 5000, 0);
+    // One iteration: the timer sends, the batch leaves before the poll, so
+    // the poll finds the datagram and hands it over in the same iteration.
+    uv_run(loop.get(), UV_RUN_ONCE);
+    EXPECT_EQ(sender.stats().packetsSent, 1u);
+    EXPECT_EQ(listener.packets.size(), 1u);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timers.now), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timers.later), nullptr);
+    loop.drain();
+}
+
+TEST(UdpSocket, SendsFromAReceiveCallbackLeaveInTheSameIteration) {
+    TestLoop loop;
+    Collector echoListener;
+    Collector listener;
+    UdpSocket echo(loop.get(), "127.0.0.1", 0, &echoListener);
+    UdpSocket sender(loop.get(), "127.0.0.1", 0, &listener);
+    echoListener.onPacket = [&](UdpSocket* socket) {
+        const auto& packet = echoListener.packets.back();
+        socket->send(packet.data.data(), packet.data.size(),
+                     reinterpret_cast<const sockaddr*>(&packet.remote));
+    };
+    uv_timer_t keepAlive;
+    uv_timer_init(loop.get(), &keepAlive);
+    uv_timer_start(
+        &keepAlive, [](uv_timer_t*) {}, 5000, 0);
+    const uint8_t data[3] = {1, 2, 3};
+    sender.send(data, sizeof(data), echo.localAddress());
+    uv_run(loop.get(), UV_RUN_ONCE);
+    ASSERT_EQ(echoListener.packets.size(), 1u);
+    // The echo left in the check phase of that iteration, not the next one.
+    EXPECT_EQ(echo.stats().packetsSent, 1u);
+    ASSERT_TRUE(loop.runUntil([&] { return listener.packets.size() == 1; }));
+    EXPECT_EQ(listener.packets[0].data, std::vector<uint8_t>(data, data + 3));
+    uv_close(reinterpret_cast<uv_handle_t*>(&keepAlive), nullptr);
+    loop.drain();
 }
 
 TEST(UdpSocket, CloseFreesThePortAtOnceAndRunsTheCallbackOnce) {
