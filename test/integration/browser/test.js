@@ -174,15 +174,21 @@ async function switchLayers(server, page) {
       body,
     ]);
   // Waits until the consumer forwards `spatial` (a predicate on it) and the
-  // browser decoded MIN_FRAMES more frames since; returns the last stats.
+  // browser decoded MIN_FRAMES more frames since it does (the bitrate
+  // allocation may take a few seconds to grant a larger stream); returns
+  // the last stats.
   const waitFor = async (label, accept) => {
     const start = await page.evaluate(() => window.callStats());
     const frames0 = (start.recv.video || {}).framesDecoded || 0;
+    let framesAtSwitch = null;
     for (const deadline = Date.now() + POLL_MS; ; ) {
       const stats = await page.evaluate(() => window.callStats());
       const v = stats.recv.video || {};
       const layers = video.currentLayers;
-      if (layers && accept(layers.spatialLayer) && v.framesDecoded > frames0 + MIN_FRAMES) return { stats, layers };
+      const accepted = Boolean(layers && accept(layers.spatialLayer));
+      if (!accepted) framesAtSwitch = null;
+      else if (framesAtSwitch === null) framesAtSwitch = v.framesDecoded || 0;
+      if (accepted && v.framesDecoded > framesAtSwitch + MIN_FRAMES) return { stats, layers };
       if (Date.now() > deadline) {
         problems.push(
           `${label}: current layers ${JSON.stringify(layers)}, frames ${frames0} -> ${v.framesDecoded}, ` +
