@@ -102,12 +102,19 @@ public:
     const RtpStreamRecv* rtp() const { return rtp_.get(); }
     uint8_t score() const { return rtp_ ? rtp_->score() : 0; }
 
-    // What the stream carries of each temporal layer (packets that name none
-    // count as layer 0; layers above the last one count in it), measured on
-    // receive over the last second, retransmissions left out: the bitrate
-    // of temporal layers 0 to `temporalLayer`, in bit/s.
+    // What the stream carries of each spatial and temporal layer (packets
+    // that name none count as layer 0; layers above the last one count in
+    // it), measured on receive over the last second, retransmissions left
+    // out: the bitrate of spatial layers 0 to `spatialLayer` (one SVC
+    // stream carries them all; a simulcast stream has only 0) and of their
+    // temporal layers 0 to `temporalLayer`, in bit/s.
+    static constexpr size_t kMaxSpatialLayers = 4;
     static constexpr size_t kMaxTemporalLayers = 4;
-    uint64_t bitrateUpTo(int temporalLayer, uint64_t nowMs);
+    uint64_t bitrateUpTo(int spatialLayer, int temporalLayer, uint64_t nowMs);
+    // Every spatial layer's temporal layers 0 to `temporalLayer`.
+    uint64_t bitrateUpTo(int temporalLayer, uint64_t nowMs) {
+        return bitrateUpTo(kMaxSpatialLayers - 1, temporalLayer, nowMs);
+    }
 
 private:
     // Turns an RTX packet back into the original; false when it is dropped.
@@ -128,8 +135,9 @@ private:
     recovery::KeyFrameRequestManager keyFrames_;
     uint32_t dlrrRttMs_ = 0;
     uint32_t pathRttMs_ = 0;
-    // 1 s windows of 100 ms buckets, one per temporal layer.
-    std::array<rtp::BasicRateCalculator<10>, kMaxTemporalLayers> layerRates_;
+    // 1 s windows of 100 ms buckets, one per spatial and temporal layer.
+    std::array<std::array<rtp::BasicRateCalculator<10>, kMaxTemporalLayers>, kMaxSpatialLayers>
+        layerRates_;
 };
 
 } // namespace sfu::rtc

@@ -3,7 +3,8 @@
 // scalability alone "L1T<m>"): forwards that stream as its own single
 // stream, with the layers above a target dropped from it.
 //
-// Which layers is the LayerSelector's choice; the VP9 encoding context
+// Which layers is the LayerSelector's choice, within what the transport's
+// bitrate allocation grants when it runs one; the VP9 encoding context
 // decides per packet (a spatial layer goes up at a key frame, and for K-SVC
 // down too; a temporal layer goes up at a switching up point) and marks the
 // last forwarded layer of each picture as its end. Sequence numbers stay
@@ -27,6 +28,13 @@ public:
     nlohmann::json dump() const override;
     nlohmann::json stats(uint64_t nowMs) override;
 
+    // Its layers, lowest first up to the preferred ones, cost what the
+    // producer stream carries of them and of every layer below.
+    bool layered() const override { return true; }
+    void collectLayerCosts(uint64_t nowMs,
+                           std::vector<bwe::BitrateAllocator::LayerCost>& out) override;
+    void setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) override;
+
 private:
     void onActiveChanged(bool active) override;
     void onProducerScores() override;
@@ -42,9 +50,17 @@ private:
     std::optional<ForwardParams> decide(const rtp::RtpPacket& packet, const RtpForwardInfo& info);
     LayerSelector::Layers currentLayers() const;
 
+    // The selector's view of the one stream: every spatial layer lives
+    // while it does.
+    const std::vector<uint8_t>& layerScores();
+
     LayerSelector selector_;
     bool ksvc_ = false;
     LayerSelector::Layers target_;
+    // The transport's allocation, once it runs one.
+    std::optional<LayerSelector::Layers> allocated_;
+    std::vector<uint8_t> layerScores_;
+    std::vector<LayerSelector::Layers> candidates_;
     codecs::EncodingContext context_;
 };
 

@@ -66,12 +66,16 @@ std::optional<ProducerStream::Received> ProducerStream::receivePacket(rtp::RtpPa
         start(packet.ssrc());
         received.first = true;
     }
+    uint8_t spatialLayer = 0;
     uint8_t temporalLayer = 0;
     if (config_.kind == params::MediaKind::Video) {
         if (const auto info =
                 codecs::parsePayload(codecType_, packet.payload(), packet.payloadLength())) {
             received.keyFrame = info->isKeyFrame;
-            temporalLayer = info->hasLayers ? info->temporalLayer : 0;
+            if (info->hasLayers) {
+                spatialLayer = info->spatialLayer;
+                temporalLayer = info->temporalLayer;
+            }
         }
     }
     if (nack_) {
@@ -103,8 +107,9 @@ std::optional<ProducerStream::Received> ProducerStream::receivePacket(rtp::RtpPa
         return std::nullopt;
     }
     if (!received.retransmitted) {
-        layerRates_[std::min<size_t>(temporalLayer, kMaxTemporalLayers - 1)].update(packet.size(),
-                                                                                    nowMs);
+        layerRates_[std::min<size_t>(spatialLayer, kMaxSpatialLayers - 1)]
+                   [std::min<size_t>(temporalLayer, kMaxTemporalLayers - 1)]
+                       .update(packet.size(), nowMs);
     }
     if (received.keyFrame) {
         keyFrames_.keyFrameReceived(nowMs);
@@ -112,11 +117,14 @@ std::optional<ProducerStream::Received> ProducerStream::receivePacket(rtp::RtpPa
     return received;
 }
 
-uint64_t ProducerStream::bitrateUpTo(int temporalLayer, uint64_t nowMs) {
+uint64_t ProducerStream::bitrateUpTo(int spatialLayer, int temporalLayer, uint64_t nowMs) {
     uint64_t bps = 0;
-    for (int layer = 0; layer <= temporalLayer && layer < static_cast<int>(kMaxTemporalLayers);
-         ++layer) {
-        bps += layerRates_[layer].rate(nowMs);
+    const int spatialTop = std::min(spatialLayer, static_cast<int>(kMaxSpatialLayers) - 1);
+    const int temporalTop = std::min(temporalLayer, static_cast<int>(kMaxTemporalLayers) - 1);
+    for (int spatial = 0; spatial <= spatialTop; ++spatial) {
+        for (int temporal = 0; temporal <= temporalTop; ++temporal) {
+            bps += layerRates_[spatial][temporal].rate(nowMs);
+        }
     }
     return bps;
 }

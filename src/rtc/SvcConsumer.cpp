@@ -78,11 +78,37 @@ void SvcConsumer::onProducerScores() {
     updateTarget(false);
 }
 
+const std::vector<uint8_t>& SvcConsumer::layerScores() {
+    layerScores_.assign(static_cast<size_t>(selector_.spatialLayers()), producerScore());
+    return layerScores_;
+}
+
+void SvcConsumer::collectLayerCosts(uint64_t nowMs,
+                                    std::vector<bwe::BitrateAllocator::LayerCost>& out) {
+    selector_.candidates(layerScores(), candidates_);
+    out.clear();
+    for (const auto& layers : candidates_) {
+        const uint64_t bps =
+            producer_ != nullptr && producer_->encodingCount() > 0
+                ? producer_->producerStream(0).bitrateUpTo(layers.spatial, layers.temporal, nowMs)
+                : 0;
+        out.push_back({layers, static_cast<int64_t>(bps)});
+    }
+}
+
+void SvcConsumer::setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) {
+    if (allocated_ == layer) {
+        return;
+    }
+    allocated_ = layer;
+    updateTarget(false);
+}
+
 void SvcConsumer::updateTarget(bool forceKeyFrame) {
     // One stream carries every layer: while it is alive, the preferred
-    // layers are the target.
+    // layers are the target, capped by the allocation.
     const LayerSelector::Layers target =
-        producerScore() > 0 ? selector_.preferred() : LayerSelector::Layers{};
+        allocated_ ? selector_.select(layerScores(), *allocated_) : selector_.select(layerScores());
     const LayerSelector::Layers current = currentLayers();
     const bool spatialChanged = target.spatial != target_.spatial;
     target_ = target;

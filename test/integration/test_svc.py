@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import RequestError  # noqa: E402
 import loss_util as lu  # noqa: E402
+import test_bwe_allocation as bwe  # noqa: E402
 import test_simulcast as sim  # noqa: E402
 from wire_util import (rtcp_sender_report, rtp_packet, vp9_descriptor,  # noqa: E402
                        vp9_frame_header)
@@ -71,13 +72,15 @@ class SvcSender:
     """Sends one VP9 stream of `spatial` x `temporal` layers (K-SVC when
     `ksvc`) to the producer transport, a key picture on each PLI/FIR."""
 
-    def __init__(self, remote_port, spatial=3, temporal=3, ksvc=False, seed=7):
+    def __init__(self, remote_port, spatial=3, temporal=3, ksvc=False, seed=7,
+                 packet_size=120):
         rng = random.Random(seed)
         self.remote = (lu.LOCAL_IP, remote_port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((lu.LOCAL_IP, 0))
         self.sock.setblocking(False)
         self.spatial, self.temporal, self.ksvc = spatial, temporal, ksvc
+        self.packet_size = packet_size
         # Close to their wraps, so that they wrap during a case.
         self.seq = 65536 - rng.randrange(100, 300)
         self.ts = (1 << 32) - rng.randrange(90000, 3 * 90000)
@@ -166,7 +169,7 @@ class SvcSender:
                     first, last = idx == 0, idx == count - 1
                     body = vp9_frame_header(key, *RESOLUTIONS[sid]) if first else b""
                     body += sim.MAGIC + sim.MARKER.pack(sid, tick, idx, 1 if key else 0)
-                    body += bytes([(tick + sid) & 0xFF]) * 120
+                    body += bytes([(tick + sid) & 0xFF]) * self.packet_size
                     descriptor = vp9_descriptor(
                         first, last, key and sid == 0, self.pid, self.tl0, tid,
                         SWITCHING_UP[position] and tid > 0,
@@ -200,9 +203,10 @@ def produce_data(mode):
     }
 
 
-def consume_data(mode, codec="VP9", preferred_layers=None):
+def consume_data(mode, codec="VP9", preferred_layers=None, remb=False):
     """transport.consume data for an SvcConsumer, as ortc and
-    Transport.consume() of the 3.8 host build it."""
+    Transport.consume() of the 3.8 host build it; `remb`: the endpoint
+    negotiated abs-send-time and goog-remb feedback."""
     data = {
         "kind": "video",
         "type": "svc",
@@ -218,6 +222,11 @@ def consume_data(mode, codec="VP9", preferred_layers=None):
     }
     if preferred_layers is not None:
         data["preferredLayers"] = preferred_layers
+    if remb:
+        params = data["rtpParameters"]
+        params["headerExtensions"] = [{"uri": bwe.ABS_SEND_TIME_URI, "id": bwe.ABS_SEND_TIME_ID}]
+        for codec_entry in params["codecs"]:
+            codec_entry["rtcpFeedback"].append({"type": "goog-remb"})
     return data
 
 
@@ -248,15 +257,16 @@ class SvcTest(sim.RouterCase):
                                 len(self.receiver.rtp(CONSUMER_SSRC))))
             time.sleep(0.02)
 
-    def wait_layers(self, spatial, temporal, since):
+    def wait_layers(self, spatial, temporal, since, timeout=5):
         """Waits for layerschange {spatial, temporal} after mark `since`;
         returns when it was seen."""
         want = sim.layers(spatial, temporal)
         self.wait_until("layerschange %s" % want,
-                        lambda: want in self.layers_notifications()[since:])
+                        lambda: want in self.layers_notifications()[since:], timeout)
         return time.monotonic()
 
-    def setup_media(self, mode, spatial=3, ksvc=False, preferred_layers=None):
+    def setup_media(self, mode, spatial=3, ksvc=False, preferred_layers=None, remb=False,
+                    packet_size=120):
         send = self.request("router.createPlainTransport", self.internal(SEND_TRANSPORT),
                             lu.plain_transport_options(rtcp_mux=True, comedia=True))
         recv = self.request("router.createPlainTransport", self.internal(RECV_TRANSPORT),
@@ -269,9 +279,11 @@ class SvcTest(sim.RouterCase):
         self.request("transport.connect", self.internal(RECV_TRANSPORT),
                      {"ip": lu.LOCAL_IP, "port": self.receiver.port})
         answer = self.consumer_request("transport.consume",
-                                       consume_data(mode, preferred_layers=preferred_layers))
+                                       consume_data(mode, preferred_layers=preferred_layers,
+                                                    remb=remb))
         self.assertEqual(answer.get("paused"), False, answer)
-        self.sender = SvcSender(send["tuple"]["localPort"], spatial=spatial, ksvc=ksvc).start()
+        self.sender = SvcSender(send["tuple"]["localPort"], spatial=spatial, ksvc=ksvc,
+                                packet_size=packet_size).start()
         self.recv_port = recv["tuple"]["localPort"]
 
     def pictures(self, since=0.0):
@@ -401,6 +413,53 @@ class SvcTest(sim.RouterCase):
         low = list(self.pictures(switched + 0.1).items())[:-1]
         self.assert_pictures(collections.OrderedDict(low), 0, 0)
         self.assertGreaterEqual(len(low), 5)
+        self.assert_continuous(self.receiver.rtp(CONSUMER_SSRC))
+
+    def test_remb_moves_the_consumer_between_layers(self):
+        """The transport's estimate (bounded here by the receiver's REMB)
+        decides the layers: each spatial layer's frame is one 600-byte
+        packet (the top one two), so with r0 the base layer's bitrate the
+        stream carries 4 r0. A REMB of 1.3 r0 cannot carry the top layer;
+        the consumer leaves it promptly for the layers that fit, and comes
+        back once the REMB is high again, after the allocation's hold."""
+        self.setup_media("L3T3", remb=True, packet_size=600)
+        remb = bwe.RembSender(self.receiver.sock, self.recv_port, [CONSUMER_SSRC], bwe.HIGH_BPS)
+        self.addCleanup(remb.stop)
+        remb.set(bwe.HIGH_BPS)
+        self.wait_layers(2, 2, 0, timeout=20)
+
+        def base_rate():
+            stats = self.request("producer.getStats",
+                                 self.internal(SEND_TRANSPORT, producerId=PRODUCER_ID))
+            return [s.get("bitrate", 0) for s in stats if s.get("type") == "inbound-rtp"][0] / 4
+
+        mark = len(self.layers_notifications())
+        lowered = time.monotonic()
+        remb.set(int(1.3 * base_rate()))
+
+        def below_top():
+            remb.set(int(1.3 * base_rate()))
+            return any(n and n["spatialLayer"] < 2 for n in self.layers_notifications()[mark:])
+        self.wait_until("a layer below the top", below_top, timeout=3)
+        self.assertLess(time.monotonic() - lowered, bwe.HOLD * self.scale)
+        time.sleep(0.5)
+        settled = time.monotonic()
+        time.sleep(1.0)
+        # Each layer's cost is what the stream carries of it and of the
+        # layers below: spatial layer 1 at half the frame rate (r0) fits,
+        # at the full rate (2 r0) it does not. Measured as a whole stream,
+        # any spatial layer at full rate would cost 4 r0, and only base
+        # pictures would fit.
+        layers = {p.stream for p in self.receiver.rtp(CONSUMER_SSRC, settled)}
+        self.assertEqual(layers, {0, 1}, "spatial layers forwarded at a REMB of 1.3 r0")
+        dump = self.consumer_request("consumer.dump")
+        self.assertEqual((dump["targetSpatialLayer"], dump["targetTemporalLayer"]), (1, 1), dump)
+
+        mark = len(self.layers_notifications())
+        raised = time.monotonic()
+        remb.set(bwe.HIGH_BPS)
+        back = self.wait_layers(2, 2, mark, timeout=20)
+        self.assertGreaterEqual(back - raised, bwe.HOLD - 0.5, "back up before the hold")
         self.assert_continuous(self.receiver.rtp(CONSUMER_SSRC))
 
     def test_wrong_arguments(self):
