@@ -53,6 +53,10 @@ VP8_CODEC = {
     "parameters": {},
     "rtcpFeedback": [],
 }
+# A stream's first sequence number. Not 0: mediasoup 3.8.4's worker counts
+# a stream that starts at 0 as 65,536 packets lost (a constant from about a
+# second in, so rates over a later window are right, an earlier one not).
+FIRST_SEQUENCE = 1000
 OPUS_PAYLOAD_TYPE = 100
 OPUS_CODEC = {
     "mimeType": "audio/opus",
@@ -194,7 +198,8 @@ class StreamSender:
                 last = False
                 pkt = self.templates["audio"]
             RTP_HEADER.pack_into(pkt, 0, 0x80, s.payload_type | (0x80 if last else 0),
-                                 k & 0xFFFF, (frame * s.clock_rate // fps) & 0xFFFFFFFF,
+                                 (FIRST_SEQUENCE + k) & 0xFFFF,
+                                 (frame * s.clock_rate // fps) & 0xFFFFFFFF,
                                  s.ssrc)
             self.sock.send(pkt)
             k += 1
@@ -972,10 +977,12 @@ def median_rows(rows, systems, loads):
                 continue
             row = {key: statistics.median(r[key] for r in runs) for key in (
                 "sent_pps", "in_pps", "in_loss_pct", "out_pps", "loss_pct", "us_per_pkt",
-                "worker_cpu_pct", "worker_wait_pct", "rss_mb", "loadavg")}
+                "worker_cpu_pct", "worker_wait_pct", "rss_mb", "loadavg", "host_busy_pct",
+                "others_pct")}
             costs = [r["us_per_pkt"] for r in runs]
             row.update(load="%dx%d" % (n, rate), label=label, n=n, rate=rate,
-                       us_spread="%.3f-%.3f" % (min(costs), max(costs)))
+                       us_spread="%.3f-%.3f" % (min(costs), max(costs)),
+                       us_min=min(costs), us_max=max(costs), runs=len(runs))
             out.append(row)
     return out
 
@@ -1001,6 +1008,7 @@ def print_ratios(medians, systems, loads):
 def run_compare(args, ctx):
     systems = compare_systems(args)
     loads = args.loads or [(n, args.rate) for n in args.counts]
+    loadavg_start = os.getloadavg()
     print("compare: %s; %d run(s) each, alternating; input %d bytes, %d fps; load average "
           "at start %.2f %.2f %.2f"
           % (", ".join("%s=%s" % (label, path) for label, _, path in systems), args.repeat,
@@ -1019,7 +1027,43 @@ def run_compare(args, ctx):
                 "process, utime + stime)" % args.repeat, COMPARE_COLUMNS, medians)
     print_ratios(medians, systems, loads)
     print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
+    if args.json:
+        write_json(args.json, {
+            "settings": {"size": args.size, "fps": args.fps, "duration": args.duration,
+                         "warmup": args.warmup, "repeat": args.repeat,
+                         "loads": ["%dx%d" % load for load in loads]},
+            "systems": [{"label": label, "kind": kind, "path": path}
+                        for label, kind, path in systems],
+            "loadavg_start": loadavg_start,
+            "runs": rows,
+            "medians": medians,
+        })
     return 0
+
+
+def host_description():
+    """What the figures were measured on."""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"cores": os.cpu_count(), "cpu": model, "kernel": os.uname().release}
+
+
+def write_json(path, document):
+    """Writes a results document with the command line, the date, the host
+    and its load average at the end added."""
+    document = dict(document, command=" ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
+                    date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    host=host_description(), loadavg_end=os.getloadavg())
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(document, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("results written to %s" % path)
 
 
 def parse_args(argv):
@@ -1051,6 +1095,9 @@ def parse_args(argv):
     p.add_argument("--reference", default="",
                    help="mediasoup 3.8.4's worker (default: %s)" % REFERENCE_WORKER)
     p.add_argument("--no-reference", action="store_true", help="run without the reference")
+    p.add_argument("--json", default="", metavar="FILE",
+                   help="with --compare: also write every run and the medians to FILE "
+                        "(what bench/load/chart.py draws)")
     p.add_argument("--floor", default="", help="the raw forwarder (default: sfu-raw_forwarder "
                    "beside the worker)")
     args = p.parse_args(argv)
