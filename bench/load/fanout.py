@@ -18,6 +18,11 @@ forwarded packet:
 
     /usr/bin/python3 bench/load/fanout.py --compare --loads 10x5000 100x2000
 
+--json FILE saves every run and the medians, which bench/load/chart.py
+draws. The pieces (Stream, run_sender, Receivers, Topology, WorkerUnderLoad,
+measure_layout) take several producers, video or audio, and are what
+bench/load/scale.py runs its 1,000 consumer legs with.
+
 It is a measurement, not a test: it prints a table and exits 0 unless the
 setup itself fails. Python 3 standard library only.
 """
@@ -72,6 +77,10 @@ RTP_HEADER = struct.Struct("!BBHII")
 # past net.core.rmem_max, which otherwise caps it.
 SOCKET_BUFFER = 4 * 1024 * 1024
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# How long a stats request may wait for its answer: a worker short of CPU
+# while it forwards a backlog answers late (seconds on a host running other
+# builds), and the run should report that, not fail.
+VIEW_TIMEOUT = 60
 # Where tools/build-reference-worker.sh leaves mediasoup 3.8.4's worker.
 REFERENCE_WORKER = os.path.expanduser("~/.cache/mediasoup-3.8.4-worker/mediasoup-worker")
 
@@ -497,9 +506,11 @@ class Topology:
         asked first: a consumer count above the producer's is then a real
         anomaly."""
         w = self.worker
-        consumer = w.request_ok("consumer.getStats", self.sample_consumers[i])
-        producer = w.request_ok("producer.getStats", self.producers[i])
-        transport = w.request_ok("transport.getStats", self.producer_transports[i])[0]
+        consumer = w.request_ok("consumer.getStats", self.sample_consumers[i],
+                                timeout=VIEW_TIMEOUT)
+        producer = w.request_ok("producer.getStats", self.producers[i], timeout=VIEW_TIMEOUT)
+        transport = w.request_ok("transport.getStats", self.producer_transports[i],
+                                 timeout=VIEW_TIMEOUT)[0]
         outbound = [s for s in consumer if s.get("type") == "outbound-rtp"]
         if not producer or not outbound:
             raise RuntimeError("no RTP stream stats: producer %r, consumer %r"
