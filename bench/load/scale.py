@@ -144,6 +144,8 @@ class TransportChurn:
         self.worker = WorkerProcess(["--logLevel=warn", "--rtcMinPort=%d" % args.rtc_min_port,
                                      "--rtcMaxPort=%d" % args.rtc_max_port])
         self.pid = int(self.worker.wait_running()["targetId"])
+        if args.nice:
+            os.setpriority(os.PRIO_PROCESS, self.pid, args.nice)
         self.worker.request_ok("worker.createRouter", ROUTER)
         self.options = webrtc_transport_options(enable_udp=True, enable_tcp=False)
         self.next_id = 0
@@ -338,7 +340,9 @@ def parse_args(argv):
     p.add_argument("--repeat", type=int, default=1, help="legs runs per worker, alternating")
     p.add_argument("--receivers", type=int, default=2, help="receiver processes (legs)")
     p.add_argument("--nice", type=int, default=0,
-                   help="nice value for the worker, sender and receivers (legs)")
+                   help="nice value for the workers, and the sender and receivers of the "
+                        "legs, e.g. -10 on a machine busy with other work (negative needs "
+                        "root)")
     p.add_argument("--transports", type=int, default=10000,
                    help="WebRtcTransports alive at once")
     p.add_argument("--wave", type=int, default=1000, help="transports per churn wave")
