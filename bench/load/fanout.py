@@ -954,8 +954,9 @@ def compare_systems(args):
     elif not args.no_reference:
         print("reference worker %s not built: running without it (see "
               "tools/build-reference-worker.sh)" % reference)
-    floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
-    systems.append(("floor", "floor", floor))
+    if not args.no_floor:
+        floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
+        systems.append(("floor", "floor", floor))
     return systems
 
 
@@ -1111,6 +1112,7 @@ def parse_args(argv):
                         "(what bench/load/chart.py draws)")
     p.add_argument("--floor", default="", help="the raw forwarder (default: sfu-raw_forwarder "
                    "beside the worker)")
+    p.add_argument("--no-floor", action="store_true", help="run without the floor")
     args = p.parse_args(argv)
     rates = [rate for _, rate in args.loads] + [args.rate]
     if min(rates) < args.fps or any(n < 1 for n in args.counts + [n for n, _ in args.loads]):

@@ -1,5 +1,5 @@
 """The load runs in bench/load/ on small sizes: scale.py --quick (legs and
-transports) on our worker, fanout.py --compare --json with the floor, and
+transports) on our worker, fanout.py --compare --json, and
 chart.py drawing what fanout.py saved. These check that the runs complete
 and report what they claim (every transport created is closed, the legs
 delivered media, the fds come back after churn, the chart is a PNG), never
@@ -61,8 +61,9 @@ class ScaleQuickTest(unittest.TestCase):
         self.assertGreater(row["producer_packets"], 0)
         self.assertGreater(row["sample_consumer_packets"], 0)
         self.assertGreater(row["out_pps"], 0)
-        self.assertGreater(row["worker_cpu_pct"], 0)
-        self.assertGreater(row["us_per_pkt"], 0)
+        # CPU time comes in clock ticks (10 ms): a short run may read none.
+        self.assertGreaterEqual(row["worker_cpu_pct"], 0)
+        self.assertGreaterEqual(row["us_per_pkt"], 0)
         self.assertGreaterEqual(row["loss_pct"], 0)
         self.assertLessEqual(row["loss_pct"], 100)
         # The audio consumers' first packets are not VP8, and not counted
@@ -107,26 +108,27 @@ class ScaleQuickTest(unittest.TestCase):
 
 
 class FanoutChartTest(unittest.TestCase):
-    """fanout.py --compare --json at one small load, ours and the floor,
-    twice each, then chart.py on what it saved."""
+    """fanout.py --compare --json at one small load, our worker twice over
+    (as "ours" and "again": the raw forwarder is not built beside every
+    worker, the sanitizer build's for one), two runs each, then chart.py on
+    what it saved."""
 
     def test_results_saved_and_drawn(self):
-        floor = os.path.join(os.path.dirname(harness.worker_bin()), "sfu-raw_forwarder")
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "fanout.json")
-            run_script("fanout.py", "--compare", "--no-reference", "--loads", "2x300",
-                       "--repeat", "2", "--duration", "1", "--warmup", "0.5",
-                       "--floor", floor, "--json", path)
+            run_script("fanout.py", "--compare", "--no-reference", "--no-floor",
+                       "--worker", "again=" + harness.worker_bin(), "--loads", "2x300",
+                       "--repeat", "2", "--duration", "1", "--warmup", "0.5", "--json", path)
             with open(path) as f:
                 results = json.load(f)
             self.assertEqual(results["settings"]["loads"], ["2x300"])
-            self.assertEqual([s["label"] for s in results["systems"]], ["ours", "floor"])
+            self.assertEqual([s["label"] for s in results["systems"]], ["ours", "again"])
             self.assertEqual(len(results["runs"]), 4)
-            self.assertEqual(sorted(m["label"] for m in results["medians"]), ["floor", "ours"])
+            self.assertEqual(sorted(m["label"] for m in results["medians"]), ["again", "ours"])
             for m in results["medians"]:
                 self.assertEqual(m["load"], "2x300")
                 self.assertEqual(m["runs"], 2)
-                self.assertGreater(m["us_per_pkt"], 0)
+                self.assertGreaterEqual(m["us_per_pkt"], 0)
                 self.assertLessEqual(m["us_min"], m["us_per_pkt"])
                 self.assertLessEqual(m["us_per_pkt"], m["us_max"])
                 self.assertGreaterEqual(m["loss_pct"], 0)
