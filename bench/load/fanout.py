@@ -553,7 +553,8 @@ class Topology:
 class WorkerUnderLoad:
     """A worker binary speaking mediasoup 3.8's protocol, with the topology
     of `layout` created: the producers' ports, the consumers towards
-    `ports`. rss_start_mb is its RSS before the router was created."""
+    `ports`. rss_start_mb is its RSS before the router was created,
+    rss_created_mb once the topology was, before any media."""
 
     def __init__(self, path, ports, layout):
         # The harness spawns whatever SFU_WORKER_BIN names.
@@ -564,6 +565,7 @@ class WorkerUnderLoad:
             self.rss_start_mb = process_rss_mb(self.pid)
             self.topology = Topology(self.process, layout)
             self.topology.create(ports)
+            self.rss_created_mb = process_rss_mb(self.pid)
         except BaseException:
             self.process.terminate()
             raise
@@ -602,7 +604,7 @@ class RawForwarder:
             raise RuntimeError("raw forwarder did not start: %r" % first)
         self.producer_ports = [int(first[1])]
         self.pid = self.process.pid
-        self.rss_start_mb = process_rss_mb(self.pid)
+        self.rss_start_mb = self.rss_created_mb = process_rss_mb(self.pid)
 
     def view(self):
         self.process.stdin.write("stats\n")
@@ -768,6 +770,7 @@ def measure_layout(layout, args, ctx, system):
     row.update(label=label, rate=rate, receivers=procs, never_started=never_started,
                worker_logs=logs, exit_code=exit_code, key_requests=shared["key_requests"].value,
                rss_mb=b["rss_mb"], rss_start_mb=forwarder.rss_start_mb,
+               rss_created_mb=forwarder.rss_created_mb,
                loadavg=os.getloadavg()[0])
     return row
 

@@ -80,6 +80,7 @@ LEGS_COLUMNS = (
     ("RSS MB", "rss_mb", "%.1f"),
     ("RSS at start MB", "rss_start_mb", "%.1f"),
     ("KB per leg", "rss_per_leg_kb", "%.1f"),
+    ("before media", "rss_per_idle_leg_kb", "%.1f"),
     ("host busy %", "host_busy_pct", "%.0f"),
 )
 
@@ -101,12 +102,14 @@ def run_legs(args, systems, ctx):
         for label, path in systems:
             row = fanout.measure_layout(layout, args, ctx, (label, "worker", path))
             row["rss_per_leg_kb"] = 1024.0 * (row["rss_mb"] - row["rss_start_mb"]) / n
+            row["rss_per_idle_leg_kb"] = 1024.0 * (row["rss_created_mb"] - row["rss_start_mb"]) / n
             print("  %-10s in %5.0f pps  out %6.0f pps (loss %5.2f%%)  CPU %5.1f%% "
                   "(runq wait %4.1f%%)  %6.3f us/pkt  RSS %5.1f MB (%.1f at start, %.1f KB "
-                  "per leg)  host busy %.0f%%  load avg %.2f%s"
+                  "per leg; %.1f KB before any media)  host busy %.0f%%  load avg %.2f%s"
                   % (label, row["in_pps"], row["out_pps"], row["loss_pct"],
                      row["worker_cpu_pct"], row["worker_wait_pct"], row["us_per_pkt"],
                      row["rss_mb"], row["rss_start_mb"], row["rss_per_leg_kb"],
+                     row["rss_per_idle_leg_kb"],
                      row["host_busy_pct"], row["loadavg"],
                      "" if row["exit_code"] in (0, None) else "  exit code %s"
                      % row["exit_code"]))
@@ -117,7 +120,8 @@ def run_legs(args, systems, ctx):
             sys.stdout.flush()
             rows.append(row)
     fanout.print_table("Consumer legs (CPU: the worker, utime + stime, % of one core; us per "
-                       "packet the worker sent; KB per leg: (RSS - RSS at start) / legs)",
+                       "packet the worker sent; KB per leg: (RSS - RSS at start) / legs, at the end of the "
+                       "window and once the legs were created, before any media)",
                        LEGS_COLUMNS, rows)
     return {"settings": {"producers": args.producers, "consumers": args.consumers,
                          "audio": {"rate": args.audio_rate, "size": args.audio_size},

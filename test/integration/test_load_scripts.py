@@ -71,6 +71,7 @@ class ScaleQuickTest(unittest.TestCase):
         self.assertEqual(row["bad_start"], 0)
         self.assertGreater(row["rss_start_mb"], 0)
         self.assertGreater(row["rss_mb"], row["rss_start_mb"])
+        self.assertGreater(row["rss_created_mb"], row["rss_start_mb"])
         self.assertAlmostEqual(row["rss_per_leg_kb"],
                                1024 * (row["rss_mb"] - row["rss_start_mb"]) / 20)
         self.assertIn("KB per leg", self.output)
