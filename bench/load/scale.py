@@ -120,8 +120,8 @@ def run_legs(args, systems, ctx):
             sys.stdout.flush()
             rows.append(row)
     fanout.print_table("Consumer legs (CPU: the worker, utime + stime, % of one core; us per "
-                       "packet the worker sent; KB per leg: (RSS - RSS at start) / legs, at the end of the "
-                       "window and once the legs were created, before any media)",
+                       "packet the worker sent; KB per leg: (RSS - RSS at start) / legs, at the "
+                       "end of the window and once the legs were created, before any media)",
                        LEGS_COLUMNS, rows)
     return {"settings": {"producers": args.producers, "consumers": args.consumers,
                          "audio": {"rate": args.audio_rate, "size": args.audio_size},
