@@ -29,6 +29,7 @@ setup itself fails. Python 3 standard library only.
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import select
@@ -137,8 +138,8 @@ def rtcp_asks_key_frame(data):
 class Stream:
     """One producer's RTP stream: a VP8 video stream of `rate` packets/s
     spread over `fps` frames/s (a key frame every second), or an Opus-shaped
-    audio stream of one `size`-byte packet per 20 ms frame at `rate`
-    packets/s. Stream 0 has the SSRCs a single fan-out has always used."""
+    audio stream of `rate` packets/s, one frame each (20 ms at 50 packets/s).
+    Stream 0 has the SSRCs a single fan-out has always used."""
 
     def __init__(self, kind, rate, size, fps=30, index=0):
         if kind not in ("video", "audio"):
@@ -188,7 +189,7 @@ class StreamSender:
         starts every second (and after a PLI/FIR)."""
         s = self.stream
         rate, fps = s.rate, s.fps
-        due = int((now - self.start) * rate) + 1
+        due = math.floor((now - self.start) * rate) + 1
         k = self.k
         while k < due:
             frame = k * fps // rate
@@ -221,9 +222,11 @@ class StreamSender:
 def run_sender(targets, shared):
     """Sends every stream of `targets`, a list of (producer port, Stream),
     at its own rate until shared["stop"] is set; shared["sent"] counts the
-    packets of all of them."""
+    packets of all of them. The streams start spread over their first
+    packet interval, as independent senders would, not in step."""
     start = time.monotonic()
-    senders = [StreamSender(port, stream, start) for port, stream in targets]
+    senders = [StreamSender(port, stream, start + i / len(targets) / stream.rate)
+               for i, (port, stream) in enumerate(targets)]
     rtcp_buf = bytearray(2048)
     sent, stop, key_requests = shared["sent"], shared["stop"], shared["key_requests"]
     while not stop.value:
