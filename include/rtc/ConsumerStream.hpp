@@ -116,7 +116,8 @@ private:
     uint8_t midId_;
     bool syncRequired_ = true;
     rtp::SeqRewriter seq_;
-    recovery::SendSeqMap sentMap_;
+    // What was sent, for retransmissions: only where NACK was negotiated.
+    std::unique_ptr<recovery::SendSeqMap> sentMap_;
     recovery::Rewrite rewrite_;
     std::optional<recovery::RtxStream> rtx_;
     // Asked-for packets the store no longer had (or that were never sent).
@@ -132,12 +133,12 @@ inline constexpr size_t kConsumerSendBufferSize = 65536 + 256;
 template <typename Send>
 void ConsumerStream::receiveNack(const rtcp::NackView& nack, uint64_t nowMs, bool canResend,
                                  ResendHook* hook, Send&& send) {
-    if (!canResend) {
+    if (!canResend || !sentMap_) {
         countUnavailable(nack);
         return;
     }
     const auto response = recovery::respondToNack(
-        nack.items(), sentMap_, nowMs, minResendIntervalMs(),
+        nack.items(), *sentMap_, nowMs, minResendIntervalMs(),
         [&](const recovery::StoredPacket& stored, const recovery::SentPacket& sent) {
             auto packet = recovery::rewriteForResend(stored, sent, rewrite_, consumerSendBuffer(),
                                                      kConsumerSendBufferSize);

@@ -295,7 +295,9 @@ private:
     deps::UvTimer recoveryTimer_;
     // Arrivals of packets with a transport-wide sequence number, reported to
     // their sender for its bandwidth estimation.
-    TransportCcFeedback tccFeedback_;
+    // Feedback for what the producers' endpoints number: from the first
+    // producer that negotiated transport-wide-cc on.
+    std::unique_ptr<TransportCcFeedback> tccFeedback_;
     uint64_t lastTccFeedbackMs_ = 0;
     rtp::BasicRateCalculator<100> recvRate_;
     rtp::BasicRateCalculator<100> sendRate_;

@@ -40,6 +40,9 @@ ConsumerStream::ConsumerStream(const Endpoint& endpoint,
     p.useNack = codec->supportsNack();
     p.usePli = codec->supportsPli();
     p.useFir = codec->supportsFir();
+    if (p.useNack) {
+        sentMap_ = std::make_unique<recovery::SendSeqMap>();
+    }
     stream_ = std::make_unique<RtpStreamSend>(std::move(p));
     rewrite_ = recovery::Rewrite{stream_->ssrc(), codec->payloadType, &endpoint.extensionIds};
     if (stream_->params().rtxSsrc && stream_->params().rtxPayloadType != 0) {
@@ -95,9 +98,9 @@ std::optional<rtp::RtpPacket> ConsumerStream::send(const rtp::RtpPacket& packet,
     copy->remapExtensionIds(*rewrite_.extensionIds);
     writeMid(*copy);
     stream_->sentPacket(*copy, info.nowMs);
-    if (info.store != nullptr) {
-        sentMap_.record(params.sequenceNumber, packet.sequenceNumber(), params.timestampOffset,
-                        info.store);
+    if (info.store != nullptr && sentMap_) {
+        sentMap_->record(params.sequenceNumber, packet.sequenceNumber(), params.timestampOffset,
+                         info.store);
     }
     return copy;
 }

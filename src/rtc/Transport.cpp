@@ -313,6 +313,10 @@ void Transport::produce(channel::Request& request) {
         throw;
     }
     producers_.emplace(id, std::move(producer));
+    if (!tccFeedback_ &&
+        rtpListener_.extensionIds().get(rtp::ExtensionType::TransportWideCc01) != 0) {
+        tccFeedback_ = std::make_unique<TransportCcFeedback>();
+    }
     if (!recoveryTimer_.active()) {
         recoveryTimer_.start(kRecoveryTickMs, kRecoveryTickMs);
     }
@@ -377,9 +381,9 @@ std::optional<rtp::RtpPacket> Transport::acceptRtpPacket(uint8_t* data, size_t l
     // estimate, whichever stream it is of (padding probes belong to none).
     if (const uint8_t tccId =
             rtpListener_.extensionIds().get(rtp::ExtensionType::TransportWideCc01);
-        tccId != 0) {
+        tccId != 0 && tccFeedback_) {
         if (const auto seq = rtp::readTransportWideSeq(packet->extension(tccId))) {
-            tccFeedback_.onPacket(*seq, static_cast<int64_t>(uv_hrtime() / 1000), packet->ssrc());
+            tccFeedback_->onPacket(*seq, static_cast<int64_t>(uv_hrtime() / 1000), packet->ssrc());
         }
     }
     return packet;
@@ -421,9 +425,9 @@ void Transport::recoveryTick() {
     for (auto& [id, producer] : producers_) {
         producer->tick(now);
     }
-    if (now - lastTccFeedbackMs_ >= TransportCcFeedback::kIntervalMs) {
+    if (tccFeedback_ && now - lastTccFeedbackMs_ >= TransportCcFeedback::kIntervalMs) {
         lastTccFeedbackMs_ = now;
-        tccFeedback_.flush(rtcpSsrc_, [&](const uint8_t* data, size_t length) {
+        tccFeedback_->flush(rtcpSsrc_, [&](const uint8_t* data, size_t length) {
             if (isConnected()) {
                 sendRtcpPacket(data, length);
             }
@@ -860,8 +864,8 @@ json Transport::dump() const {
              {"traceEventTypes", traceEvents_.toString()},
              {"packetsDiscarded", packetsDiscarded_},
              {"transportCcFeedback",
-              {{"packets", tccFeedback_.feedbackPackets()},
-               {"arrivalsDropped", tccFeedback_.arrivalsDropped()}}}};
+              {{"packets", tccFeedback_ ? tccFeedback_->feedbackPackets() : 0},
+               {"arrivalsDropped", tccFeedback_ ? tccFeedback_->arrivalsDropped() : 0}}}};
     if (sctpAssociation_) {
         out.update(sctpDump());
     }
