@@ -149,12 +149,7 @@ json Worker::dump() const {
     for (const auto& [id, router] : routers_) {
         routerIds.push_back(id);
     }
-    json out{{"pid", ::getpid()}, {"routerIds", std::move(routerIds)}};
-    // Not in the host's types: the shared WebRTC ports, when configured.
-    if (sharedPorts_) {
-        out["webRtcSharedPorts"] = sharedPorts_->dump();
-    }
-    return out;
+    return json{{"pid", ::getpid()}, {"routerIds", std::move(routerIds)}};
 }
 
 json Worker::resourceUsage() {

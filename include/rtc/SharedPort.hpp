@@ -146,6 +146,8 @@ public:
     SharedPortDemux& demux() { return demux_; }
     const SharedPortDemux& demux() const { return demux_; }
     const deps::UdpSocket& socket() const { return *socket_; }
+    // Port, transports, registered addresses and drop counters.
+    nlohmann::json dump() const;
 
 private:
     void onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
@@ -183,6 +185,8 @@ public:
     const SharedPortDemux& demux() const { return demux_; }
     size_t pendingCount() const { return pending_.size(); }
     const Counters& counters() const { return counters_; }
+    // Port, transports, waiting connections and counters.
+    nlohmann::json dump() const;
 
 private:
     struct Pending {
@@ -221,9 +225,6 @@ public:
     // transport uses it. Throws sfu::Error when it cannot be bound.
     std::shared_ptr<SharedUdpPort> udp(const std::string& ip);
     std::shared_ptr<SharedTcpPort> tcp(const std::string& ip);
-
-    // The open ports with their users and counters (worker.dump).
-    nlohmann::json dump() const;
 
 private:
     uv_loop_t* loop_;

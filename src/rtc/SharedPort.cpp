@@ -159,6 +159,17 @@ void SharedUdpPort::onUdpPacket(deps::UdpSocket* socket, const uint8_t* data, si
     }
 }
 
+json SharedUdpPort::dump() const {
+    const auto& counters = demux_.counters();
+    return json{{"protocol", "udp"},
+                {"ip", socket_->localIp()},
+                {"port", socket_->localPort()},
+                {"transports", demux_.ufragCount()},
+                {"addresses", demux_.addressCount()},
+                {"unknownUfrag", counters.unknownUfrag},
+                {"unknownAddress", counters.unknownAddress}};
+}
+
 // ---- SharedTcpPort ----------------------------------------------------------
 
 SharedTcpPort::SharedTcpPort(PortManager& ports, uv_loop_t* loop, const std::string& ip,
@@ -275,6 +286,19 @@ void SharedTcpPort::expire() {
     }
 }
 
+json SharedTcpPort::dump() const {
+    return json{{"protocol", "tcp"},
+                {"ip", server_->localIp()},
+                {"port", server_->localPort()},
+                {"transports", demux_.ufragCount()},
+                {"pendingConnections", pending_.size()},
+                {"accepted", counters_.accepted},
+                {"assigned", counters_.assigned},
+                {"rejected", counters_.rejected},
+                {"timedOut", counters_.timedOut},
+                {"evicted", counters_.evicted}};
+}
+
 // ---- SharedPorts ------------------------------------------------------------
 
 SharedPorts::SharedPorts(uv_loop_t* loop, PortManager& ports, uint16_t udpPort, uint16_t tcpPort)
@@ -313,40 +337,6 @@ std::shared_ptr<SharedTcpPort> SharedPorts::tcp(const std::string& ip) {
         tcp_.erase(ip);
         throw;
     }
-}
-
-json SharedPorts::dump() const {
-    json udp = json::array();
-    for (const auto& [ip, weak] : udp_) {
-        if (const auto port = weak.lock()) {
-            const auto& counters = port->demux().counters();
-            udp.push_back(json{{"ip", ip},
-                               {"port", port->socket().localPort()},
-                               {"transports", port->demux().ufragCount()},
-                               {"addresses", port->demux().addressCount()},
-                               {"unknownUfrag", counters.unknownUfrag},
-                               {"unknownAddress", counters.unknownAddress}});
-        }
-    }
-    json tcp = json::array();
-    for (const auto& [ip, weak] : tcp_) {
-        if (const auto port = weak.lock()) {
-            const auto& counters = port->counters();
-            tcp.push_back(json{{"ip", ip},
-                               {"port", port->server().localPort()},
-                               {"transports", port->demux().ufragCount()},
-                               {"pendingConnections", port->pendingCount()},
-                               {"accepted", counters.accepted},
-                               {"assigned", counters.assigned},
-                               {"rejected", counters.rejected},
-                               {"timedOut", counters.timedOut},
-                               {"evicted", counters.evicted}});
-        }
-    }
-    return json{{"udpPort", udpPort_},
-                {"tcpPort", tcpPort_},
-                {"udp", std::move(udp)},
-                {"tcp", std::move(tcp)}};
 }
 
 } // namespace sfu::rtc

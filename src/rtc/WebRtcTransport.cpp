@@ -386,6 +386,18 @@ void WebRtcTransport::fillDump(json& out) const {
                             {"badIntegrity", counters.badIntegrity},
                             {"badRequest", counters.badRequest},
                             {"roleConflict", counters.roleConflict}};
+    // Not in the host's types either: the shared ports this transport uses,
+    // with what they dropped for every transport on them.
+    if (!sharedUdpPorts_.empty() || !sharedTcpPorts_.empty()) {
+        json ports = json::array();
+        for (const auto& port : sharedUdpPorts_) {
+            ports.push_back(port->dump());
+        }
+        for (const auto& port : sharedTcpPorts_) {
+            ports.push_back(port->dump());
+        }
+        out["sharedPorts"] = std::move(ports);
+    }
     addSrtpCounters(out);
 }
 

@@ -10,7 +10,7 @@ username fragment, then by remote address.
     afterwards, on the same port;
   - raw ICE checks: transports created, checked and closed on the shared
     UDP port, unknown ufrags and unknown sources dropped unanswered and
-    counted (worker.dump's webRtcSharedPorts), an ICE-TCP check over the
+    counted (transport.dump's sharedPorts), an ICE-TCP check over the
     shared TCP port with MESSAGE-INTEGRITY;
   - invalid values: the worker exits 42 with a message; without the
     variables every transport keeps ports of its own.
@@ -49,6 +49,29 @@ def free_ports():
 
 def shared_env(udp_port, tcp_port):
     return {"SFU_WEBRTC_UDP_PORT": udp_port, "SFU_WEBRTC_TCP_PORT": tcp_port}
+
+
+def ports_free(udp_port, tcp_port):
+    """True when both ports can be bound on loopback (nothing holds them)."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        udp.bind((wu.LOCAL_IP, udp_port))
+        tcp.bind((wu.LOCAL_IP, tcp_port))
+        tcp.listen()
+        return True
+    except OSError:
+        return False
+    finally:
+        udp.close()
+        tcp.close()
+
+
+def shared_port(dump, protocol):
+    ports = [p for p in dump.get("sharedPorts", []) if p["protocol"] == protocol]
+    if len(ports) != 1:
+        raise AssertionError("expected one shared %s port in %s" % (protocol, dump))
+    return ports[0]
 
 
 def candidate_ports(transport, protocol):
@@ -108,8 +131,10 @@ class SharedPortCallTest(unittest.TestCase):
                 for transport_id in call.ids.values():
                     cls.worker.request_ok("transport.close", internal={
                         "routerId": router, "transportId": transport_id})
-                cls.dump_between = cls.worker.request_ok("worker.dump")
-        cls.dump_after = cls.worker.request_ok("worker.dump")
+                cls.free_between = ports_free(cls.udp_port, cls.tcp_port)
+        cls.dump_after = cls.worker.request_ok("transport.dump", internal={
+            "routerId": "%s-second" % ROUTER_ID,
+            "transportId": cls.calls["second"].ids[aw.SEND_TRANSPORT]})
         cls.worker_alive_after = cls.worker.alive
 
     def call(self, name):
@@ -155,13 +180,12 @@ class SharedPortCallTest(unittest.TestCase):
     def test_closed_transports_leave_the_port_to_the_next_ones(self):
         self.call("first")
         self.call("second")
-        between = self.dump_between["webRtcSharedPorts"]
         # No transport left between the calls: the shared ports closed.
-        self.assertEqual(between["udp"], [])
-        self.assertEqual(between["tcp"], [])
-        after = self.dump_after["webRtcSharedPorts"]
-        self.assertEqual([p["port"] for p in after["udp"]], [self.udp_port])
-        self.assertEqual(after["udp"][0]["transports"], 2)
+        self.assertTrue(self.free_between, "the shared ports stayed open without transports")
+        after = shared_port(self.dump_after, "udp")
+        self.assertEqual(after["port"], self.udp_port)
+        self.assertEqual(after["transports"], 2)
+        self.assertEqual(shared_port(self.dump_after, "tcp")["port"], self.tcp_port)
         self.assertTrue(self.worker_alive_after)
 
 
@@ -206,10 +230,12 @@ class SharedPortChecksTest(unittest.TestCase):
             self.assertEqual(response.xor_mapped_address(), sock.getsockname())
         return response
 
-    def shared_udp(self):
-        ports = self.worker.request_ok("worker.dump")["webRtcSharedPorts"]["udp"]
-        self.assertEqual(len(ports), 1, ports)
-        return ports[0]
+    def dump(self, transport_id):
+        return self.worker.request_ok("transport.dump", internal={
+            "routerId": ROUTER_ID, "transportId": transport_id})
+
+    def shared_udp(self, transport_id):
+        return shared_port(self.dump(transport_id), "udp")
 
     def test_transports_share_the_port_and_answer_their_own_checks(self):
         transports = {t: self.create(t) for t in ("a", "b", "c")}
@@ -222,14 +248,13 @@ class SharedPortChecksTest(unittest.TestCase):
                                  "transport %s did not answer" % t)
         # Each check reached its own transport.
         for t in transports:
-            dump = self.worker.request_ok("transport.dump", internal={
-                "routerId": ROUTER_ID, "transportId": t})
+            dump = self.dump(t)
             self.assertEqual(dump["iceChecks"]["valid"], 1, t)
             self.assertEqual(dump["iceSelectedTuple"]["localPort"], self.udp_port)
             self.assertEqual(dump["iceSelectedTuple"]["remotePort"],
                              peers[t].getsockname()[1])
-        self.assertEqual(self.shared_udp()["transports"], 3)
-        self.assertEqual(self.shared_udp()["addresses"], 3)
+        self.assertEqual(self.shared_udp("a")["transports"], 3)
+        self.assertEqual(self.shared_udp("a")["addresses"], 3)
 
         # Closing one leaves the others answering; one created after works.
         self.close_transport("a")
@@ -238,7 +263,7 @@ class SharedPortChecksTest(unittest.TestCase):
         late = self.create("d")
         self.assertEqual(candidate_ports(late, "udp"), [self.udp_port])
         self.assertIsNotNone(self.check(self.udp_socket(), late["iceParameters"]))
-        shared = self.shared_udp()
+        shared = self.shared_udp("d")
         self.assertEqual(shared["transports"], 3)
         self.assertEqual(shared["addresses"], 3)
         self.assertGreaterEqual(shared["unknownUfrag"], 1)
@@ -246,7 +271,7 @@ class SharedPortChecksTest(unittest.TestCase):
     def test_unknown_ufrag_and_unknown_source_are_dropped_unanswered(self):
         self.create("a")
         stranger = self.udp_socket()
-        before = self.shared_udp()
+        before = self.shared_udp("a")
         wrong = {"usernameFragment": "nobodyhasthisufrag", "password": "x" * 32}
         self.assertIsNone(self.check(stranger, wrong, 1.0))
         rtp = bytes([0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2]) + b"\xAA" * 100
@@ -255,7 +280,7 @@ class SharedPortChecksTest(unittest.TestCase):
             stranger.sendto(packet, (wu.LOCAL_IP, self.udp_port))
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            after = self.shared_udp()
+            after = self.shared_udp("a")
             if after["unknownAddress"] >= before["unknownAddress"] + 3:
                 break
             time.sleep(0.05)
@@ -264,9 +289,9 @@ class SharedPortChecksTest(unittest.TestCase):
         stranger.settimeout(0.5)
         with self.assertRaises(socket.timeout):
             stranger.recv(2048)
-        dump = self.worker.request_ok("transport.dump", internal={
-            "routerId": ROUTER_ID, "transportId": "a"})
-        self.assertEqual(dump["bytesReceived"], 0)
+        stats = self.worker.request_ok("transport.getStats", internal={
+            "routerId": ROUTER_ID, "transportId": "a"})[0]
+        self.assertEqual(stats["bytesReceived"], 0)
 
     def test_ice_restart_moves_the_transport_to_its_new_ufrag(self):
         transport = self.create("a")
@@ -303,7 +328,7 @@ class SharedPortChecksTest(unittest.TestCase):
         other.sendall(wu.rfc4571_frame(stray))
         other.settimeout(5)
         self.assertEqual(other.recv(100), b"", "the worker answered or kept the connection")
-        tcp = self.worker.request_ok("worker.dump")["webRtcSharedPorts"]["tcp"][0]
+        tcp = shared_port(self.dump("b"), "tcp")
         self.assertEqual(tcp["port"], self.tcp_port)
         self.assertEqual(tcp["assigned"], 1)
         self.assertEqual(tcp["rejected"], 1)
@@ -333,7 +358,9 @@ class SharedPortSettingsTest(unittest.TestCase):
         for protocol in ("udp", "tcp"):
             self.assertNotEqual(candidate_ports(transports[0], protocol),
                                 candidate_ports(transports[1], protocol))
-        self.assertNotIn("webRtcSharedPorts", worker.request_ok("worker.dump"))
+        dump = worker.request_ok("transport.dump",
+                                 internal={"routerId": ROUTER_ID, "transportId": "a"})
+        self.assertNotIn("sharedPorts", dump)
 
 
 if __name__ == "__main__":
