@@ -27,11 +27,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import WorkerProcess  # noqa: E402
+from harness import WorkerProcess, timeout_scale  # noqa: E402
 import test_webrtc_aiortc as aw  # noqa: E402
 import webrtc_util as wu  # noqa: E402
 
 ROUTER_ID = "router-shared"
+# How long an answer may take on a loaded machine, and how long to listen
+# for one that must not come (answers on loopback come at once).
+ANSWER_TIMEOUT = 5.0 * timeout_scale()
+QUIET_TIMEOUT = 1.0
 
 
 def free_ports():
@@ -218,7 +222,7 @@ class SharedPortChecksTest(unittest.TestCase):
         self.sockets.append(sock)
         return sock
 
-    def check(self, sock, ice, timeout=2.0):
+    def check(self, sock, ice, timeout=ANSWER_TIMEOUT):
         """Sends a check with `ice`'s credentials; the success response,
         verified with its password, or None if nothing came."""
         txid, data = wu.binding_request(ice["usernameFragment"], ice["password"])
@@ -258,7 +262,8 @@ class SharedPortChecksTest(unittest.TestCase):
 
         # Closing one leaves the others answering; one created after works.
         self.close_transport("a")
-        self.assertIsNone(self.check(peers["a"], transports["a"]["iceParameters"], 1.0))
+        self.assertIsNone(self.check(peers["a"], transports["a"]["iceParameters"],
+                                     QUIET_TIMEOUT))
         self.assertIsNotNone(self.check(peers["b"], transports["b"]["iceParameters"]))
         late = self.create("d")
         self.assertEqual(candidate_ports(late, "udp"), [self.udp_port])
@@ -273,12 +278,12 @@ class SharedPortChecksTest(unittest.TestCase):
         stranger = self.udp_socket()
         before = self.shared_udp("a")
         wrong = {"usernameFragment": "nobodyhasthisufrag", "password": "x" * 32}
-        self.assertIsNone(self.check(stranger, wrong, 1.0))
+        self.assertIsNone(self.check(stranger, wrong, QUIET_TIMEOUT))
         rtp = bytes([0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2]) + b"\xAA" * 100
         dtls = bytes([22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]) + b"\x01" * 7
         for packet in (rtp, dtls, b"\xF0garbage"):
             stranger.sendto(packet, (wu.LOCAL_IP, self.udp_port))
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 2 * ANSWER_TIMEOUT
         while time.monotonic() < deadline:
             after = self.shared_udp("a")
             if after["unknownAddress"] >= before["unknownAddress"] + 3:
@@ -286,7 +291,7 @@ class SharedPortChecksTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(after["unknownUfrag"], before["unknownUfrag"] + 1)
         self.assertEqual(after["unknownAddress"], before["unknownAddress"] + 3)
-        stranger.settimeout(0.5)
+        stranger.settimeout(QUIET_TIMEOUT)
         with self.assertRaises(socket.timeout):
             stranger.recv(2048)
         stats = self.worker.request_ok("transport.getStats", internal={
@@ -298,7 +303,7 @@ class SharedPortChecksTest(unittest.TestCase):
         peer = self.udp_socket()
         fresh = self.worker.request_ok("transport.restartIce", internal={
             "routerId": ROUTER_ID, "transportId": "a"})["iceParameters"]
-        self.assertIsNone(self.check(peer, transport["iceParameters"], 1.0))
+        self.assertIsNone(self.check(peer, transport["iceParameters"], QUIET_TIMEOUT))
         self.assertIsNotNone(self.check(peer, fresh))
 
     def test_ice_tcp_check_on_the_shared_tcp_port(self):
@@ -309,7 +314,7 @@ class SharedPortChecksTest(unittest.TestCase):
         self.sockets.append(sock)
         txid, data = wu.binding_request(ice["usernameFragment"], ice["password"])
         sock.sendall(wu.rfc4571_frame(data))
-        frame = wu.read_rfc4571_frame(sock, 5)
+        frame = wu.read_rfc4571_frame(sock, ANSWER_TIMEOUT)
         self.assertIsNotNone(frame, "no framed answer over TCP")
         response = wu.StunMessage(frame)
         self.assertEqual(response.transaction_id, txid)
@@ -326,7 +331,7 @@ class SharedPortChecksTest(unittest.TestCase):
         self.sockets.append(other)
         _, stray = wu.binding_request("nobodyhasthisufrag", "x" * 32)
         other.sendall(wu.rfc4571_frame(stray))
-        other.settimeout(5)
+        other.settimeout(ANSWER_TIMEOUT)
         self.assertEqual(other.recv(100), b"", "the worker answered or kept the connection")
         tcp = shared_port(self.dump("b"), "tcp")
         self.assertEqual(tcp["port"], self.tcp_port)
@@ -342,7 +347,7 @@ class SharedPortSettingsTest(unittest.TestCase):
                 with self.subTest(name=name, value=value):
                     worker = WorkerProcess([], env_extra={name: value})
                     self.addCleanup(worker.terminate)
-                    self.assertEqual(worker.wait_exit(5), 42)
+                    self.assertEqual(worker.wait_exit(2 * ANSWER_TIMEOUT), 42)
                     self.assertIn(name, worker.stderr)
 
     def test_without_the_variables_each_transport_has_its_own_ports(self):

@@ -158,12 +158,6 @@ TEST(SharedPortDemux, RemovingAUserRemovesAllItsRegistrations) {
 
 // ---- transports on shared ports ---------------------------------------------
 
-// Ports outside the fixture's range, apart per process so that parallel
-// runs do not collide.
-uint16_t testPort(uint16_t offset) {
-    return static_cast<uint16_t>(46000 + (::getpid() % 500) * 4 + offset);
-}
-
 sockaddr_in loopback(uint16_t port) {
     sockaddr_in to{};
     to.sin_family = AF_INET;
@@ -171,6 +165,23 @@ sockaddr_in loopback(uint16_t port) {
     to.sin_port = htons(port);
     return to;
 }
+
+// A loopback port of `type` (SOCK_DGRAM, SOCK_STREAM) that nothing holds
+// now: the kernel's pick for port 0.
+uint16_t freePort(int type) {
+    const int fd = ::socket(AF_INET, type, 0);
+    sockaddr_in at = loopback(0);
+    socklen_t length = sizeof(at);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof(at)), 0);
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &length), 0);
+    ::close(fd);
+    return ntohs(at.sin_port);
+}
+
+// Waits for something that should happen (generous on a loaded machine),
+// and for something that should not (an answer on loopback comes at once).
+constexpr int kWaitMs = 10000;
+constexpr int kQuietMs = 1000;
 
 class SharedPorts : public sfu::test::RouterFixture {
 protected:
@@ -213,10 +224,11 @@ protected:
                            sizeof(to)),
                   static_cast<ssize_t>(data.size()));
     }
-    // Runs the loop until `done()` or about two seconds.
+    // Runs the loop until `done()` or about `ms`.
     template <typename F>
-    bool runUntil(F&& done) {
-        for (int i = 0; i < 400; ++i) {
+    bool runUntil(F&& done, int ms = kWaitMs) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+        while (std::chrono::steady_clock::now() < deadline) {
             uv_run(loop(), UV_RUN_NOWAIT);
             drainChannel();
             if (done()) {
@@ -226,14 +238,16 @@ protected:
         }
         return false;
     }
-    // The first datagram `fd` received while the loop ran (about two seconds).
-    std::optional<std::vector<uint8_t>> receiveUdp(int fd) {
+    // The first datagram `fd` received while the loop ran (about `ms`).
+    std::optional<std::vector<uint8_t>> receiveUdp(int fd, int ms) {
         std::vector<uint8_t> buffer(2048);
         ssize_t n = -1;
-        runUntil([&] {
-            n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
-            return n > 0;
-        });
+        runUntil(
+            [&] {
+                n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+                return n > 0;
+            },
+            ms);
         if (n <= 0) {
             return std::nullopt;
         }
@@ -241,25 +255,26 @@ protected:
         return buffer;
     }
     // Sends a check with `ice`'s credentials; true when it was answered
-    // with a success response.
-    bool check(int fd, const json& ice, bool useCandidate = true) {
+    // with a success response within `ms`.
+    bool check(int fd, const json& ice, bool useCandidate = true, int ms = kWaitMs) {
         Check c;
         c.username = ice["usernameFragment"].get<std::string>() + ":peer";
         c.password = ice["password"].get<std::string>();
         c.useCandidate = useCandidate;
         sendUdp(fd, build(c));
-        const auto response = receiveUdp(fd);
+        const auto response = receiveUdp(fd, ms);
         return response && response->size() >= 2 && (*response)[0] == 0x01 &&
                (*response)[1] == 0x01;
     }
     // Runs the loop a little so that anything the worker would answer does.
     bool silent(int fd) {
         uint8_t byte[2048];
-        return !runUntil([&] { return ::recv(fd, byte, sizeof(byte), MSG_DONTWAIT) > 0; });
+        return !runUntil([&] { return ::recv(fd, byte, sizeof(byte), MSG_DONTWAIT) > 0; },
+                         kQuietMs);
     }
 
-    uint16_t udpPort_ = testPort(0);
-    uint16_t tcpPort_ = testPort(1);
+    uint16_t udpPort_ = freePort(SOCK_DGRAM);
+    uint16_t tcpPort_ = freePort(SOCK_STREAM);
     std::vector<int> fds_;
 };
 
@@ -300,7 +315,7 @@ TEST_F(SharedPorts, UnknownUfragAndUnknownSourceAreDroppedUnanswered) {
     const int stranger = udpSocket();
     json wrong = a["iceParameters"];
     wrong["usernameFragment"] = "nobodyhasthisone";
-    EXPECT_FALSE(check(stranger, wrong));
+    EXPECT_FALSE(check(stranger, wrong, true, kQuietMs));
     EXPECT_EQ(udp()->demux().counters().unknownUfrag, 1u);
     sendUdp(stranger, kRtp);
     EXPECT_TRUE(runUntil([&] { return udp()->demux().counters().unknownAddress == 1; }));
@@ -314,7 +329,7 @@ TEST_F(SharedPorts, IceRestartMovesTheUfrag) {
     const int peer = udpSocket();
     const json fresh =
         request("transport.restartIce", {{"transportId", "a"}}, json::object())["iceParameters"];
-    EXPECT_FALSE(check(peer, a["iceParameters"]));
+    EXPECT_FALSE(check(peer, a["iceParameters"], true, kQuietMs));
     EXPECT_EQ(udp()->demux().counters().unknownUfrag, 1u);
     EXPECT_EQ(udp()->demux().userOfUfrag(a["iceParameters"]["usernameFragment"].get<std::string>()),
               nullptr);
@@ -333,7 +348,7 @@ TEST_F(SharedPorts, ClosingATransportUnregistersItAndTheLastOneClosesThePort) {
     EXPECT_EQ(udp()->demux().ufragCount(), 1u);
     EXPECT_EQ(udp()->demux().addressCount(), 1u);
     // A's peer is now an unknown source; B's still checks.
-    EXPECT_FALSE(check(peerA, a["iceParameters"]));
+    EXPECT_FALSE(check(peerA, a["iceParameters"], true, kQuietMs));
     EXPECT_TRUE(check(peerB, b["iceParameters"]));
     request("transport.close", {{"transportId", "b"}}, json::object());
     EXPECT_FALSE(env_.shared().portManager.inUse("127.0.0.1", sfu::Protocol::Udp, udpPort_));
@@ -390,7 +405,7 @@ protected:
         ASSERT_EQ(::send(fd, frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()));
     }
     // Bytes received while the loop ran (until `want` bytes or the peer
-    // closed, or about two seconds); `closed` tells which.
+    // closed, or about kWaitMs); `closed` tells which.
     std::vector<uint8_t> readTcp(int fd, size_t want, bool& closed) {
         std::vector<uint8_t> got;
         closed = false;
