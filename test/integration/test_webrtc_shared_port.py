@@ -6,8 +6,9 @@ username fragment, then by remote address.
   - an aiortc call (the one of test_webrtc_aiortc: a sender peer on one
     transport, a receiver peer on another, media forwarded between them)
     with both transports on the shared port;
-  - after its transports close, a second call on transports created
-    afterwards, on the same port;
+  - its sender's transport closed, its receiver's still answers checks on
+    the port; once both are closed the port is free, and a second call
+    runs on transports created afterwards, on the same port;
   - raw ICE checks: transports created, checked and closed on the shared
     UDP port, unknown ufrags and unknown sources dropped unanswered and
     counted (transport.dump's sharedPorts), an ICE-TCP check over the
@@ -78,6 +79,19 @@ def shared_port(dump, protocol):
     return ports[0]
 
 
+def raw_check(udp_port, ice, timeout):
+    """An ICE check from a fresh socket with `ice`'s credentials: the
+    response, or None if nothing came within `timeout`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((wu.LOCAL_IP, 0))
+        txid, data = wu.binding_request(ice["usernameFragment"], ice["password"])
+        sock.sendto(data, (wu.LOCAL_IP, udp_port))
+        return wu.receive_stun(sock, txid, timeout)
+    finally:
+        sock.close()
+
+
 def candidate_ports(transport, protocol):
     return [c["port"] for c in transport["iceCandidates"] if c["protocol"] == protocol]
 
@@ -130,11 +144,19 @@ class SharedPortCallTest(unittest.TestCase):
                 asyncio.run(asyncio.wait_for(call.run(), aw.CALL_TIMEOUT))
             except BaseException as exc:  # reported by the tests that need it
                 cls.errors[name] = exc
-            if name == "first":
-                # The first call's transports go before the second's exist.
-                for transport_id in call.ids.values():
-                    cls.worker.request_ok("transport.close", internal={
-                        "routerId": router, "transportId": transport_id})
+            if name == "first" and name not in cls.errors:
+                # The first call's transports go before the second's exist:
+                # the sender's first, the receiver's still answering after.
+                send_id = call.ids[aw.SEND_TRANSPORT]
+                recv_id = call.ids[aw.RECV_TRANSPORT]
+                cls.worker.request_ok("transport.close", internal={
+                    "routerId": router, "transportId": send_id})
+                cls.closed_one_answers = raw_check(
+                    cls.udp_port, call.send_transport["iceParameters"], QUIET_TIMEOUT) is not None
+                cls.other_answers = raw_check(
+                    cls.udp_port, call.recv_transport["iceParameters"], ANSWER_TIMEOUT) is not None
+                cls.worker.request_ok("transport.close", internal={
+                    "routerId": router, "transportId": recv_id})
                 cls.free_between = ports_free(cls.udp_port, cls.tcp_port)
         cls.dump_after = cls.worker.request_ok("transport.dump", internal={
             "routerId": "%s-second" % ROUTER_ID,
@@ -180,6 +202,11 @@ class SharedPortCallTest(unittest.TestCase):
             for kind in ("audio", "video"):
                 consumer = call.stats["consumer-" + kind][0]
                 self.assertGreater(consumer["packetCount"], 0, "%s %s consumer" % (name, kind))
+
+    def test_closing_one_transport_leaves_the_other_answering(self):
+        self.call("first")
+        self.assertFalse(self.closed_one_answers, "a closed transport still answered")
+        self.assertTrue(self.other_answers, "the transport left open stopped answering")
 
     def test_closed_transports_leave_the_port_to_the_next_ones(self):
         self.call("first")
