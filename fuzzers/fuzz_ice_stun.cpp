@@ -109,12 +109,24 @@ public:
     void onIceConnected() override {}
     void onIceCompleted() override {}
     void onIceDisconnected() override {}
+    // Told of every tuple kept and every one forgotten, exactly once each.
+    void onIceTupleAdded(const Tuple& tuple) override {
+        check(tuple.valid());
+        ++kept;
+    }
+    void onIceTupleRemoved(const Tuple& tuple) override {
+        check(tuple.valid());
+        check(kept > 0);
+        --kept;
+    }
 
     HmacSha1* password = nullptr;
+    size_t kept = 0;
 };
 
-void checkServer(const IceServer& server) {
+void checkServer(const IceServer& server, const CheckingListener& listener) {
     check(server.tupleCount() <= IceServer::kMaxTuples);
+    check(listener.kept == server.tupleCount());
     switch (server.state()) {
     case IceState::New:
     case IceState::Disconnected:
@@ -241,13 +253,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const Tuple& tuple = tuples[(control >> 1) & 0x3];
         now += uint64_t{(control >> 3) & 0x0Fu} * 2500;
         server.processStunPacket(exact, length, tuple, now);
-        checkServer(server);
+        checkServer(server, listener);
         server.tick(now);
-        checkServer(server);
+        checkServer(server, listener);
         if ((control & 0x80) != 0) {
             server.removeTuple(tuple);
             check(!server.isValidTuple(tuple));
-            checkServer(server);
+            checkServer(server, listener);
         }
         std::free(exact);
     }

@@ -9,6 +9,7 @@
 #include "rtc/PortManager.hpp"
 #include "rtc/Router.hpp"
 #include "rtc/Shared.hpp"
+#include "rtc/SharedPort.hpp"
 
 #include <map>
 #include <memory>
@@ -58,6 +59,7 @@ private:
     std::unique_ptr<channel::ChannelSocket> channel_;
     std::unique_ptr<channel::PayloadChannelSocket> payloadChannel_;
     std::unique_ptr<rtc::PortManager> portManager_;
+    std::unique_ptr<rtc::SharedPorts> sharedPorts_;
     std::unique_ptr<rtc::Shared> shared_;
     std::unique_ptr<deps::UvSignal> sigint_;
     std::unique_ptr<deps::UvSignal> sigterm_;

@@ -142,6 +142,26 @@ Settings parseCommandLine(const std::vector<std::string>& args) {
     return settings;
 }
 
+void parseEnvironment(Settings& settings, const char* (*lookup)(const char* name)) {
+    const auto read = [lookup](const char* name, uint16_t& out) {
+        const char* value = lookup(name);
+        if (value == nullptr || *value == '\0') {
+            return;
+        }
+        const std::string text(value);
+        unsigned port = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, port);
+        if (ec != std::errc() || ptr != end || port == 0 || port > 65535) {
+            throw SettingsError(std::string("invalid ") + name + " '" + text +
+                                "' (a port number 1..65535)");
+        }
+        out = static_cast<uint16_t>(port);
+    };
+    read("SFU_WEBRTC_UDP_PORT", settings.webRtcUdpPort);
+    read("SFU_WEBRTC_TCP_PORT", settings.webRtcTcpPort);
+}
+
 void applySettingsUpdate(Settings& settings, const nlohmann::json& data) {
     Settings updated = settings;
     if (const auto level = data.find("logLevel"); level != data.end()) {

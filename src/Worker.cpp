@@ -25,8 +25,12 @@ Worker::Worker(uv_loop_t* loop, Settings settings,
     if (dtlsContext && !dtlsContext->securityWarning().empty()) {
         SFU_WARN("%s", dtlsContext->securityWarning().c_str());
     }
+    if (settings_.webRtcUdpPort != 0 || settings_.webRtcTcpPort != 0) {
+        sharedPorts_ = std::make_unique<rtc::SharedPorts>(
+            loop_, *portManager_, settings_.webRtcUdpPort, settings_.webRtcTcpPort);
+    }
     shared_.reset(new rtc::Shared{loop_, *channel_, *payloadChannel_, settings_, *portManager_,
-                                  std::move(dtlsContext)});
+                                  std::move(dtlsContext), sharedPorts_.get()});
     auto onSignal = [this](int signum) {
         SFU_DEBUG(Info, "signal %d received, closing", signum);
         close();

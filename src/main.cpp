@@ -40,6 +40,8 @@ int main(int argc, char* argv[]) {
     sfu::Settings settings;
     try {
         settings = sfu::parseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+        sfu::parseEnvironment(settings,
+                              [](const char* name) -> const char* { return std::getenv(name); });
     } catch (const sfu::SettingsError& e) {
         std::fprintf(stderr, "sfu-worker: invalid settings: %s\n", e.what());
         return sfu::kExitCodeSettingsError;

@@ -35,6 +35,9 @@ public:
     bool write(const uv_buf_t* bufs, unsigned count);
     void close();
     bool closed() const { return closed_; }
+    // Hands the connection's reads to another listener (from inside a read
+    // too: the rest of that read goes nowhere else).
+    void setListener(Listener* listener) { listener_ = listener; }
 
     const sockaddr* remoteAddress() const { return reinterpret_cast<const sockaddr*>(&remote_); }
     uint64_t bytesReceived() const { return bytesReceived_; }

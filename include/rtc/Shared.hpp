@@ -12,6 +12,7 @@
 namespace sfu::rtc {
 
 class PortManager;
+class SharedPorts;
 } // namespace sfu::rtc
 
 namespace sfu::dtls {
@@ -28,6 +29,9 @@ struct Shared {
     PortManager& portManager;
     // The worker's DTLS certificate and SSL context, built once.
     std::shared_ptr<const dtls::DtlsContext> dtlsContext;
+    // The UDP and TCP ports every WebRtcTransport shares; nullptr when
+    // neither setting is given (each transport binds its own ports).
+    SharedPorts* sharedPorts;
 };
 
 } // namespace sfu::rtc

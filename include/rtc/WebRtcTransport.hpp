@@ -13,6 +13,7 @@
 #include "protocol/ice/Rfc4571.hpp"
 #include "protocol/srtp/SrtpSession.hpp"
 #include "rtc/PortManager.hpp"
+#include "rtc/SharedPort.hpp"
 #include "rtc/SrtpTransport.hpp"
 
 #include <memory>
@@ -28,7 +29,8 @@ class WebRtcTransport final : public SrtpTransport,
                               private dtls::DtlsTransport::Listener,
                               private deps::UdpSocket::Listener,
                               public deps::TcpListenSocket::Listener,
-                              public deps::TcpConnection::Listener {
+                              public deps::TcpConnection::Listener,
+                              private SharedPortUser {
 public:
     WebRtcTransport(std::string id, Shared& shared, Transport::Listener& listener,
                     const nlohmann::json& data);
@@ -60,6 +62,8 @@ private:
     void onIceConnected() override;
     void onIceCompleted() override;
     void onIceDisconnected() override;
+    void onIceTupleAdded(const ice::Tuple& tuple) override;
+    void onIceTupleRemoved(const ice::Tuple& tuple) override;
 
     // dtls::DtlsTransport::Listener
     void onDtlsConnecting() override;
@@ -81,6 +85,21 @@ private:
     void onTcpData(deps::TcpConnection* connection, const uint8_t* data, size_t length) override;
     void onTcpClosed(deps::TcpConnection* connection) override;
 
+    // SharedPortUser
+    void onSharedUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
+                           const sockaddr* remote) override;
+    void adoptTcpConnection(std::unique_ptr<deps::TcpConnection> connection,
+                            const deps::TcpListenSocket* server, const uint8_t* received,
+                            size_t receivedLength, const uint8_t* rest, size_t restLength) override;
+    // Registers the current ICE ufrag with every shared port; draws new ICE
+    // credentials while another transport holds it. `previous` (if not
+    // empty) is unregistered.
+    void registerUfrag(const std::string& previous);
+    // Forgets every registration with the shared ports.
+    void unregisterFromSharedPorts();
+    // The demux of the shared UDP port whose socket is `socket`, or nullptr.
+    SharedPortDemux* sharedUdpDemux(const void* socket);
+
     // One datagram or TCP frame from the peer at `tuple`.
     void onPacket(const uint8_t* data, size_t length, const ice::Tuple& tuple);
     // Puts bytes on the wire to `tuple`.
@@ -99,6 +118,9 @@ private:
 
     std::vector<std::unique_ptr<deps::UdpSocket>> udpSockets_;
     std::vector<std::unique_ptr<deps::TcpListenSocket>> tcpServers_;
+    // The worker's shared ports this transport uses (instead of its own).
+    std::vector<std::shared_ptr<SharedUdpPort>> sharedUdpPorts_;
+    std::vector<std::shared_ptr<SharedTcpPort>> sharedTcpPorts_;
     std::unordered_map<const void*, std::string> announcedIps_;
     std::unordered_map<const deps::TcpConnection*, std::unique_ptr<TcpClient>> tcpClients_;
     nlohmann::json iceCandidates_;

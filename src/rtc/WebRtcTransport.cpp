@@ -118,13 +118,22 @@ WebRtcTransport::WebRtcTransport(std::string id, Shared& shared, Transport::List
         port = p->get<uint16_t>();
     }
 
+    SharedPorts* const sharedPorts = shared_.sharedPorts;
     iceCandidates_ = json::array();
     for (size_t i = 0; i < listenIps.size(); ++i) {
         const ListenIp& listenIp = listenIps[i];
         const std::string& candidateIp =
             listenIp.announcedIp.empty() ? listenIp.ip : listenIp.announcedIp;
         if (enableUdp) {
-            auto socket = shared_.portManager.bindUdp(shared_.loop, listenIp.ip, this, port);
+            deps::UdpSocket* socket = nullptr;
+            if (sharedPorts != nullptr && sharedPorts->udpPort() != 0 && port == 0) {
+                sharedUdpPorts_.push_back(sharedPorts->udp(listenIp.ip));
+                socket = &sharedUdpPorts_.back()->socket();
+            } else {
+                udpSockets_.push_back(
+                    shared_.portManager.bindUdp(shared_.loop, listenIp.ip, this, port));
+                socket = udpSockets_.back().get();
+            }
             iceCandidates_.push_back(json{
                 {"foundation", "udpcandidate"},
                 {"priority", ice::hostCandidatePriority(Protocol::Udp, i, preferUdp, preferTcp)},
@@ -132,11 +141,18 @@ WebRtcTransport::WebRtcTransport(std::string id, Shared& shared, Transport::List
                 {"protocol", "udp"},
                 {"port", socket->localPort()},
                 {"type", "host"}});
-            announcedIps_[socket.get()] = listenIp.announcedIp;
-            udpSockets_.push_back(std::move(socket));
+            announcedIps_[socket] = listenIp.announcedIp;
         }
         if (enableTcp) {
-            auto server = shared_.portManager.bindTcp(shared_.loop, listenIp.ip, this, port);
+            deps::TcpListenSocket* server = nullptr;
+            if (sharedPorts != nullptr && sharedPorts->tcpPort() != 0 && port == 0) {
+                sharedTcpPorts_.push_back(sharedPorts->tcp(listenIp.ip));
+                server = &sharedTcpPorts_.back()->server();
+            } else {
+                tcpServers_.push_back(
+                    shared_.portManager.bindTcp(shared_.loop, listenIp.ip, this, port));
+                server = tcpServers_.back().get();
+            }
             iceCandidates_.push_back(json{
                 {"foundation", "tcpcandidate"},
                 {"priority", ice::hostCandidatePriority(Protocol::Tcp, i, preferUdp, preferTcp)},
@@ -145,10 +161,10 @@ WebRtcTransport::WebRtcTransport(std::string id, Shared& shared, Transport::List
                 {"port", server->localPort()},
                 {"type", "host"},
                 {"tcpType", "passive"}});
-            announcedIps_[server.get()] = listenIp.announcedIp;
-            tcpServers_.push_back(std::move(server));
+            announcedIps_[server] = listenIp.announcedIp;
         }
     }
+    registerUfrag({});
     iceTimer_.start(kIceTickMs, kIceTickMs);
 }
 
@@ -157,6 +173,98 @@ WebRtcTransport::~WebRtcTransport() {
     dtls_.close();
     dtlsTimer_.stop();
     iceTimer_.stop();
+    unregisterFromSharedPorts();
+}
+
+// ---- shared ports -----------------------------------------------------------
+
+void WebRtcTransport::registerUfrag(const std::string& previous) {
+    if (sharedUdpPorts_.empty() && sharedTcpPorts_.empty()) {
+        return;
+    }
+    const auto demuxes = [this](const auto& visit) {
+        for (const auto& port : sharedUdpPorts_) {
+            visit(port->demux());
+        }
+        for (const auto& port : sharedTcpPorts_) {
+            visit(port->demux());
+        }
+    };
+    if (!previous.empty()) {
+        demuxes([&](SharedPortDemux& demux) { demux.removeUfrag(previous, this); });
+    }
+    // Random 16-character ufrags practically never collide; when one does,
+    // fresh credentials settle it.
+    constexpr int kMaxAttempts = 8;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        const std::string ufrag = ice_.usernameFragment();
+        bool free = true;
+        demuxes([&](SharedPortDemux& demux) { free = free && demux.addUfrag(ufrag, this); });
+        if (free) {
+            return;
+        }
+        demuxes([&](SharedPortDemux& demux) { demux.removeUfrag(ufrag, this); });
+        ice_.restartIce();
+    }
+    throw Error("no free ICE username fragment on the shared WebRTC ports");
+}
+
+void WebRtcTransport::unregisterFromSharedPorts() {
+    for (const auto& port : sharedUdpPorts_) {
+        port->demux().removeUser(this);
+    }
+    for (const auto& port : sharedTcpPorts_) {
+        port->demux().removeUser(this);
+    }
+}
+
+SharedPortDemux* WebRtcTransport::sharedUdpDemux(const void* socket) {
+    for (const auto& port : sharedUdpPorts_) {
+        if (&port->socket() == socket) {
+            return &port->demux();
+        }
+    }
+    return nullptr;
+}
+
+void WebRtcTransport::onIceTupleAdded(const ice::Tuple& tuple) {
+    if (tuple.protocol() != Protocol::Udp) {
+        return;
+    }
+    if (SharedPortDemux* demux = sharedUdpDemux(tuple.local())) {
+        demux->addAddress(tuple.remote(), this);
+    }
+}
+
+void WebRtcTransport::onIceTupleRemoved(const ice::Tuple& tuple) {
+    if (tuple.protocol() != Protocol::Udp) {
+        return;
+    }
+    if (SharedPortDemux* demux = sharedUdpDemux(tuple.local())) {
+        demux->removeAddress(tuple.remote(), this);
+    }
+}
+
+void WebRtcTransport::onSharedUdpPacket(deps::UdpSocket* socket, const uint8_t* data, size_t length,
+                                        const sockaddr* remote) {
+    onUdpPacket(socket, data, length, remote);
+}
+
+void WebRtcTransport::adoptTcpConnection(std::unique_ptr<deps::TcpConnection> connection,
+                                         const deps::TcpListenSocket* server,
+                                         const uint8_t* received, size_t receivedLength,
+                                         const uint8_t* rest, size_t restLength) {
+    deps::TcpConnection* raw = connection.get();
+    raw->setListener(this);
+    auto client = std::make_unique<TcpClient>();
+    client->server = server;
+    client->connection = std::move(connection);
+    tcpClients_.emplace(raw, std::move(client));
+    onTcpData(raw, received, receivedLength);
+    // The first frame may have closed it (the map no longer holds it then).
+    if (restLength > 0 && tcpClients_.count(raw) != 0) {
+        onTcpData(raw, rest, restLength);
+    }
 }
 
 // ---- requests -------------------------------------------------------------
@@ -207,7 +315,9 @@ void WebRtcTransport::connect(channel::Request& request) {
 }
 
 void WebRtcTransport::restartIce(channel::Request& request) {
+    const std::string previous = ice_.usernameFragment();
     ice_.restartIce();
+    registerUfrag(previous);
     request.accept(json{{"iceParameters", iceParametersJson()}});
 }
 
@@ -276,6 +386,18 @@ void WebRtcTransport::fillDump(json& out) const {
                             {"badIntegrity", counters.badIntegrity},
                             {"badRequest", counters.badRequest},
                             {"roleConflict", counters.roleConflict}};
+    // Not in the host's types either: the shared ports this transport uses,
+    // with what they dropped for every transport on them.
+    if (!sharedUdpPorts_.empty() || !sharedTcpPorts_.empty()) {
+        json ports = json::array();
+        for (const auto& port : sharedUdpPorts_) {
+            ports.push_back(port->dump());
+        }
+        for (const auto& port : sharedTcpPorts_) {
+            ports.push_back(port->dump());
+        }
+        out["sharedPorts"] = std::move(ports);
+    }
     addSrtpCounters(out);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -138,5 +139,55 @@ TEST(Settings, UpdateRejectsBadValuesAndChangesNothing) {
         EXPECT_THROW(sfu::applySettingsUpdate(s, bad), sfu::TypeError) << bad.dump();
         EXPECT_EQ(s.logLevel, LogLevel::Warn);
         EXPECT_EQ(s.logTags, 0u);
+    }
+}
+
+namespace {
+
+// The environment parseEnvironment() sees in these tests.
+std::map<std::string, std::string> fakeEnvironment;
+
+const char* lookupFake(const char* name) {
+    const auto it = fakeEnvironment.find(name);
+    return it == fakeEnvironment.end() ? nullptr : it->second.c_str();
+}
+
+sfu::Settings fromEnvironment(std::map<std::string, std::string> environment) {
+    fakeEnvironment = std::move(environment);
+    sfu::Settings settings;
+    sfu::parseEnvironment(settings, lookupFake);
+    return settings;
+}
+
+} // namespace
+
+TEST(Settings, SharedWebRtcPortsAreOffWithoutTheEnvironment) {
+    const auto s = fromEnvironment({});
+    EXPECT_EQ(s.webRtcUdpPort, 0);
+    EXPECT_EQ(s.webRtcTcpPort, 0);
+    const auto empty = fromEnvironment({{"SFU_WEBRTC_UDP_PORT", ""}});
+    EXPECT_EQ(empty.webRtcUdpPort, 0);
+}
+
+TEST(Settings, SharedWebRtcPortsComeFromTheEnvironment) {
+    const auto s =
+        fromEnvironment({{"SFU_WEBRTC_UDP_PORT", "44444"}, {"SFU_WEBRTC_TCP_PORT", "65535"}});
+    EXPECT_EQ(s.webRtcUdpPort, 44444);
+    EXPECT_EQ(s.webRtcTcpPort, 65535);
+    const auto udpOnly = fromEnvironment({{"SFU_WEBRTC_UDP_PORT", "1"}});
+    EXPECT_EQ(udpOnly.webRtcUdpPort, 1);
+    EXPECT_EQ(udpOnly.webRtcTcpPort, 0);
+}
+
+TEST(Settings, BadSharedWebRtcPortsAreErrorsNamingTheVariable) {
+    for (const char* bad : {"0", "65536", "-1", "12ab", " 4000", "4000 ", "0x10", "99999999999"}) {
+        for (const char* name : {"SFU_WEBRTC_UDP_PORT", "SFU_WEBRTC_TCP_PORT"}) {
+            try {
+                fromEnvironment({{name, bad}});
+                ADD_FAILURE() << name << "=" << bad << " accepted";
+            } catch (const SettingsError& e) {
+                EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+            }
+        }
     }
 }

@@ -83,6 +83,11 @@ public:
         virtual void onIceConnected() = 0;
         virtual void onIceCompleted() = 0;
         virtual void onIceDisconnected() = 0;
+        // A tuple passed its first check, or was forgotten (removed,
+        // expired or evicted); a transport sharing its socket with others
+        // routes the tuple's packets to itself meanwhile.
+        virtual void onIceTupleAdded(const Tuple& /*tuple*/) {}
+        virtual void onIceTupleRemoved(const Tuple& /*tuple*/) {}
     };
 
     // Candidate pairs a peer validates at once: host candidates of a few

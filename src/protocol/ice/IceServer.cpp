@@ -246,11 +246,14 @@ size_t IceServer::add(const Tuple& tuple, uint64_t nowMs) {
         }
         erase(victim);
     }
-    entries_[count_] = Entry{tuple, nowMs};
-    return count_++;
+    const size_t index = count_++;
+    entries_[index] = Entry{tuple, nowMs};
+    listener_.onIceTupleAdded(tuple);
+    return index;
 }
 
 void IceServer::erase(size_t index) {
+    const Tuple removed = entries_[index].tuple;
     for (size_t i = index; i + 1 < count_; ++i) {
         entries_[i] = entries_[i + 1];
     }
@@ -260,6 +263,7 @@ void IceServer::erase(size_t index) {
     } else if (selected_ != kNone && selected_ > index) {
         --selected_;
     }
+    listener_.onIceTupleRemoved(removed);
 }
 
 void IceServer::reselect() {

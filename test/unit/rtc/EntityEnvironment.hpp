@@ -12,6 +12,7 @@
 #include "rtc/ChannelFixtures.hpp"
 #include "rtc/PortManager.hpp"
 #include "rtc/Shared.hpp"
+#include "rtc/SharedPort.hpp"
 
 #include <functional>
 #include <gtest/gtest.h>
@@ -34,14 +35,22 @@ public:
         ports_ = std::make_unique<rtc::PortManager>(minPort, maxPort);
         shared_ = std::make_unique<rtc::Shared>(
             rtc::Shared{&loop_, *channel_, *payload_, settings_, *ports_,
-                        withDtls ? dtls::DtlsContext::create("", "") : nullptr});
+                        withDtls ? dtls::DtlsContext::create("", "") : nullptr, nullptr});
     }
+    // WebRtcTransports created from here share these ports (0: that
+    // protocol's ports stay per transport), as with the worker's settings.
+    void shareWebRtcPorts(uint16_t udpPort, uint16_t tcpPort) {
+        sharedPorts_ = std::make_unique<rtc::SharedPorts>(&loop_, *ports_, udpPort, tcpPort);
+        shared_->sharedPorts = sharedPorts_.get();
+    }
+    rtc::SharedPorts* sharedPorts() { return sharedPorts_.get(); }
     // Entities built on shared() must be destroyed before the environment.
     ~EntityEnvironment() {
         payload_->close();
         channel_->close();
         uv_run(&loop_, UV_RUN_NOWAIT);
         shared_.reset();
+        sharedPorts_.reset();
         ports_.reset();
         payload_.reset();
         channel_.reset();
@@ -93,6 +102,7 @@ private:
     std::unique_ptr<channel::ChannelSocket> channel_;
     std::unique_ptr<channel::PayloadChannelSocket> payload_;
     std::unique_ptr<rtc::PortManager> ports_;
+    std::unique_ptr<rtc::SharedPorts> sharedPorts_;
     std::unique_ptr<rtc::Shared> shared_;
     uint64_t requestId_ = 0;
     NotificationReader reader_{&loop_, notifications_.fds[1]};

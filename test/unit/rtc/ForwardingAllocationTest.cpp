@@ -3,12 +3,15 @@
 // warmed up, forwarding a packet allocates nothing: global operator new is
 // counted around a window of packets (RTCP and loss-recovery timers
 // included). The same holds for audio that RTP observers watch, and for an
-// SVC consumer dropping the layers above its preferred ones.
+// SVC consumer dropping the layers above its preferred ones, and for the
+// shared WebRTC port telling its transports' packets apart.
 #include "AllocationCounter.hpp"
 #include "channel/ChannelSocket.hpp"
+#include "protocol/ice/IceTestUtil.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
 #include "rtc/MediaFixtures.hpp"
 #include "rtc/RouterFixture.hpp"
+#include "rtc/SharedPort.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -278,6 +281,54 @@ TEST_F(Forwarding, SvcLayerFilteringDoesNotAllocate) {
     EXPECT_EQ(markers - warmMarkers, 600u / 2);
     EXPECT_EQ(allocations, 0u) << "allocations while filtering 600 SVC pictures";
     ::close(receiver);
+}
+
+struct CountingUser : sfu::rtc::SharedPortUser {
+    void onSharedUdpPacket(sfu::deps::UdpSocket*, const uint8_t*, size_t,
+                           const sockaddr*) override {
+        ++packets;
+    }
+    void adoptTcpConnection(std::unique_ptr<sfu::deps::TcpConnection>,
+                            const sfu::deps::TcpListenSocket*, const uint8_t*, size_t,
+                            const uint8_t*, size_t) override {}
+    size_t packets = 0;
+};
+
+// Every datagram of a shared port is routed by its ufrag or its source:
+// neither lookup allocates, for media, checks or drops.
+TEST(SharedPortRouting, RoutingDoesNotAllocate) {
+    sfu::rtc::SharedPortDemux demux;
+    std::vector<CountingUser> users(50);
+    std::vector<sockaddr_storage> peers;
+    std::vector<std::vector<uint8_t>> checks;
+    for (size_t i = 0; i < users.size(); ++i) {
+        // 16 characters, as the worker's: longer than a short string holds.
+        const std::string ufrag = "ufrag" + std::string(9, 'x') + std::to_string(10 + i);
+        ASSERT_TRUE(demux.addUfrag(ufrag, &users[i]));
+        peers.push_back(sfu::ice::test::ipv4("192.0.2.1", static_cast<uint16_t>(5000 + i)));
+        demux.addAddress(sfu::ice::test::sa(peers.back()), &users[i]);
+        sfu::ice::test::Check check;
+        check.username = ufrag + ":peer";
+        check.password = "pw";
+        checks.push_back(sfu::ice::test::build(check));
+    }
+    const std::vector<uint8_t> rtp{0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0xAA, 0xBB};
+    const auto stranger = sfu::ice::test::ipv4("198.51.100.7", 9);
+    const size_t before = sfu::test::allocationCount.load();
+    size_t routed = 0;
+    for (int round = 0; round < 40; ++round) {
+        for (size_t i = 0; i < users.size(); ++i) {
+            routed +=
+                demux.route(rtp.data(), rtp.size(), sfu::ice::test::sa(peers[i])) == &users[i];
+            routed += demux.route(checks[i].data(), checks[i].size(),
+                                  sfu::ice::test::sa(stranger)) == &users[i];
+        }
+        demux.route(rtp.data(), rtp.size(), sfu::ice::test::sa(stranger));
+    }
+    const size_t allocations = sfu::test::allocationCount.load() - before;
+    EXPECT_EQ(routed, 40u * users.size() * 2);
+    EXPECT_EQ(demux.counters().unknownAddress, 40u);
+    EXPECT_EQ(allocations, 0u) << "allocations while routing 4,040 datagrams";
 }
 
 } // namespace

@@ -532,6 +532,40 @@ TEST_F(IceServerTest, TupleListIsBounded) {
     }
 }
 
+// A transport sharing its socket routes a tuple's packets to itself exactly
+// while ICE keeps the tuple: it is told of each one added and each one gone
+// (evicted, removed, expired), and of nothing else.
+TEST_F(IceServerTest, TellsWhichTuplesItKeeps) {
+    ASSERT_EQ(send(goodCheck(), udp1, 0), IceResult::Accepted);
+    ASSERT_EQ(send(goodCheck(), udp1, 10), IceResult::Accepted);
+    ASSERT_EQ(listener.added.size(), 1u);
+    EXPECT_TRUE(listener.added[0] == udp1);
+    EXPECT_TRUE(listener.removed.empty());
+
+    std::vector<sockaddr_storage> remotes;
+    for (size_t i = 0; i < IceServer::kMaxTuples; ++i) {
+        remotes.push_back(ipv4("203.0.113.9", static_cast<uint16_t>(10000 + i)));
+    }
+    for (size_t i = 0; i < remotes.size(); ++i) {
+        const Tuple tuple(Protocol::Udp, &udpSocket, sa(remotes[i]));
+        ASSERT_EQ(send(goodCheck(), tuple, 100 + i), IceResult::Accepted);
+    }
+    // One more than fits: the oldest unselected one (the first of these)
+    // was evicted.
+    EXPECT_EQ(listener.added.size(), 1 + IceServer::kMaxTuples);
+    ASSERT_EQ(listener.removed.size(), 1u);
+    EXPECT_TRUE(listener.removed[0] == Tuple(Protocol::Udp, &udpSocket, sa(remotes[0])));
+
+    const Tuple last(Protocol::Udp, &udpSocket, sa(remotes.back()));
+    server.removeTuple(last);
+    ASSERT_EQ(listener.removed.size(), 2u);
+    EXPECT_TRUE(listener.removed[1] == last);
+    // Everything left expires: each one is reported once.
+    server.tick(100000);
+    EXPECT_EQ(listener.removed.size(), listener.added.size());
+    EXPECT_EQ(server.tupleCount(), 0u);
+}
+
 TEST(Tuple, Equality) {
     int socketA = 0;
     int socketB = 0;

@@ -162,8 +162,12 @@ public:
     void onIceConnected() override { events.push_back("connected"); }
     void onIceCompleted() override { events.push_back("completed"); }
     void onIceDisconnected() override { events.push_back("disconnected"); }
+    void onIceTupleAdded(const Tuple& tuple) override { added.push_back(tuple); }
+    void onIceTupleRemoved(const Tuple& tuple) override { removed.push_back(tuple); }
 
     void clear() {
+        added.clear();
+        removed.clear();
         sent.clear();
         selected.clear();
         events.clear();
@@ -172,6 +176,9 @@ public:
     std::vector<Sent> sent;
     std::vector<Tuple> selected;
     std::vector<std::string> events;
+    // Tuples as ICE started and stopped keeping them.
+    std::vector<Tuple> added;
+    std::vector<Tuple> removed;
 };
 
 } // namespace sfu::ice::test
