@@ -23,6 +23,7 @@ setup itself fails. Python 3 standard library only.
 """
 
 import argparse
+import base64
 import json
 import multiprocessing
 import os
@@ -38,6 +39,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "integration"))
 
 from harness import WorkerProcess, worker_bin  # noqa: E402
+from webrtc_util import (candidate_port, dtls_connect_data, webrtc_transport_options,  # noqa: E402
+                         worker_fingerprint)
 
 LOCALHOST = "127.0.0.1"
 PAYLOAD_TYPE = 101
@@ -61,6 +64,13 @@ SOCKET_BUFFER = 4 * 1024 * 1024
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Where tools/build-reference-worker.sh leaves mediasoup 3.8.4's worker.
 REFERENCE_WORKER = os.path.expanduser("~/.cache/mediasoup-3.8.4-worker/mediasoup-worker")
+# What the producer and the consumers are on (--legs): plain RTP on
+# PlainTransports, SRTP on PlainTransports with SDES keys in either suite,
+# or WebRtcTransports (ICE, DTLS-SRTP).
+LEG_KINDS = ("plain", "srtp-cm", "srtp-gcm", "webrtc")
+SRTP_SUITES = {"srtp-cm": "AES_CM_128_HMAC_SHA1_80", "srtp-gcm": "AEAD_AES_128_GCM"}
+# Master key + salt (RFC 3711, RFC 7714).
+SRTP_KEY_LENGTHS = {"AES_CM_128_HMAC_SHA1_80": 30, "AEAD_AES_128_GCM": 28}
 
 
 # --------------------------------------------------------------------------
@@ -166,6 +176,34 @@ def drain_rtcp(sock, buf, key_requests):
         if rtcp_asks_key_frame(memoryview(buf)[:n]):
             key_requests.value += 1
             asked = True
+
+
+class PythonSender:
+    """run_sender in a process of its own, for plain legs."""
+
+    def __init__(self, ctx, port, rate, args):
+        self.shared = {"sent": ctx.Value("Q", 0, lock=False),
+                       "stop": ctx.Value("b", 0, lock=False),
+                       "key_requests": ctx.Value("Q", 0, lock=False)}
+        self.process = ctx.Process(target=run_sender, daemon=True, args=(
+            port, rate, args.fps, args.size, self.shared))
+        self.process.start()
+        self.pid = self.process.pid
+
+    def sent(self):
+        return self.shared["sent"].value
+
+    def key_requests(self):
+        return self.shared["key_requests"].value
+
+    def stop(self):
+        self.shared["stop"].value = 1
+        self.process.join(5)
+
+    def terminate(self):
+        self.shared["stop"].value = 1
+        if self.process.is_alive():
+            self.process.terminate()
 
 
 # --------------------------------------------------------------------------
@@ -296,6 +334,10 @@ class Receivers:
                 "bad_start": sum(p["bad_start"] for p in parts),
                 "cpu": sum(p["cpu"] for p in parts)}
 
+    @property
+    def pids(self):
+        return [proc.pid for proc in self.procs]
+
     def snapshot(self):
         return self._ask("snap")
 
@@ -311,10 +353,105 @@ class Receivers:
 
 
 # --------------------------------------------------------------------------
+# The load peer (SRTP and WebRTC legs)
+# --------------------------------------------------------------------------
+
+class LoadPeer:
+    """bench/load/load_peer.cpp in one mode: the local ports of its legs, its
+    certificate's fingerprint, and its commands (one JSON line each way)."""
+
+    def __init__(self, path, options):
+        if not os.path.exists(path):
+            raise FileNotFoundError("load peer %s not found (cmake --build build --target "
+                                    "sfu-load_peer)" % path)
+        self.process = subprocess.Popen([path] + options, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.pid = self.process.pid
+        self.last = None            # the counters it answered "stop" with
+        try:
+            hello = self._read()
+        except BaseException:
+            self.terminate()
+            raise
+        self.ports, self.fingerprint = hello["ports"], hello["fingerprint"]
+
+    def _read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("load peer %d exited (code %s)" % (self.pid, self.process.poll()))
+        return json.loads(line)
+
+    def ask(self, command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def counters(self):
+        if self.process.poll() is not None:
+            return self.last or {}
+        return self.ask({"cmd": "snap"})
+
+    def stop(self):
+        try:
+            self.last = self.ask({"cmd": "stop"})
+            self.process.wait(5)
+        except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired):
+            pass                # it died; the error is reported elsewhere
+
+    def terminate(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class PeerSender(LoadPeer):
+    """The load peer sending the producer's stream over one leg."""
+
+    def __init__(self, path, rate, args):
+        super().__init__(path, ["--mode=send", "--rate=%d" % rate, "--size=%d" % args.size,
+                                "--fps=%d" % args.fps])
+
+    def sent(self):
+        return self.counters()["sent"]
+
+    def key_requests(self):
+        return self.counters().get("keyFrameRequests", 0)
+
+
+class PeerReceivers(LoadPeer):
+    """The load peer receiving every consumer's stream, one leg each, with
+    the counters of Receivers."""
+
+    def __init__(self, path, n):
+        super().__init__(path, ["--mode=recv", "--legs=%d" % n])
+        self.pids = [self.pid]
+
+    def snapshot(self):
+        c = self.ask({"cmd": "snap"})
+        legs = c["legs"]
+        return {"counts": [leg["count"] for leg in legs], "ext": [leg["ext"] for leg in legs],
+                "rtcp": sum(leg["rtcp"] for leg in legs),
+                "bad_start": sum(leg["badStart"] for leg in legs), "cpu": c["cpu"],
+                "peer": peer_summary(c)}
+
+
+def peer_summary(c):
+    """What a load peer says of its legs' security (None if it died)."""
+    if not c:
+        return None
+    legs = c["legs"]
+    return {"legs": len(legs), "keyed": c["keyed"], "ice_done": c["iceDone"],
+            "dtls_states": c["dtlsStates"], "suite": c["suite"],
+            "decrypted": sum(leg["decrypted"] for leg in legs),
+            "decrypt_failures": sum(leg["decryptFailures"] for leg in legs),
+            "protect_failures": sum(leg["protectFailures"] for leg in legs)}
+
+
+# --------------------------------------------------------------------------
 # Worker setup (requests shaped as mediasoup 3.8's host sends them)
 # --------------------------------------------------------------------------
 
-def plain_transport_data(comedia):
+def plain_transport_data(comedia, srtp_suite=None):
     return {
         # No "port": the host leaves an unset port out (mediasoup's worker
         # refuses a null one).
@@ -326,14 +463,95 @@ def plain_transport_data(comedia):
         "maxSctpMessageSize": 262144,
         "sctpSendBufferSize": 262144,
         "isDataChannel": False,
-        "enableSrtp": False,
-        "srtpCryptoSuite": "AES_CM_128_HMAC_SHA1_80",
+        "enableSrtp": srtp_suite is not None,
+        "srtpCryptoSuite": srtp_suite or "AES_CM_128_HMAC_SHA1_80",
     }
 
 
 def rtp_parameters(ssrc):
     return {"codecs": [VP8_CODEC], "headerExtensions": [],
             "encodings": [{"ssrc": ssrc}], "rtcp": {"cname": CNAME}}
+
+
+class PlainLegs:
+    """Plain RTP: the producer's transport learns the sender's address from
+    its first packet (comedia), each consumer's is connected to its
+    receiver's socket."""
+
+    def producer_transport(self, w, transport):
+        """Creates and connects the producer's transport; returns the port
+        the sender sends to."""
+        data = w.request_ok("router.createPlainTransport", transport,
+                            plain_transport_data(comedia=True))
+        return data["tuple"]["localPort"]
+
+    def consumer_transport(self, w, transport, i, port):
+        w.request_ok("router.createPlainTransport", transport, plain_transport_data(False))
+        w.request_ok("transport.connect", transport, {"ip": LOCALHOST, "port": port})
+
+
+class SrtpLegs:
+    """SRTP on the same PlainTransports, keyed by SDES: every transport.connect
+    carries a fresh key of the peer's, and the transport's own key (in the
+    connect answer, as in its creation answer) is what the peer decrypts
+    with. The load peers learn both."""
+
+    def __init__(self, suite, sender, receivers):
+        self.suite, self.sender, self.receivers = suite, sender, receivers
+
+    def _create(self, w, transport, comedia, connect):
+        created = w.request_ok("router.createPlainTransport", transport,
+                               plain_transport_data(comedia, self.suite))
+        key = base64.b64encode(os.urandom(SRTP_KEY_LENGTHS[self.suite])).decode()
+        connect["srtpParameters"] = {"cryptoSuite": self.suite, "keyBase64": key}
+        answer = w.request_ok("transport.connect", transport, connect)
+        own = (answer or {}).get("srtpParameters") or created["srtpParameters"]
+        return created["tuple"]["localPort"], {"cmd": "srtp", "suite": own["cryptoSuite"],
+                                               "sendKey": key, "recvKey": own["keyBase64"]}
+
+    def producer_transport(self, w, transport):
+        port, command = self._create(w, transport, True, {})
+        self.sender.ask(dict(command, leg=0, port=port))
+        return port
+
+    def consumer_transport(self, w, transport, i, port):
+        _, command = self._create(w, transport, False, {"ip": LOCALHOST, "port": port})
+        self.receivers.ask(dict(command, leg=i, port=port))
+
+
+class WebRtcLegs:
+    """WebRtcTransports (UDP only): each load peer leg is told the worker's
+    candidate, ICE credentials and certificate fingerprint, and
+    transport.connect gets the peer's fingerprint with role client, so that
+    the worker is the DTLS server."""
+
+    def __init__(self, sender, receivers):
+        self.sender, self.receivers = sender, receivers
+
+    def _create(self, w, transport, peer):
+        answer = w.request_ok("router.createWebRtcTransport", transport,
+                              webrtc_transport_options(LOCALHOST, enable_tcp=False))
+        w.request_ok("transport.connect", transport, dtls_connect_data(peer.fingerprint))
+        return {"cmd": "webrtc", "port": candidate_port(answer, "udp"),
+                "ufrag": answer["iceParameters"]["usernameFragment"],
+                "pwd": answer["iceParameters"]["password"],
+                "fingerprint": worker_fingerprint(answer)}
+
+    def producer_transport(self, w, transport):
+        command = self._create(w, transport, self.sender)
+        self.sender.ask(dict(command, leg=0))
+        return command["port"]
+
+    def consumer_transport(self, w, transport, i, port):
+        self.receivers.ask(dict(self._create(w, transport, self.receivers), leg=i))
+
+
+def make_legs(kind, sender=None, receivers=None):
+    if kind == "plain":
+        return PlainLegs()
+    if kind == "webrtc":
+        return WebRtcLegs(sender, receivers)
+    return SrtpLegs(SRTP_SUITES[kind], sender, receivers)
 
 
 class Topology:
@@ -347,12 +565,11 @@ class Topology:
         self.consumers = []         # internal of each consumer
         self.producer_port = None
 
-    def create(self, ports):
+    def create(self, ports, legs):
+        """`legs` sets up each transport (PlainLegs, SrtpLegs, WebRtcLegs)."""
         w = self.worker
         w.request_ok("worker.createRouter", self.router)
-        data = w.request_ok("router.createPlainTransport", self.producer_transport,
-                            plain_transport_data(comedia=True))
-        self.producer_port = data["tuple"]["localPort"]
+        self.producer_port = legs.producer_transport(w, self.producer_transport)
         w.request_ok("transport.produce", self.producer, {
             "kind": "video",
             "rtpParameters": rtp_parameters(PRODUCER_SSRC),
@@ -363,13 +580,12 @@ class Topology:
             "paused": False,
         })
         for i, port in enumerate(ports):
-            self._add_consumer(i, port)
+            self._add_consumer(i, port, legs)
 
-    def _add_consumer(self, i, port):
+    def _add_consumer(self, i, port, legs):
         w = self.worker
         transport = dict(self.router, transportId="load-consumer-transport-%d" % i)
-        w.request_ok("router.createPlainTransport", transport, plain_transport_data(False))
-        w.request_ok("transport.connect", transport, {"ip": LOCALHOST, "port": port})
+        legs.consumer_transport(w, transport, i, port)
         internal = dict(transport, producerId=self.producer["producerId"],
                         consumerId="load-consumer-%d" % i)
         w.request_ok("transport.consume", internal, {
@@ -404,6 +620,23 @@ class Topology:
             "consumer_discarded": outbound[0]["packetsDiscarded"],
         }
 
+    def transport_states(self):
+        """How the producer's and the first consumer's transports say they
+        are secured: the SRTP suite of a PlainTransport (from its dump), the
+        ICE and DTLS states of a WebRtcTransport (from its stats)."""
+        states = {}
+        for name, internal in (("producer", self.producer_transport),
+                               ("consumer", self.consumers[0])):
+            internal = {key: internal[key] for key in ("routerId", "transportId")}
+            dump = self.worker.request_ok("transport.dump", internal)
+            stats = self.worker.request_ok("transport.getStats", internal)[0]
+            states[name] = {
+                "srtp": (dump.get("srtpParameters") or {}).get("cryptoSuite"),
+                "ice": stats.get("iceState"),
+                "dtls": stats.get("dtlsState"),
+            }
+        return states
+
 
 # --------------------------------------------------------------------------
 # What forwards: a worker, or the raw forwarder (the floor)
@@ -413,14 +646,14 @@ class WorkerUnderLoad:
     """A worker binary speaking mediasoup 3.8's protocol, with the topology
     created: the producer's port, N consumers towards `ports`."""
 
-    def __init__(self, path, ports):
+    def __init__(self, path, ports, legs):
         # The harness spawns whatever SFU_WORKER_BIN names.
         os.environ["SFU_WORKER_BIN"] = path
         self.process = WorkerProcess(["--logLevel=warn"])
         try:
             self.pid = int(self.process.wait_running()["targetId"])
             self.topology = Topology(self.process)
-            self.topology.create(ports)
+            self.topology.create(ports, legs)
         except BaseException:
             self.process.terminate()
             raise
@@ -428,6 +661,9 @@ class WorkerUnderLoad:
 
     def view(self):
         return self.topology.worker_view()
+
+    def transport_states(self):
+        return self.topology.transport_states()
 
     def stop(self):
         """Closes the worker; returns its exit code and its warnings."""
@@ -471,6 +707,9 @@ class RawForwarder:
             "consumer_packets": c["sent"] // self.n,
             "consumer_discarded": c["sendErrors"] // self.n,
         }
+
+    def transport_states(self):
+        return {}
 
     def stop(self):
         self.process.stdin.close()
@@ -533,7 +772,7 @@ def udp_kernel_counters():
             "sndbuf_errors": values.get("SndbufErrors", 0)}
 
 
-def mark(pids, shared, receivers, forwarder):
+def mark(pids, sender, receivers, forwarder):
     """Every counter at one moment (the cheap ones first, the ones that need
     a round trip to another process after)."""
     return {
@@ -543,7 +782,7 @@ def mark(pids, shared, receivers, forwarder):
         "worker_wait": process_runqueue_wait(pids["worker"]),
         "sender_cpu": process_cpu_seconds(pids["sender"]),
         "host_cpu": host_cpu_seconds(),
-        "sent": shared["sent"].value,
+        "sent": sender.sent(),
         "udp": udp_kernel_counters(),
         "rss_mb": process_rss_mb(pids["worker"]),
         "rx": receivers.snapshot(),
@@ -575,40 +814,49 @@ def measure(n, rate, args, ctx, system):
     forwarder): `system` is (label, "worker" or "floor", path). Returns the
     row for the table."""
     label, kind, path = system
-    shared = {"sent": ctx.Value("Q", 0, lock=False), "stop": ctx.Value("b", 0, lock=False),
-              "key_requests": ctx.Value("Q", 0, lock=False)}
-    procs = receiver_processes(n, rate, args)
-    receivers = Receivers(ctx, n, procs)
+    plain = args.legs == "plain"
+    # Plain legs: Python sender and receivers. Others: the load peer, one
+    # process sending, one receiving on every leg.
+    procs = receiver_processes(n, rate, args) if plain else 1
+    receivers = Receivers(ctx, n, procs) if plain else PeerReceivers(args.load_peer, n)
     forwarder = None
     sender = None
     try:
-        forwarder = (RawForwarder if kind == "floor" else WorkerUnderLoad)(path, receivers.ports)
-        pids = {"worker": forwarder.pid}
-        sender = ctx.Process(target=run_sender, daemon=True, args=(
-            forwarder.producer_port, rate, args.fps, args.size, shared))
-        sender.start()
-        pids["sender"] = sender.pid
+        if not plain:
+            sender = PeerSender(args.load_peer, rate, args)
+        legs = make_legs(args.legs, sender, receivers)
+        if kind == "floor":
+            forwarder = RawForwarder(path, receivers.ports)
+        else:
+            forwarder = WorkerUnderLoad(path, receivers.ports, legs)
+        if plain:
+            sender = PythonSender(ctx, forwarder.producer_port, rate, args)
+        pids = {"worker": forwarder.pid, "sender": sender.pid}
         if args.nice:
-            for pid in list(pids.values()) + [proc.pid for proc in receivers.procs]:
+            for pid in [forwarder.pid, sender.pid] + receivers.pids:
                 os.setpriority(os.PRIO_PROCESS, pid, args.nice)
-        never_started = warm_up(receivers, args.warmup, args.warmup + 5)
-        a = mark(pids, shared, receivers, forwarder)
+        # ICE and DTLS take a while for many legs on a busy host.
+        never_started = warm_up(receivers, args.warmup, args.warmup + (5 if plain else 15))
+        a = mark(pids, sender, receivers, forwarder)
         time.sleep(args.duration)
-        b = mark(pids, shared, receivers, forwarder)
-        shared["stop"].value = 1
-        sender.join(5)
+        b = mark(pids, sender, receivers, forwarder)
+        transports = forwarder.transport_states()
+        sender.stop()
+        key_requests = sender.key_requests()
         exit_code, logs = forwarder.stop()
     finally:
-        shared["stop"].value = 1
-        if sender is not None and sender.is_alive():
+        if sender is not None:
             sender.terminate()
         if forwarder is not None:
             forwarder.terminate()
         receivers.stop()
     row = summarize(n, a, b)
     row.update(label=label, rate=rate, receivers=procs, never_started=never_started,
-               worker_logs=logs, exit_code=exit_code, key_requests=shared["key_requests"].value,
-               rss_mb=b["rss_mb"], loadavg=os.getloadavg()[0])
+               worker_logs=logs, exit_code=exit_code, key_requests=key_requests,
+               rss_mb=b["rss_mb"], loadavg=os.getloadavg()[0], legs=args.legs,
+               transports=transports)
+    if not plain:
+        row.update(peer_receivers=b["rx"]["peer"], peer_sender=peer_summary(sender.last))
     return row
 
 
@@ -716,11 +964,39 @@ def print_run(row):
           "started: %d, that started off a key frame: %d"
           % (row["key_requests"], row["rtcp_per_consumer_s"], row["never_started"],
              row["bad_start"]))
+    for line in security_lines(row):
+        print("  %s" % line)
     for note in diagnose(row):
         print("  limit: %s" % note)
     for text in row["worker_logs"][:10]:
         print("  worker log: %s" % text.strip())
     sys.stdout.flush()
+
+
+def security_lines(row):
+    """For SRTP and WebRTC legs: how the worker's transports and the load
+    peers say the legs were secured, and the peers' decryption checks."""
+    if row["legs"] == "plain":
+        return []
+    lines = []
+    for name, state in sorted(row["transports"].items()):
+        if row["legs"] == "webrtc":
+            lines.append("worker %s transport: iceState %s, dtlsState %s"
+                         % (name, state["ice"], state["dtls"]))
+        else:
+            lines.append("worker %s transport: SRTP %s" % (name, state["srtp"]))
+    for name in ("sender", "receivers"):
+        p = row["peer_" + name]
+        if p is None:
+            lines.append("load peer %s: died" % name)
+            continue
+        lines.append("load peer %s: %d of %d legs keyed (%s)%s; %d sampled packets "
+                     "decrypted, %d failed; %d protect failures"
+                     % (name, p["keyed"], p["legs"], p["suite"] or "no suite",
+                        "" if row["legs"] != "webrtc" else ", ICE done on %d, DTLS %s" % (
+                            p["ice_done"], p["dtls_states"]),
+                        p["decrypted"], p["decrypt_failures"], p["protect_failures"]))
+    return lines
 
 
 def diagnose(row):
@@ -789,13 +1065,21 @@ def compare_systems(args):
             raise SystemExit("--worker wants LABEL=PATH, got %r" % spec)
         systems.append((label, "worker", os.path.abspath(path)))
     reference = args.reference or REFERENCE_WORKER
-    if not args.no_reference and os.path.exists(reference):
+    if args.legs == "srtp-gcm" and not args.no_reference:
+        print("reference: skipped for --legs srtp-gcm: mediasoup 3.8.4 refuses "
+              "AEAD_AES_128_GCM on a PlainTransport (its PlainTransport offers only the "
+              "AES_CM suites)")
+    elif not args.no_reference and os.path.exists(reference):
         systems.append(("reference", "worker", reference))
     elif not args.no_reference:
         print("reference worker %s not built: running without it (see "
               "tools/build-reference-worker.sh)" % reference)
-    floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
-    systems.append(("floor", "floor", floor))
+    if args.legs == "plain":
+        floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
+        systems.append(("floor", "floor", floor))
+    else:
+        print("floor: skipped for --legs %s: the raw forwarder forwards datagrams "
+              "unchanged, which only plain RTP legs can take" % args.legs)
     return systems
 
 
@@ -815,6 +1099,8 @@ def print_compare_run(row):
              row["in_loss_pct"], row["out_pps"], row["loss_pct"], row["us_per_pkt"],
              row["worker_cpu_pct"], row["worker_wait_pct"], row["rss_mb"], row["loadavg"],
              "" if row["exit_code"] in (0, None) else "  exit code %s" % row["exit_code"]))
+    for line in security_lines(row):
+        print("      %s" % line)
     sys.stdout.flush()
 
 
@@ -857,10 +1143,10 @@ def print_ratios(medians, systems, loads):
 def run_compare(args, ctx):
     systems = compare_systems(args)
     loads = args.loads or [(n, args.rate) for n in args.counts]
-    print("compare: %s; %d run(s) each, alternating; input %d bytes, %d fps; load average "
-          "at start %.2f %.2f %.2f"
+    print("compare: %s; %d run(s) each, alternating; %s legs; input %d bytes, %d fps; load "
+          "average at start %.2f %.2f %.2f"
           % (", ".join("%s=%s" % (label, path) for label, _, path in systems), args.repeat,
-             args.size, args.fps, *os.getloadavg()))
+             args.legs, args.size, args.fps, *os.getloadavg()))
     rows = []
     for n, rate in loads:
         print("load %d consumers x %d pps:" % (n, rate))
@@ -909,7 +1195,16 @@ def parse_args(argv):
     p.add_argument("--no-reference", action="store_true", help="run without the reference")
     p.add_argument("--floor", default="", help="the raw forwarder (default: sfu-raw_forwarder "
                    "beside the worker)")
+    p.add_argument("--legs", choices=LEG_KINDS, default="plain",
+                   help="what the producer and consumers are on: plain RTP (default), SRTP "
+                        "on PlainTransports (srtp-cm: AES_CM_128_HMAC_SHA1_80, srtp-gcm: "
+                        "AEAD_AES_128_GCM) or WebRtcTransports (ICE, DTLS-SRTP); all but "
+                        "plain are driven by the load peer")
+    p.add_argument("--load-peer", default="", help="the load peer (default: sfu-load_peer "
+                   "beside the worker)")
     args = p.parse_args(argv)
+    args.load_peer = args.load_peer or os.path.join(os.path.dirname(worker_bin()),
+                                                    "sfu-load_peer")
     rates = [rate for _, rate in args.loads] + [args.rate]
     if min(rates) < args.fps or any(n < 1 for n in args.counts + [n for n, _ in args.loads]):
         p.error("need rate >= fps and N >= 1")
@@ -922,9 +1217,10 @@ def main(argv):
     ctx = multiprocessing.get_context("spawn")
     if args.compare:
         return run_compare(args, ctx)
-    print("worker: %s; input %d pps x %d bytes (%.1f Mbit/s), %d fps, key frame every second%s"
-          % (worker_bin(), args.rate, args.size, args.rate * args.size * 8 / 1e6, args.fps,
-             "; nice %d" % args.nice if args.nice else ""))
+    print("worker: %s; %s legs; input %d pps x %d bytes (%.1f Mbit/s), %d fps, key frame every "
+          "second%s"
+          % (worker_bin(), args.legs, args.rate, args.size, args.rate * args.size * 8 / 1e6,
+             args.fps, "; nice %d" % args.nice if args.nice else ""))
     rows = []
     for n in args.counts:
         row = measure(n, args.rate, args, ctx, ("ours", "worker", worker_bin()))
