@@ -18,6 +18,33 @@ forwarded packet:
 
     /usr/bin/python3 bench/load/fanout.py --compare --loads 10x5000 100x2000
 
+With --legs the producer and the consumers are on something else than
+plain RTP PlainTransports (the default):
+  srtp-cm, srtp-gcm  PlainTransports with enableSrtp and srtpCryptoSuite
+                     AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM, keyed by
+                     SDES: transport.connect hands each transport a fresh key
+                     of the peer's, the transport's own srtpParameters key
+                     what the peer receives;
+  webrtc             WebRtcTransports (UDP): ICE with the transport's
+                     credentials, DTLS with the peer as client (the worker
+                     is the server), SRTP keyed from the DTLS exporter with
+                     whatever profile the two agree on.
+Python cannot protect SRTP at these rates, so these legs are driven by the
+load peer, build/sfu-load_peer (bench/load/load_peer.cpp, on the project's
+own SRTP, STUN and DTLS units): one process sending the producer's stream,
+one holding every consumer's leg in a poll loop, counting packets and
+sequence gaps like the plain receivers and decrypting a sample of them (and
+all RTCP) as a check of the keys. Each run also prints how the worker's
+transports say they are secured (the SRTP suite of a PlainTransport, the
+ICE and DTLS states of a WebRtcTransport):
+
+    /usr/bin/python3 bench/load/fanout.py --compare --loads 10x10000 --legs srtp-cm
+    /usr/bin/python3 bench/load/fanout.py --compare --loads 10x5000 100x1000 --legs webrtc
+
+With --compare and any legs but plain, the floor is skipped (the raw
+forwarder forwards datagrams unchanged); with srtp-gcm so is mediasoup
+3.8.4, whose PlainTransport refuses the AEAD suites.
+
 It is a measurement, not a test: it prints a table and exits 0 unless the
 setup itself fails. Python 3 standard library only.
 """
@@ -1067,8 +1094,8 @@ def compare_systems(args):
     reference = args.reference or REFERENCE_WORKER
     if args.legs == "srtp-gcm" and not args.no_reference:
         print("reference: skipped for --legs srtp-gcm: mediasoup 3.8.4 refuses "
-              "AEAD_AES_128_GCM on a PlainTransport (its PlainTransport offers only the "
-              "AES_CM suites)")
+              "AEAD_AES_128_GCM on a PlainTransport (router.createPlainTransport fails with "
+              "a TypeError; it takes only the AES_CM suites there)")
     elif not args.no_reference and os.path.exists(reference):
         systems.append(("reference", "worker", reference))
     elif not args.no_reference:
