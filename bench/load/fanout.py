@@ -1164,7 +1164,7 @@ def print_ratios(medians, systems, loads):
         for label in labels[1:]:
             if cost.get("ours") and cost.get(label):
                 parts.append("ours/%s %.2f" % (label, cost["ours"] / cost[label]))
-        print("  %dx%d: %s" % (n, rate, ", ".join(parts)))
+        print("  %dx%d: %s" % (n, rate, ", ".join(parts) or "no other forwarder to compare with"))
 
 
 def run_compare(args, ctx):

@@ -672,6 +672,14 @@ int main(int argc, char** argv) {
     } else {
         usage("--mode must be send or recv");
     }
+    for (const auto& [key, value] : options) {
+        const bool known =
+            key == "mode" ||
+            (mode == "send" ? key == "size" || key == "rate" || key == "fps" : key == "legs");
+        if (!known) {
+            usage("--" + key + " is not an option of --mode=" + mode);
+        }
+    }
     try {
         Peer peer(legs, std::move(stream));
         std::cout << peer.hello().dump() << std::endl;
