@@ -241,7 +241,9 @@ public:
         socklen_t len = sizeof(local);
         if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
             getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
-            throw std::runtime_error("bind: " + std::string(std::strerror(errno)));
+            const std::string why = std::strerror(errno);
+            close(fd_);
+            throw std::runtime_error("bind: " + why);
         }
         localPort_ = ntohs(local.sin_port);
     }
