@@ -7,7 +7,9 @@
 #   scripts/load.sh --compare --loads 10x5000 10x20000 100x2000
 # --compare runs ours, mediasoup 3.8.4's worker (when built) and the floor
 # (build/sfu-raw_forwarder: recvmmsg in, sendmmsg out) in turn at each load,
-# 3 times each, and prints the medians and the ratios of CPU per packet.
+# 3 times each, and prints the medians and the ratios of CPU per packet;
+# --json FILE also saves them for bench/load/chart.py to draw. The scale
+# runs (1,000 consumer legs, 10,000 WebRtcTransports) are bench/load/scale.py.
 # --legs srtp-cm|srtp-gcm|webrtc puts the producer and the consumers on SRTP
 # PlainTransports or WebRtcTransports (ICE, DTLS-SRTP), driven by
 # build/sfu-load_peer; the default is plain RTP:

@@ -14,7 +14,7 @@ packages=(
   gstreamer1.0-plugins-bad
   python3-gi gir1.2-gstreamer-1.0
   python3-pytest python3-pytest-asyncio mypy
-  iproute2 nftables python3-aiohttp
+  iproute2 nftables python3-aiohttp python3-matplotlib
 )
 
 missing=()

@@ -18,6 +18,11 @@ forwarded packet:
 
     /usr/bin/python3 bench/load/fanout.py --compare --loads 10x5000 100x2000
 
+--json FILE saves every run and the medians, which bench/load/chart.py
+draws. The pieces (Stream, run_sender, Receivers, Topology, WorkerUnderLoad,
+measure_layout) take several producers, video or audio, and are what
+bench/load/scale.py runs its 1,000 consumer legs with.
+
 With --legs the producer and the consumers are on something else than
 plain RTP PlainTransports (the default):
   srtp-cm, srtp-gcm  PlainTransports with enableSrtp and srtpCryptoSuite
@@ -52,6 +57,7 @@ setup itself fails. Python 3 standard library only.
 import argparse
 import base64
 import json
+import math
 import multiprocessing
 import os
 import select
@@ -83,12 +89,29 @@ VP8_CODEC = {
     "parameters": {},
     "rtcpFeedback": [],
 }
+# A stream's first sequence number. Not 0: mediasoup 3.8.4's worker counts
+# a stream that starts at 0 as 65,536 packets lost (a constant from about a
+# second in, so rates over a later window are right, an earlier one not).
+FIRST_SEQUENCE = 1000
+OPUS_PAYLOAD_TYPE = 100
+OPUS_CODEC = {
+    "mimeType": "audio/opus",
+    "payloadType": OPUS_PAYLOAD_TYPE,
+    "clockRate": 48000,
+    "channels": 2,
+    "parameters": {},
+    "rtcpFeedback": [],
+}
 RTP_HEADER = struct.Struct("!BBHII")
 # Socket buffers: room for ~1,800 full-size packets per consumer, so that a
 # receiver descheduled for a moment does not drop. SO_RCVBUFFORCE (root) goes
 # past net.core.rmem_max, which otherwise caps it.
 SOCKET_BUFFER = 4 * 1024 * 1024
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# How long a stats request may wait for its answer: a worker short of CPU
+# while it forwards a backlog answers late (seconds on a host running other
+# builds), and the run should report that, not fail.
+VIEW_TIMEOUT = 60
 # Where tools/build-reference-worker.sh leaves mediasoup 3.8.4's worker.
 REFERENCE_WORKER = os.path.expanduser("~/.cache/mediasoup-3.8.4-worker/mediasoup-worker")
 # What the producer and the consumers are on (--legs): plain RTP on
@@ -129,6 +152,15 @@ def packet_template(size, start, key):
     return bytearray(bytes(RTP_HEADER.size) + descriptor + body + b"\xAB" * fill)
 
 
+def audio_packet_template(size):
+    """An Opus-shaped packet: one TOC byte (config 31, a 20 ms CELT
+    fullband frame, code 0) and filler; the header is filled in per send."""
+    fill = size - RTP_HEADER.size - 1
+    if fill < 0:
+        raise ValueError("packet size %d too small" % size)
+    return bytearray(bytes(RTP_HEADER.size) + b"\xF8" + b"\xAB" * fill)
+
+
 def rtcp_asks_key_frame(data):
     """True if a compound RTCP packet holds a PLI (PSFB fmt 1) or FIR (fmt 4)."""
     pos = 0
@@ -140,55 +172,115 @@ def rtcp_asks_key_frame(data):
     return False
 
 
+class Stream:
+    """One producer's RTP stream: a VP8 video stream of `rate` packets/s
+    spread over `fps` frames/s (a key frame every second), or an Opus-shaped
+    audio stream of `rate` packets/s, one frame each (20 ms at 50 packets/s).
+    Stream 0 has the SSRCs a single fan-out has always used."""
+
+    def __init__(self, kind, rate, size, fps=30, index=0):
+        if kind not in ("video", "audio"):
+            raise ValueError("a stream is video or audio, not %r" % kind)
+        self.kind, self.rate, self.size, self.index = kind, rate, size, index
+        self.video = kind == "video"
+        self.codec = VP8_CODEC if self.video else OPUS_CODEC
+        self.payload_type = self.codec["payloadType"]
+        self.clock_rate = self.codec["clockRate"]
+        # Audio: every packet is a frame of its own.
+        self.fps = fps if self.video else rate
+        self.ssrc = PRODUCER_SSRC + index
+        self.mapped_ssrc = MAPPED_SSRC + index
+
+    def mbps(self):
+        return self.rate * self.size * 8 / 1e6
+
+
 # --------------------------------------------------------------------------
 # Sender process
 # --------------------------------------------------------------------------
 
-def run_sender(port, rate, fps, size, shared):
-    """Sends RTP to the producer transport at `rate` packets/s until
-    shared["stop"] is set. Packets are spread over `fps` frames per second;
-    every frame's first packet has S=1 and a frame tag, the last one the
-    marker bit, and a key frame starts every second (and after a PLI/FIR)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
-    sock.connect((LOCALHOST, port))
-    templates = {
-        "key": packet_template(size, True, True),
-        "delta": packet_template(size, True, False),
-        "cont": packet_template(size, False, False),
-    }
-    rtcp_buf = bytearray(2048)
-    sent, stop, key_requests = shared["sent"], shared["stop"], shared["key_requests"]
-    force_key = False
-    k = 0
-    start = time.monotonic()
-    while not stop.value:
-        due = int((time.monotonic() - start) * rate) + 1
+class StreamSender:
+    """Paces one Stream to a producer transport's port from a socket of its
+    own (a comedia transport latches on it, and PLIs come back to it)."""
+
+    def __init__(self, port, stream, start):
+        self.stream = stream
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+        self.sock.connect((LOCALHOST, port))
+        if stream.video:
+            self.templates = {
+                "key": packet_template(stream.size, True, True),
+                "delta": packet_template(stream.size, True, False),
+                "cont": packet_template(stream.size, False, False),
+            }
+        else:
+            self.templates = {"audio": audio_packet_template(stream.size)}
+        self.start = start
+        self.k = 0                  # packets sent
+        self.force_key = False
+
+    def send_due(self, now):
+        """Sends every packet due by `now`: every video frame's first packet
+        has S=1 and a frame tag, the last one the marker bit, and a key frame
+        starts every second (and after a PLI/FIR)."""
+        s = self.stream
+        rate, fps = s.rate, s.fps
+        due = math.floor((now - self.start) * rate) + 1
+        k = self.k
         while k < due:
             frame = k * fps // rate
-            first = k == 0 or (k - 1) * fps // rate != frame
-            last = (k + 1) * fps // rate != frame
-            if first:
-                key = frame % fps == 0 or force_key
-                force_key = force_key and not key
-                pkt = templates["key" if key else "delta"]
+            if s.video:
+                first = k == 0 or (k - 1) * fps // rate != frame
+                last = (k + 1) * fps // rate != frame
+                if first:
+                    key = frame % fps == 0 or self.force_key
+                    self.force_key = self.force_key and not key
+                    pkt = self.templates["key" if key else "delta"]
+                else:
+                    pkt = self.templates["cont"]
+                pkt[PICTURE_ID_OFFSET] = 0x80 | ((frame >> 8) & 0x7F)
+                pkt[PICTURE_ID_OFFSET + 1] = frame & 0xFF
             else:
-                pkt = templates["cont"]
-            RTP_HEADER.pack_into(pkt, 0, 0x80, PAYLOAD_TYPE | (0x80 if last else 0),
-                                 k & 0xFFFF, (frame * CLOCK_RATE // fps) & 0xFFFFFFFF,
-                                 PRODUCER_SSRC)
-            pkt[PICTURE_ID_OFFSET] = 0x80 | ((frame >> 8) & 0x7F)
-            pkt[PICTURE_ID_OFFSET + 1] = frame & 0xFF
-            sock.send(pkt)
+                last = False
+                pkt = self.templates["audio"]
+            RTP_HEADER.pack_into(pkt, 0, 0x80, s.payload_type | (0x80 if last else 0),
+                                 (FIRST_SEQUENCE + k) & 0xFFFF,
+                                 (frame * s.clock_rate // fps) & 0xFFFFFFFF,
+                                 s.ssrc)
+            self.sock.send(pkt)
             k += 1
-        sent.value = k
-        force_key = drain_rtcp(sock, rtcp_buf, key_requests) or force_key
+        self.k = k
+
+    def next_due(self):
+        return self.start + self.k / self.stream.rate
+
+
+def run_sender(targets, shared):
+    """Sends every stream of `targets`, a list of (producer port, Stream),
+    at its own rate until shared["stop"] is set; shared["sent"] counts the
+    packets of all of them. The streams start spread over their first
+    packet interval, as independent senders would, not in step."""
+    start = time.monotonic()
+    senders = [StreamSender(port, stream, start + i / len(targets) / stream.rate)
+               for i, (port, stream) in enumerate(targets)]
+    rtcp_buf = bytearray(2048)
+    sent, stop, key_requests = shared["sent"], shared["stop"], shared["key_requests"]
+    while not stop.value:
+        now = time.monotonic()
+        for sender in senders:
+            sender.send_due(now)
+        sent.value = sum(sender.k for sender in senders)
+        for sender in senders:
+            sender.force_key = drain_rtcp(sender.sock, rtcp_buf, key_requests) or \
+                sender.force_key
         # Sleep until the next packet is due; the OS wakes us a little late,
         # which the catch-up loop above absorbs.
-        delay = start + k / rate - time.monotonic()
+        delay = min(sender.next_due() for sender in senders) - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-    sock.close()
+    for sender in senders:
+        sender.sock.close()
 
 
 def drain_rtcp(sock, buf, key_requests):
@@ -206,14 +298,14 @@ def drain_rtcp(sock, buf, key_requests):
 
 
 class PythonSender:
-    """run_sender in a process of its own, for plain legs."""
+    """run_sender in a process of its own, for plain legs: `targets` is a
+    list of (producer port, Stream)."""
 
-    def __init__(self, ctx, port, rate, args):
+    def __init__(self, ctx, targets):
         self.shared = {"sent": ctx.Value("Q", 0, lock=False),
                        "stop": ctx.Value("b", 0, lock=False),
                        "key_requests": ctx.Value("Q", 0, lock=False)}
-        self.process = ctx.Process(target=run_sender, daemon=True, args=(
-            port, rate, args.fps, args.size, self.shared))
+        self.process = ctx.Process(target=run_sender, daemon=True, args=(targets, self.shared))
         self.process.start()
         self.pid = self.process.pid
 
@@ -273,11 +365,14 @@ def _starts_key_frame(buf):
     return not buf[off] & 0x01 and buf[off + 3:off + 6] == b"\x9d\x01\x2a"
 
 
-def run_receiver(count, conn):
-    """Owns `count` consumer sockets. Counts RTP packets per socket and
-    follows each one's sequence number (the worker keeps it continuous per
-    consumer, so every gap is a lost packet). Answers "snap" on `conn` with
-    its counters and CPU time, "stop" with the same and exits."""
+def run_receiver(videos, conn):
+    """Owns one consumer socket per entry of `videos` (True for a video
+    consumer, whose first packet must start a key frame). Counts RTP packets
+    per socket and follows each one's sequence number (the worker keeps it
+    continuous per consumer, so every gap is a lost packet). Answers "snap"
+    on `conn` with its counters and CPU time, "stop" with the same and
+    exits."""
+    count = len(videos)
     socks = [open_receive_socket() for _ in range(count)]
     conn.send([s.getsockname()[1] for s in socks])
 
@@ -323,7 +418,7 @@ def run_receiver(count, conn):
             seq = buf[2] << 8 | buf[3]
             prev = last[i]
             if prev < 0:
-                bad_start[0] += not starts_key_frame(bytes(buf[:n]))
+                bad_start[0] += videos[i] and not starts_key_frame(bytes(buf[:n]))
                 ext[i] = seq
                 last[i] = seq
             else:
@@ -335,15 +430,21 @@ def run_receiver(count, conn):
 
 
 class Receivers:
-    """The receiver processes and their sockets' ports, consumer order."""
+    """The receiver processes and their sockets' ports, consumer order.
+    `videos` (one flag per consumer, all video by default) says which
+    consumers must start at a key frame."""
 
-    def __init__(self, ctx, n, processes):
+    def __init__(self, ctx, n, processes, videos=None):
+        videos = [True] * n if videos is None else list(videos)
         processes = max(1, min(processes, n))
         sizes = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
         self.procs, self.conns, self.ports = [], [], []
+        first = 0
         for size in sizes:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=run_receiver, args=(size, child), daemon=True)
+            proc = ctx.Process(target=run_receiver, args=(videos[first:first + size], child),
+                               daemon=True)
+            first += size
             proc.start()
             child.close()
             self.procs.append(proc)
@@ -495,8 +596,8 @@ def plain_transport_data(comedia, srtp_suite=None):
     }
 
 
-def rtp_parameters(ssrc):
-    return {"codecs": [VP8_CODEC], "headerExtensions": [],
+def rtp_parameters(codec, ssrc):
+    return {"codecs": [codec], "headerExtensions": [],
             "encodings": [{"ssrc": ssrc}], "rtcp": {"cname": CNAME}}
 
 
@@ -582,56 +683,81 @@ def make_legs(kind, sender=None, receivers=None):
 
 
 class Topology:
-    """Ids and requests for one router, one producer, N consumers."""
+    """Ids and requests for one router and its producers, each on a
+    transport of its own with its consumers: `layout` is a list of (Stream,
+    consumer count); `legs` sets up each transport (PlainLegs by default,
+    SrtpLegs, WebRtcLegs)."""
 
-    def __init__(self, worker):
+    def __init__(self, worker, layout, legs=None):
         self.worker = worker
+        self.layout = layout
+        self.legs = legs or PlainLegs()
         self.router = {"routerId": "load-router"}
-        self.producer_transport = dict(self.router, transportId="load-producer-transport")
-        self.producer = dict(self.producer_transport, producerId="load-producer")
-        self.consumers = []         # internal of each consumer
-        self.producer_port = None
+        self.producer_transports = []   # internal of each producer's transport
+        self.producers = []             # internal of each producer
+        self.sample_consumers = []      # internal of each producer's first consumer
+        self.consumers = []             # internal of each consumer
+        self.producer_ports = []
 
-    def create(self, ports, legs):
-        """`legs` sets up each transport (PlainLegs, SrtpLegs, WebRtcLegs)."""
+    def create(self, ports):
+        """Creates the router, then every producer and its consumers, the
+        consumers towards `ports` in layout order."""
+        self.worker.request_ok("worker.createRouter", self.router)
+        first = 0
+        for stream, count in self.layout:
+            self._add_producer(stream)
+            self.sample_consumers.append(None)
+            for port in ports[first:first + count]:
+                self._add_consumer(stream, port)
+                self.sample_consumers[-1] = self.sample_consumers[-1] or self.consumers[-1]
+            first += count
+
+    def _add_producer(self, stream):
         w = self.worker
-        w.request_ok("worker.createRouter", self.router)
-        self.producer_port = legs.producer_transport(w, self.producer_transport)
-        w.request_ok("transport.produce", self.producer, {
-            "kind": "video",
-            "rtpParameters": rtp_parameters(PRODUCER_SSRC),
+        i = stream.index
+        transport = dict(self.router, transportId="load-producer-transport-%d" % i)
+        self.producer_ports.append(self.legs.producer_transport(w, transport))
+        producer = dict(transport, producerId="load-producer-%d" % i)
+        w.request_ok("transport.produce", producer, {
+            "kind": stream.kind,
+            "rtpParameters": rtp_parameters(stream.codec, stream.ssrc),
             "rtpMapping": {
-                "codecs": [{"payloadType": PAYLOAD_TYPE, "mappedPayloadType": PAYLOAD_TYPE}],
-                "encodings": [{"ssrc": PRODUCER_SSRC, "mappedSsrc": MAPPED_SSRC}],
+                "codecs": [{"payloadType": stream.payload_type,
+                            "mappedPayloadType": stream.payload_type}],
+                "encodings": [{"ssrc": stream.ssrc, "mappedSsrc": stream.mapped_ssrc}],
             },
             "paused": False,
         })
-        for i, port in enumerate(ports):
-            self._add_consumer(i, port, legs)
+        self.producer_transports.append(transport)
+        self.producers.append(producer)
 
-    def _add_consumer(self, i, port, legs):
+    def _add_consumer(self, stream, port):
         w = self.worker
+        i = len(self.consumers)
         transport = dict(self.router, transportId="load-consumer-transport-%d" % i)
-        legs.consumer_transport(w, transport, i, port)
-        internal = dict(transport, producerId=self.producer["producerId"],
+        self.legs.consumer_transport(w, transport, i, port)
+        internal = dict(transport, producerId=self.producers[-1]["producerId"],
                         consumerId="load-consumer-%d" % i)
         w.request_ok("transport.consume", internal, {
-            "kind": "video",
+            "kind": stream.kind,
             "type": "simple",
-            "rtpParameters": rtp_parameters(CONSUMER_SSRC_BASE + i),
-            "consumableRtpEncodings": [{"ssrc": MAPPED_SSRC}],
+            "rtpParameters": rtp_parameters(stream.codec, CONSUMER_SSRC_BASE + i),
+            "consumableRtpEncodings": [{"ssrc": stream.mapped_ssrc}],
             "paused": False,
         })
         self.consumers.append(internal)
 
-    def worker_view(self):
-        """The worker's own counters: producer transport bytes, producer and
-        one sample consumer packet counts. The consumer is asked first: a
-        consumer count above the producer's is then a real anomaly."""
+    def stream_view(self, i):
+        """The worker's own counters for producer i: its transport's bytes,
+        its packet counts and those of its first consumer. The consumer is
+        asked first: a consumer count above the producer's is then a real
+        anomaly."""
         w = self.worker
-        consumer = w.request_ok("consumer.getStats", self.consumers[0])
-        producer = w.request_ok("producer.getStats", self.producer)
-        transport = w.request_ok("transport.getStats", self.producer_transport)[0]
+        consumer = w.request_ok("consumer.getStats", self.sample_consumers[i],
+                                timeout=VIEW_TIMEOUT)
+        producer = w.request_ok("producer.getStats", self.producers[i], timeout=VIEW_TIMEOUT)
+        transport = w.request_ok("transport.getStats", self.producer_transports[i],
+                                 timeout=VIEW_TIMEOUT)[0]
         outbound = [s for s in consumer if s.get("type") == "outbound-rtp"]
         if not producer or not outbound:
             raise RuntimeError("no RTP stream stats: producer %r, consumer %r"
@@ -647,12 +773,32 @@ class Topology:
             "consumer_discarded": outbound[0]["packetsDiscarded"],
         }
 
+    def worker_view(self):
+        """stream_view() of every producer, summed; the consumer counts are
+        those of one consumer per producer weighted by its consumers, i.e.
+        what a consumer sent on average (with one producer: its sample
+        consumer's), timestamps the mean of the answers'."""
+        views = [self.stream_view(i) for i in range(len(self.layout))]
+        counts = [count for _, count in self.layout]
+        n = sum(counts)
+        out = {}
+        for key in views[0]:
+            values = [v[key] for v in views]
+            if key.endswith("_ts"):
+                out[key] = sum(values) / len(values)
+            elif key.startswith("consumer_"):
+                out[key] = sum(v * c for v, c in zip(values, counts)) / n
+            else:
+                out[key] = sum(values)
+        return out
+
+
     def transport_states(self):
         """How the producer's and the first consumer's transports say they
         are secured: the SRTP suite of a PlainTransport (from its dump), the
         ICE and DTLS states of a WebRtcTransport (from its stats)."""
         states = {}
-        for name, internal in (("producer", self.producer_transport),
+        for name, internal in (("producer", self.producer_transports[0]),
                                ("consumer", self.consumers[0])):
             internal = {key: internal[key] for key in ("routerId", "transportId")}
             dump = self.worker.request_ok("transport.dump", internal)
@@ -671,20 +817,24 @@ class Topology:
 
 class WorkerUnderLoad:
     """A worker binary speaking mediasoup 3.8's protocol, with the topology
-    created: the producer's port, N consumers towards `ports`."""
+    of `layout` created: the producers' ports, the consumers towards
+    `ports`. rss_start_mb is its RSS before the router was created,
+    rss_created_mb once the topology was, before any media."""
 
-    def __init__(self, path, ports, legs):
+    def __init__(self, path, ports, layout, legs=None):
         # The harness spawns whatever SFU_WORKER_BIN names.
         os.environ["SFU_WORKER_BIN"] = path
         self.process = WorkerProcess(["--logLevel=warn"])
         try:
             self.pid = int(self.process.wait_running()["targetId"])
-            self.topology = Topology(self.process)
-            self.topology.create(ports, legs)
+            self.rss_start_mb = process_rss_mb(self.pid)
+            self.topology = Topology(self.process, layout, legs)
+            self.topology.create(ports)
+            self.rss_created_mb = process_rss_mb(self.pid)
         except BaseException:
             self.process.terminate()
             raise
-        self.producer_port = self.topology.producer_port
+        self.producer_ports = self.topology.producer_ports
 
     def view(self):
         return self.topology.worker_view()
@@ -703,9 +853,12 @@ class WorkerUnderLoad:
 
 class RawForwarder:
     """bench/load/raw_forwarder.cpp towards `ports`, with the counters of a
-    worker's view (its own input sequence loss, packets sent)."""
+    worker's view (its own input sequence loss, packets sent). It forwards
+    one input stream, the only one of `layout`."""
 
-    def __init__(self, path, ports):
+    def __init__(self, path, ports, layout):
+        if len(layout) != 1:
+            raise ValueError("the raw forwarder forwards one stream, not %d" % len(layout))
         if not os.path.exists(path):
             raise FileNotFoundError("raw forwarder %s not found (cmake --build build "
                                     "--target sfu-raw_forwarder)" % path)
@@ -717,8 +870,9 @@ class RawForwarder:
         if len(first) != 2 or first[0] != "port":
             self.terminate()
             raise RuntimeError("raw forwarder did not start: %r" % first)
-        self.producer_port = int(first[1])
+        self.producer_ports = [int(first[1])]
         self.pid = self.process.pid
+        self.rss_start_mb = self.rss_created_mb = process_rss_mb(self.pid)
 
     def view(self):
         self.process.stdin.write("stats\n")
@@ -830,34 +984,54 @@ def warm_up(receivers, min_seconds, max_seconds):
             return idle
 
 
-def receiver_processes(n, rate, args):
+def receiver_processes(out_pps, args):
     if args.receivers:
         return args.receivers
-    return 1 if n * rate <= args.single_receiver_pps else 2
+    return 1 if out_pps <= args.single_receiver_pps else 2
 
 
 def measure(n, rate, args, ctx, system):
-    """One full run for N consumers at `rate` on a fresh worker (or raw
-    forwarder): `system` is (label, "worker" or "floor", path). Returns the
-    row for the table."""
+    """One full run for N consumers of one VP8 producer at `rate` on a fresh
+    worker (or raw forwarder): `system` is (label, "worker" or "floor",
+    path). Returns the row for the table."""
+    return measure_layout([(Stream("video", rate, args.size, args.fps), n)], args, ctx, system)
+
+
+def measure_layout(layout, args, ctx, system):
+    """One full run of `layout` (a list of (Stream, consumer count)) on a
+    fresh worker (or raw forwarder). Returns the row for the table: rates
+    over all streams, CPU, loss, RSS at the start (rss_start_mb) and at the
+    end of the window (rss_mb). Legs other than plain (args.legs) take one
+    video stream, which the load peer sends."""
     label, kind, path = system
-    plain = args.legs == "plain"
+    legs_kind = getattr(args, "legs", "plain")
+    plain = legs_kind == "plain"
+    if not plain and (len(layout) != 1 or not layout[0][0].video):
+        raise ValueError("--legs %s takes one video stream" % legs_kind)
+    n = sum(count for _, count in layout)
+    rate = sum(stream.rate for stream, _ in layout)
     # Plain legs: Python sender and receivers. Others: the load peer, one
     # process sending, one receiving on every leg.
-    procs = receiver_processes(n, rate, args) if plain else 1
-    receivers = Receivers(ctx, n, procs) if plain else PeerReceivers(args.load_peer, n)
+    if plain:
+        procs = receiver_processes(sum(stream.rate * count for stream, count in layout), args)
+        receivers = Receivers(ctx, n, procs, [stream.video for stream, count in layout
+                                              for _ in range(count)])
+    else:
+        procs = 1
+        receivers = PeerReceivers(args.load_peer, n)
     forwarder = None
     sender = None
     try:
         if not plain:
             sender = PeerSender(args.load_peer, rate, args)
-        legs = make_legs(args.legs, sender, receivers)
+        legs = make_legs(legs_kind, sender, receivers)
         if kind == "floor":
-            forwarder = RawForwarder(path, receivers.ports)
+            forwarder = RawForwarder(path, receivers.ports, layout)
         else:
-            forwarder = WorkerUnderLoad(path, receivers.ports, legs)
+            forwarder = WorkerUnderLoad(path, receivers.ports, layout, legs)
         if plain:
-            sender = PythonSender(ctx, forwarder.producer_port, rate, args)
+            sender = PythonSender(ctx, list(zip(forwarder.producer_ports,
+                                                (stream for stream, _ in layout))))
         pids = {"worker": forwarder.pid, "sender": sender.pid}
         if args.nice:
             for pid in [forwarder.pid, sender.pid] + receivers.pids:
@@ -867,7 +1041,7 @@ def measure(n, rate, args, ctx, system):
         a = mark(pids, sender, receivers, forwarder)
         time.sleep(args.duration)
         b = mark(pids, sender, receivers, forwarder)
-        transports = forwarder.transport_states()
+        transports = forwarder.transport_states() if not plain else {}
         sender.stop()
         key_requests = sender.key_requests()
         exit_code, logs = forwarder.stop()
@@ -880,8 +1054,9 @@ def measure(n, rate, args, ctx, system):
     row = summarize(n, a, b)
     row.update(label=label, rate=rate, receivers=procs, never_started=never_started,
                worker_logs=logs, exit_code=exit_code, key_requests=key_requests,
-               rss_mb=b["rss_mb"], loadavg=os.getloadavg()[0], legs=args.legs,
-               transports=transports)
+               rss_mb=b["rss_mb"], rss_start_mb=forwarder.rss_start_mb,
+               rss_created_mb=forwarder.rss_created_mb,
+               loadavg=os.getloadavg()[0], legs=legs_kind, transports=transports)
     if not plain:
         row.update(peer_receivers=b["rx"]["peer"], peer_sender=peer_summary(sender.last))
     return row
@@ -1101,12 +1276,12 @@ def compare_systems(args):
     elif not args.no_reference:
         print("reference worker %s not built: running without it (see "
               "tools/build-reference-worker.sh)" % reference)
-    if args.legs == "plain":
-        floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
-        systems.append(("floor", "floor", floor))
-    else:
+    if args.legs != "plain" and not args.no_floor:
         print("floor: skipped for --legs %s: the raw forwarder forwards datagrams "
               "unchanged, which only plain RTP legs can take" % args.legs)
+    elif not args.no_floor:
+        floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
+        systems.append(("floor", "floor", floor))
     return systems
 
 
@@ -1141,10 +1316,12 @@ def median_rows(rows, systems, loads):
                 continue
             row = {key: statistics.median(r[key] for r in runs) for key in (
                 "sent_pps", "in_pps", "in_loss_pct", "out_pps", "loss_pct", "us_per_pkt",
-                "worker_cpu_pct", "worker_wait_pct", "rss_mb", "loadavg")}
+                "worker_cpu_pct", "worker_wait_pct", "rss_mb", "loadavg", "host_busy_pct",
+                "others_pct")}
             costs = [r["us_per_pkt"] for r in runs]
             row.update(load="%dx%d" % (n, rate), label=label, n=n, rate=rate,
-                       us_spread="%.3f-%.3f" % (min(costs), max(costs)))
+                       us_spread="%.3f-%.3f" % (min(costs), max(costs)),
+                       us_min=min(costs), us_max=max(costs), runs=len(runs))
             out.append(row)
     return out
 
@@ -1170,6 +1347,7 @@ def print_ratios(medians, systems, loads):
 def run_compare(args, ctx):
     systems = compare_systems(args)
     loads = args.loads or [(n, args.rate) for n in args.counts]
+    loadavg_start = os.getloadavg()
     print("compare: %s; %d run(s) each, alternating; %s legs; input %d bytes, %d fps; load "
           "average at start %.2f %.2f %.2f"
           % (", ".join("%s=%s" % (label, path) for label, _, path in systems), args.repeat,
@@ -1188,7 +1366,43 @@ def run_compare(args, ctx):
                 "process, utime + stime)" % args.repeat, COMPARE_COLUMNS, medians)
     print_ratios(medians, systems, loads)
     print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
+    if args.json:
+        write_json(args.json, {
+            "settings": {"size": args.size, "fps": args.fps, "duration": args.duration,
+                         "warmup": args.warmup, "repeat": args.repeat,
+                         "loads": ["%dx%d" % load for load in loads]},
+            "systems": [{"label": label, "kind": kind, "path": path}
+                        for label, kind, path in systems],
+            "loadavg_start": loadavg_start,
+            "runs": rows,
+            "medians": medians,
+        })
     return 0
+
+
+def host_description():
+    """What the figures were measured on."""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"cores": os.cpu_count(), "cpu": model, "kernel": os.uname().release}
+
+
+def write_json(path, document):
+    """Writes a results document with the command line, the date, the host
+    and its load average at the end added."""
+    document = dict(document, command=" ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
+                    date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    host=host_description(), loadavg_end=os.getloadavg())
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(document, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("results written to %s" % path)
 
 
 def parse_args(argv):
@@ -1220,8 +1434,12 @@ def parse_args(argv):
     p.add_argument("--reference", default="",
                    help="mediasoup 3.8.4's worker (default: %s)" % REFERENCE_WORKER)
     p.add_argument("--no-reference", action="store_true", help="run without the reference")
+    p.add_argument("--json", default="", metavar="FILE",
+                   help="with --compare: also write every run and the medians to FILE "
+                        "(what bench/load/chart.py draws)")
     p.add_argument("--floor", default="", help="the raw forwarder (default: sfu-raw_forwarder "
                    "beside the worker)")
+    p.add_argument("--no-floor", action="store_true", help="run without the floor")
     p.add_argument("--legs", choices=LEG_KINDS, default="plain",
                    help="what the producer and consumers are on: plain RTP (default), SRTP "
                         "on PlainTransports (srtp-cm: AES_CM_128_HMAC_SHA1_80, srtp-gcm: "

@@ -96,6 +96,9 @@ constexpr uint64_t kConsentIntervalUs = 2'000'000;
 constexpr uint8_t kPayloadType = 101;
 constexpr uint32_t kClockRate = 90000;
 constexpr uint32_t kProducerSsrc = 0x1000'0001;
+// Not 0, as fanout.py's FIRST_SEQUENCE: mediasoup 3.8.4 counts a stream
+// that starts at 0 as 65,536 packets lost.
+constexpr uint64_t kFirstSequence = 1000;
 constexpr size_t kRtpHeaderSize = 12;
 constexpr size_t kDescriptorSize = 4;
 
@@ -186,7 +189,7 @@ public:
         std::memset(out, 0xAB, size_);
         out[0] = 0x80;
         out[1] = static_cast<uint8_t>(kPayloadType | (last ? 0x80 : 0));
-        sfu::bytes::set16(out + 2, static_cast<uint16_t>(k));
+        sfu::bytes::set16(out + 2, static_cast<uint16_t>(kFirstSequence + k));
         sfu::bytes::set32(out + 4, static_cast<uint32_t>(frame * kClockRate / fps_));
         sfu::bytes::set32(out + 8, kProducerSsrc);
         // RFC 7741 descriptor: X=1, S on a frame's first packet, a 15-bit

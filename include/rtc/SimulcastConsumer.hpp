@@ -13,40 +13,29 @@
 #pragma once
 
 #include "protocol/codecs/Codecs.hpp"
-#include "rtc/Consumer.hpp"
-#include "rtc/LayerSelector.hpp"
+#include "rtc/LayeredConsumer.hpp"
 
 namespace sfu::rtc {
 
-class SimulcastConsumer final : public Consumer, private ConsumerStream::ResendHook {
+class SimulcastConsumer final : public LayeredConsumer, private ConsumerStream::ResendHook {
 public:
     SimulcastConsumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
                       const nlohmann::json& data);
 
     void sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) override;
-    nlohmann::json preferredLayersJson() const override;
     nlohmann::json dump() const override;
     nlohmann::json stats(uint64_t nowMs) override;
 
-    bool layered() const override { return true; }
-    // Each candidate layer costs what the producer stream carries of its
-    // temporal layers up to that one.
-    void collectLayerCosts(uint64_t nowMs,
-                           std::vector<bwe::BitrateAllocator::LayerCost>& out) override;
-    void setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) override;
-
 private:
-    void onActiveChanged(bool active) override;
-    void onProducerScores() override;
+    const std::vector<uint8_t>& layerScores() override { return producerScores_; }
+    // What the stream carries of its temporal layers up to that one.
+    uint64_t layerBitrate(const LayerSelector::Layers& layers, uint64_t nowMs) const override;
+    void updateTarget(bool forceKeyFrame) override;
     uint8_t producerScore() const override;
     void requestKeyFrame() override;
-    nlohmann::json setPreferredLayers(const nlohmann::json& data) override;
     ConsumerStream::ResendHook* resendHook() override { return this; }
     bool rewriteResend(rtp::RtpPacket& packet, const recovery::SentPacket& sent) override;
 
-    // Takes the selector's target; asks for a key frame where a switch is
-    // due.
-    void updateTarget(bool forceKeyFrame);
     // Drop (nullopt), or forward with these parameters.
     std::optional<ForwardParams> decide(const rtp::RtpPacket& packet, const RtpForwardInfo& info);
     void requestKeyFrameOf(int spatialLayer);
@@ -60,10 +49,6 @@ private:
     int currentTemporalLayer() const;
 
     std::vector<uint32_t> producerSsrcs_;
-    LayerSelector selector_;
-    // The allocation's grant; none while the transport has no estimate.
-    std::optional<LayerSelector::Layers> allocated_;
-    std::vector<LayerSelector::Layers> candidates_;
     int targetSpatial_ = -1;
     int targetTemporal_ = -1;
     int currentSpatial_ = -1;

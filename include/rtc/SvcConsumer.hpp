@@ -13,54 +13,37 @@
 #pragma once
 
 #include "protocol/codecs/Codecs.hpp"
-#include "rtc/Consumer.hpp"
-#include "rtc/LayerSelector.hpp"
+#include "rtc/LayeredConsumer.hpp"
 
 namespace sfu::rtc {
 
-class SvcConsumer final : public Consumer, private ConsumerStream::ResendHook {
+class SvcConsumer final : public LayeredConsumer, private ConsumerStream::ResendHook {
 public:
     SvcConsumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
                 const nlohmann::json& data);
 
     void sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) override;
-    nlohmann::json preferredLayersJson() const override;
     nlohmann::json dump() const override;
     nlohmann::json stats(uint64_t nowMs) override;
 
-    // Its layers, lowest first up to the preferred ones, cost what the
-    // producer stream carries of them and of every layer below.
-    bool layered() const override { return true; }
-    void collectLayerCosts(uint64_t nowMs,
-                           std::vector<bwe::BitrateAllocator::LayerCost>& out) override;
-    void setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) override;
-
 private:
-    void onActiveChanged(bool active) override;
-    void onProducerScores() override;
+    // The selector's view of the one stream: every spatial layer lives
+    // while it does.
+    const std::vector<uint8_t>& layerScores() override;
+    // What the stream carries of those layers and of every layer below.
+    uint64_t layerBitrate(const LayerSelector::Layers& layers, uint64_t nowMs) const override;
+    void updateTarget(bool forceKeyFrame) override;
     uint8_t producerScore() const override;
     void requestKeyFrame() override;
-    nlohmann::json setPreferredLayers(const nlohmann::json& data) override;
     ConsumerStream::ResendHook* resendHook() override { return this; }
     bool rewriteResend(rtp::RtpPacket& packet, const recovery::SentPacket& sent) override;
 
-    // Takes the selector's target; asks for a key frame where the change
-    // needs one.
-    void updateTarget(bool forceKeyFrame);
     std::optional<ForwardParams> decide(const rtp::RtpPacket& packet, const RtpForwardInfo& info);
     LayerSelector::Layers currentLayers() const;
 
-    // The selector's view of the one stream: every spatial layer lives
-    // while it does.
-    const std::vector<uint8_t>& layerScores();
-
-    LayerSelector selector_;
     bool ksvc_ = false;
     LayerSelector::Layers target_;
-    // The transport's allocation, once it runs one.
-    std::optional<LayerSelector::Layers> allocated_;
     std::vector<uint8_t> layerScores_;
-    std::vector<LayerSelector::Layers> candidates_;
     codecs::EncodingContext context_;
 };
 

@@ -275,6 +275,9 @@ private:
     bool allocationDue_ = false;
     int64_t lastAllocationMs_ = 0;
     int64_t lastAllocatedBps_ = -1;
+    // What the consumers would send at their preferred layers, as of the
+    // last allocation.
+    int64_t preferredBps_ = 0;
     // Reused by every allocation run.
     std::vector<bwe::BitrateAllocator::Request> allocationRequests_;
     std::vector<Consumer*> allocationConsumers_;

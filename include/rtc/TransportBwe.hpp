@@ -17,8 +17,10 @@
 //    SSRC, from the cumulative counters of consecutive report blocks) and
 //    round trip feed the estimator; process() runs its timers.
 //  - Bounds: the start bitrate (initialAvailableOutgoingBitrate), a minimum
-//    and a maximum (0: none). The desired bitrate is what the consumers send
-//    with kDesiredHeadroom on top, updated when it moves by 10% or more.
+//    and a maximum (0: none). The desired bitrate is what the consumers send,
+//    or what they would send at the layers they prefer when that is more,
+//    with kDesiredHeadroom on top, updated when it moves by 10% or more;
+//    probing looks for it when the estimate is below.
 //  - Probing (type TransportCc only): each probe request becomes a cluster
 //    of probation packets (SSRC kProbationSsrc, payload type
 //    kProbationPayloadType, as mediasoup-client's "probator" receiver
@@ -82,8 +84,9 @@ public:
 
     void setMaxBitrate(int64_t bps, int64_t nowMs);
     void setMinBitrate(int64_t bps, int64_t nowMs);
-    // What the consumers send now, in bit/s.
-    void setSentBitrate(int64_t bps, int64_t nowMs);
+    // What the consumers send now, and what they would send at their
+    // preferred layers, in bit/s.
+    void setWantedBitrate(int64_t sentBps, int64_t preferredBps, int64_t nowMs);
     void process(int64_t nowMs);
 
     // The state to report in a "bwe" trace event now, if any.

@@ -22,14 +22,8 @@ constexpr double kMaxAlignedAheadSeconds = 2.0;
 
 SimulcastConsumer::SimulcastConsumer(std::string id, std::string producerId, Shared& shared,
                                      Listener& listener, const json& data)
-    : Consumer(std::move(id), std::move(producerId), shared, listener, data,
-               params::RtpParametersType::Simulcast),
-      selector_(static_cast<int>(consumableEncodings_.size()),
-                rtpParameters_.encodings.empty()
-                    ? 1
-                    : params::parseScalabilityMode(
-                          rtpParameters_.encodings[0].scalabilityMode.value_or(""))
-                          .temporalLayers) {
+    : LayeredConsumer(std::move(id), std::move(producerId), shared, listener, data,
+                      params::RtpParametersType::Simulcast) {
     if (kind_ != params::MediaKind::Video) {
         throw TypeError("a simulcast consumer is for video");
     }
@@ -50,60 +44,21 @@ SimulcastConsumer::SimulcastConsumer(std::string id, std::string producerId, Sha
     const auto* codec = rtpParameters_.codecForEncoding(encoding);
     clockRate_ = codec->clockRate != 0 ? codec->clockRate : 90000;
     context_ = codecs::EncodingContext(codecs::codecFromMimeType(codec->mimeType));
-
-    if (const auto layers = data.find("preferredLayers");
-        layers != data.end() && !layers->is_null()) {
-        selector_.setPreferred(*layers);
-    }
+    initLayers(static_cast<int>(consumableEncodings_.size()),
+               params::parseScalabilityMode(encoding.scalabilityMode.value_or("")).temporalLayers,
+               data);
 }
 
-json SimulcastConsumer::preferredLayersJson() const {
-    return selector_.preferredJson();
-}
-
-json SimulcastConsumer::setPreferredLayers(const json& data) {
-    selector_.setPreferred(data);
-    updateTarget(false);
-    return preferredLayersJson();
-}
-
-void SimulcastConsumer::onActiveChanged(bool nowActive) {
-    if (nowActive) {
-        // Continue where it stopped, from a key frame.
-        streams_[0]->requireSync();
-        updateTarget(true);
-    }
-}
-
-void SimulcastConsumer::onProducerScores() {
-    updateTarget(false);
-}
-
-void SimulcastConsumer::collectLayerCosts(uint64_t nowMs,
-                                          std::vector<bwe::BitrateAllocator::LayerCost>& out) {
-    selector_.candidates(producerScores_, candidates_);
-    out.clear();
-    for (const auto& layers : candidates_) {
-        const uint64_t bps =
-            producer_ != nullptr && static_cast<size_t>(layers.spatial) < producer_->encodingCount()
-                ? producer_->producerStream(static_cast<size_t>(layers.spatial))
-                      .bitrateUpTo(layers.temporal, nowMs)
-                : 0;
-        out.push_back({layers, static_cast<int64_t>(bps)});
-    }
-}
-
-void SimulcastConsumer::setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) {
-    if (allocated_ == layer) {
-        return;
-    }
-    allocated_ = layer;
-    updateTarget(false);
+uint64_t SimulcastConsumer::layerBitrate(const LayerSelector::Layers& layers,
+                                         uint64_t nowMs) const {
+    return producer_ != nullptr && static_cast<size_t>(layers.spatial) < producer_->encodingCount()
+               ? producer_->producerStream(static_cast<size_t>(layers.spatial))
+                     .bitrateUpTo(layers.temporal, nowMs)
+               : 0;
 }
 
 void SimulcastConsumer::updateTarget(bool forceKeyFrame) {
-    const auto [spatial, temporal] = allocated_ ? selector_.select(producerScores_, *allocated_)
-                                                : selector_.select(producerScores_);
+    const auto [spatial, temporal] = selectTarget();
     const bool spatialChanged = spatial != targetSpatial_;
     targetSpatial_ = spatial;
     targetTemporal_ = temporal;

@@ -26,10 +26,8 @@ scalabilityModeOf(const params::RtpParameters& parameters,
 
 SvcConsumer::SvcConsumer(std::string id, std::string producerId, Shared& shared, Listener& listener,
                          const json& data)
-    : Consumer(std::move(id), std::move(producerId), shared, listener, data,
-               params::RtpParametersType::Svc),
-      selector_(scalabilityModeOf(rtpParameters_, consumableEncodings_).spatialLayers,
-                scalabilityModeOf(rtpParameters_, consumableEncodings_).temporalLayers) {
+    : LayeredConsumer(std::move(id), std::move(producerId), shared, listener, data,
+                      params::RtpParametersType::Svc) {
     if (kind_ != params::MediaKind::Video) {
         throw TypeError("an SVC consumer is for video");
     }
@@ -49,33 +47,7 @@ SvcConsumer::SvcConsumer(std::string id, std::string producerId, Shared& shared,
     context_ = codecs::EncodingContext(kind);
     ksvc_ = mode.ksvc;
     context_.setKsvc(ksvc_);
-
-    if (const auto layers = data.find("preferredLayers");
-        layers != data.end() && !layers->is_null()) {
-        selector_.setPreferred(*layers);
-    }
-}
-
-json SvcConsumer::preferredLayersJson() const {
-    return selector_.preferredJson();
-}
-
-json SvcConsumer::setPreferredLayers(const json& data) {
-    selector_.setPreferred(data);
-    updateTarget(false);
-    return preferredLayersJson();
-}
-
-void SvcConsumer::onActiveChanged(bool nowActive) {
-    if (nowActive) {
-        // Continue from a key frame, picture ids following those sent.
-        streams_[0]->requireSync();
-        updateTarget(true);
-    }
-}
-
-void SvcConsumer::onProducerScores() {
-    updateTarget(false);
+    initLayers(mode.spatialLayers, mode.temporalLayers, data);
 }
 
 const std::vector<uint8_t>& SvcConsumer::layerScores() {
@@ -83,32 +55,16 @@ const std::vector<uint8_t>& SvcConsumer::layerScores() {
     return layerScores_;
 }
 
-void SvcConsumer::collectLayerCosts(uint64_t nowMs,
-                                    std::vector<bwe::BitrateAllocator::LayerCost>& out) {
-    selector_.candidates(layerScores(), candidates_);
-    out.clear();
-    for (const auto& layers : candidates_) {
-        const uint64_t bps =
-            producer_ != nullptr && producer_->encodingCount() > 0
-                ? producer_->producerStream(0).bitrateUpTo(layers.spatial, layers.temporal, nowMs)
-                : 0;
-        out.push_back({layers, static_cast<int64_t>(bps)});
-    }
-}
-
-void SvcConsumer::setAllocatedLayers(const bwe::BitrateAllocator::Layer& layer) {
-    if (allocated_ == layer) {
-        return;
-    }
-    allocated_ = layer;
-    updateTarget(false);
+uint64_t SvcConsumer::layerBitrate(const LayerSelector::Layers& layers, uint64_t nowMs) const {
+    return producer_ != nullptr && producer_->encodingCount() > 0
+               ? producer_->producerStream(0).bitrateUpTo(layers.spatial, layers.temporal, nowMs)
+               : 0;
 }
 
 void SvcConsumer::updateTarget(bool forceKeyFrame) {
     // One stream carries every layer: while it is alive, the preferred
     // layers are the target, capped by the allocation.
-    const LayerSelector::Layers target =
-        allocated_ ? selector_.select(layerScores(), *allocated_) : selector_.select(layerScores());
+    const LayerSelector::Layers target = selectTarget();
     const LayerSelector::Layers current = currentLayers();
     const bool spatialChanged = target.spatial != target_.spatial;
     target_ = target;

@@ -584,7 +584,7 @@ void Transport::createBweFor(const Consumer& consumer) {
 
 void Transport::bweTick(uint64_t now) {
     const int64_t bweNow = bweNowMs();
-    bwe_->setSentBitrate(static_cast<int64_t>(rtpSendRate_.rate(now)), bweNow);
+    bwe_->setWantedBitrate(static_cast<int64_t>(rtpSendRate_.rate(now)), preferredBps_, bweNow);
     bwe_->process(bweNow);
     const int64_t sinceAllocation = bweNow - lastAllocationMs_;
     if (allocationDue_ || sinceAllocation >= kAllocationIntervalMs ||
@@ -637,6 +637,14 @@ void Transport::allocateBitrate(uint64_t now, int64_t bweNow) {
             request.fixedBps = static_cast<int64_t>(consumer->sendBitrate(now));
         }
         allocationConsumers_.push_back(consumer.get());
+    }
+    // What the consumers would send with nothing holding them back: each
+    // layered one at its preferred layers (its last candidate).
+    preferredBps_ = 0;
+    for (const auto& request : allocationRequests_) {
+        if (request.active) {
+            preferredBps_ += request.layers.empty() ? request.fixedBps : request.layers.back().bps;
+        }
     }
     allocator_.allocate(lastAllocatedBps_, bweNow, allocationRequests_, allocationResult_);
     for (size_t i = 0; i < allocationConsumers_.size(); ++i) {

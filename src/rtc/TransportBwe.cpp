@@ -107,9 +107,9 @@ void TransportBwe::setMinBitrate(int64_t bps, int64_t nowMs) {
     estimator_.setBounds(bounds_.minBps, bounds_.maxBps, nowMs);
 }
 
-void TransportBwe::setSentBitrate(int64_t bps, int64_t nowMs) {
-    const auto desired =
-        static_cast<int64_t>(static_cast<double>(std::max<int64_t>(bps, 0)) * kDesiredHeadroom);
+void TransportBwe::setWantedBitrate(int64_t sentBps, int64_t preferredBps, int64_t nowMs) {
+    const auto desired = static_cast<int64_t>(
+        static_cast<double>(std::max<int64_t>({sentBps, preferredBps, 0})) * kDesiredHeadroom);
     const int64_t diff = desired > desiredBps_ ? desired - desiredBps_ : desiredBps_ - desired;
     if (diff == 0 || (desired != 0 && diff * 10 < desiredBps_)) {
         return;

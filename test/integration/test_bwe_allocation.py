@@ -23,6 +23,10 @@ What is checked:
   high again brings it back to stream 2, again no sooner than the hold;
 - across all of this the receiver sees one continuous stream (sequence
   numbers, picture ids, timestamps, key frames at each switch);
+- while held on stream 0, the transport's "bwe" trace says it desires what
+  the consumer would send at its preferred top stream (16 r0 and more),
+  not what it sends now, so that probing goes after the bandwidth the
+  preferred layers need;
 - with two consumers whose top streams do not both fit, the one with the
   higher priority (consumer.setPriority) keeps stream 2 while the other
   drops below it.
@@ -204,9 +208,18 @@ class BweAllocationTest(sim.SimulcastCase):
         self.assertTrue(notes and all((n or {}).get("spatialLayer") == spatial for n in notes),
                         "layerschange of %s: %s" % (consumer_id, notes))
 
+    def bwe_traces(self, since):
+        """The bwe trace events of the consumers' transport from the
+        worker's notification `since` on."""
+        return [n["data"]["info"] for n in list(self.worker.all_notifications)[since:]
+                if n.get("targetId") == sim.RECV_TRANSPORT and n.get("event") == "trace"
+                and (n.get("data") or {}).get("type") == "bwe"]
+
     def test_0_remb_moves_the_consumer_between_streams(self):
         self.setup_media()
         self.wait_streams()
+        self.request("transport.enableTraceEvent", self.internal(sim.RECV_TRANSPORT),
+                     {"types": ["bwe"]})
         t_start, mark = time.monotonic(), self.mark()
         self.consume()
         self.start_remb([sim.CONSUMER_SSRC], HIGH_BPS)
@@ -233,6 +246,15 @@ class BweAllocationTest(sim.SimulcastCase):
                          "streams forwarded after the switch down")
         self.assertTrue(self.sender.requests_for(0, since=t_low),
                         "no key frame request for stream 0")
+        # What it desires: the preferred top stream, not the stream 0 it
+        # sends (r0 with a quarter on top), while the estimate is 1.2 r0.
+        # The send rate is measured over a second: the traces from when it
+        # still counted stream 2 are left behind.
+        self.settle(1.5)
+        r0, since = self.stream_rates()[0], len(self.worker.all_notifications)
+        self.wait_until("a bwe trace desiring the top stream", lambda: [
+            t for t in self.bwe_traces(since)
+            if t["desiredBitrate"] >= 10 * r0 and t["availableBitrate"] <= 2 * r0], 10)
 
         # High again: back to the preferred top stream after the hold.
         t_high, mark = time.monotonic(), self.mark()

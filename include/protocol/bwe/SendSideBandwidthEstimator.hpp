@@ -19,6 +19,11 @@
 //    maximum), at least the minimum. Before any transport-wide feedback the
 //    delay-based estimate is the start bitrate; an endpoint that only sends
 //    REMB therefore gets min(REMB, loss bound, max).
+//  - Feedback that stops while packets are in flight (the endpoint's link
+//    went dark, or its feedback is lost on the way): once none came for
+//    kFeedbackTimeoutUs, the delay-based estimate is cut by
+//    kFeedbackTimeoutFactor, and again every kFeedbackTimeoutCutUs until
+//    feedback returns (counted in Stats::feedbackTimeouts).
 //  - RTT: setRtt() (from RTCP) when known, else the time between sending the
 //    newest packet a feedback reports and receiving that feedback, smoothed.
 //  - Probing: the first packet sent starts the probe controller; requests
@@ -77,6 +82,9 @@ public:
     static constexpr int64_t kDefaultMinBps = 30'000;
     static constexpr int64_t kDefaultMaxBps = 100'000'000;
     static constexpr size_t kTraceCapacity = 32;
+    static constexpr int64_t kFeedbackTimeoutUs = 1'000'000;
+    static constexpr int64_t kFeedbackTimeoutCutUs = 500'000;
+    static constexpr double kFeedbackTimeoutFactor = 0.8;
 
     struct Config {
         int64_t startBps = kDefaultStartBps;
@@ -95,6 +103,7 @@ public:
         uint64_t duplicated = 0;
         uint64_t overuses = 0;
         uint64_t probeResults = 0;
+        uint64_t feedbackTimeouts = 0;
     };
 
     SendSideBandwidthEstimator() : SendSideBandwidthEstimator(Config{}) {}
@@ -141,6 +150,8 @@ public:
 
 private:
     void updateTarget(int64_t nowUs, bool force);
+    // The cut of a feedback time-out, when one is due.
+    void checkFeedbackTimeout(int64_t nowUs);
     void pushTrace(int64_t nowUs);
     int64_t effectiveRttUs() const { return externalRttUs_ > 0 ? externalRttUs_ : rttUs_; }
 
@@ -155,6 +166,8 @@ private:
     bool started_ = false;
     bool haveTcc_ = false;
     bool haveRtt_ = false;
+    int64_t lastFeedbackUs_ = 0;
+    int64_t lastTimeoutCutUs_ = 0;
     int64_t rttUs_ = AimdRateControl::kDefaultRttUs;
     int64_t externalRttUs_ = 0;
     BandwidthUsage usage_ = BandwidthUsage::Normal;

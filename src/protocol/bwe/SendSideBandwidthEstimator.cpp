@@ -88,6 +88,7 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     const int64_t nowUs = nowMs * 1000;
     ++stats_.feedbacks;
     haveTcc_ = true;
+    lastFeedbackUs_ = nowUs;
     if (results.empty()) {
         return;
     }
@@ -180,12 +181,27 @@ void SendSideBandwidthEstimator::onLossReport(uint32_t lost, uint32_t expected, 
 void SendSideBandwidthEstimator::process(int64_t nowMs) {
     const int64_t nowUs = nowMs * 1000;
     alr_.advance(nowUs);
+    checkFeedbackTimeout(nowUs);
     if (config_.probing && haveTcc_) {
         const auto& link = aimd_.linkCapacity();
         const bool atCapacity = link.has() && aimd_.estimate() >= link.lowerBound() &&
                                 aimd_.estimate() <= link.upperBound();
         probes_.process(target_, alr_.inAlr(), atCapacity, nowUs);
     }
+}
+
+void SendSideBandwidthEstimator::checkFeedbackTimeout(int64_t nowUs) {
+    if (!haveTcc_ || history_.inFlightBytes() == 0 ||
+        nowUs - lastFeedbackUs_ < kFeedbackTimeoutUs ||
+        nowUs - lastTimeoutCutUs_ < kFeedbackTimeoutCutUs) {
+        return;
+    }
+    lastTimeoutCutUs_ = nowUs;
+    ++stats_.feedbackTimeouts;
+    aimd_.setEstimate(
+        static_cast<int64_t>(static_cast<double>(aimd_.estimate()) * kFeedbackTimeoutFactor),
+        nowUs);
+    updateTarget(nowUs, false);
 }
 
 void SendSideBandwidthEstimator::updateTarget(int64_t nowUs, bool force) {

@@ -179,6 +179,32 @@ TEST(BweTrajectory, ReorderingAndFeedbackLoss) {
     EXPECT_GT(sim.bwe().stats().feedbacks, 300u);
 }
 
+// At 2 Mbit/s, the feedback stops for 4 s while media keeps flowing: from
+// 1 s without it the estimate is cut by a fifth every 0.5 s (to under a
+// third by the end), and once feedback is back the estimate climbs to the
+// capacity again.
+TEST(BweTrajectory, FeedbackStopsAndReturns) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.run(20'000);
+    const int64_t before = sim.targetAt(20'000);
+    EXPECT_GE(before, 1'400'000);
+    sim.link().feedbackLoss = 1.0;
+    sim.run(4'000);
+    sim.link().feedbackLoss = 0;
+    sim.run(20'000);
+    dump(sim, "feedback stops and returns");
+    EXPECT_GE(sim.minTarget(20'000, 20'900), before * 9 / 10);
+    EXPECT_LE(sim.targetAt(23'900), before / 3);
+    EXPECT_GE(sim.bwe().stats().feedbackTimeouts, 6u);
+    const int64_t back =
+        sim.firstTime(24'000, [](const Sample& s) { return s.targetBps >= 1'400'000; });
+    ASSERT_GE(back, 0);
+    EXPECT_LE(back, 39'000);
+    EXPECT_LE(sim.maxTarget(24'000, 44'000), 2'400'000);
+}
+
 // Bounds: [200 k, 1 M] on a 2 Mbit/s link stays within them and reaches the
 // maximum; raising the maximum to 3 M probes up to the capacity.
 TEST(BweTrajectory, BoundsRespected) {
