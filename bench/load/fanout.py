@@ -1370,7 +1370,7 @@ def run_compare(args, ctx):
         write_json(args.json, {
             "settings": {"size": args.size, "fps": args.fps, "duration": args.duration,
                          "warmup": args.warmup, "repeat": args.repeat,
-                         "loads": ["%dx%d" % load for load in loads]},
+                         "loads": ["%dx%d" % load for load in loads], "legs": args.legs},
             "systems": [{"label": label, "kind": kind, "path": path}
                         for label, kind, path in systems],
             "loadavg_start": loadavg_start,
