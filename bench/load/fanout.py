@@ -533,11 +533,11 @@ class LoadPeer:
 
 
 class PeerSender(LoadPeer):
-    """The load peer sending the producer's stream over one leg."""
+    """The load peer sending one video Stream over one leg."""
 
-    def __init__(self, path, rate, args):
-        super().__init__(path, ["--mode=send", "--rate=%d" % rate, "--size=%d" % args.size,
-                                "--fps=%d" % args.fps])
+    def __init__(self, path, stream):
+        super().__init__(path, ["--mode=send", "--rate=%d" % stream.rate,
+                                "--size=%d" % stream.size, "--fps=%d" % stream.fps])
 
     def sent(self):
         return self.counters()["sent"]
@@ -1023,7 +1023,7 @@ def measure_layout(layout, args, ctx, system):
     sender = None
     try:
         if not plain:
-            sender = PeerSender(args.load_peer, rate, args)
+            sender = PeerSender(args.load_peer, layout[0][0])
         legs = make_legs(legs_kind, sender, receivers)
         if kind == "floor":
             forwarder = RawForwarder(path, receivers.ports, layout)
