@@ -23,11 +23,39 @@ draws. The pieces (Stream, run_sender, Receivers, Topology, WorkerUnderLoad,
 measure_layout) take several producers, video or audio, and are what
 bench/load/scale.py runs its 1,000 consumer legs with.
 
+With --legs the producer and the consumers are on something else than
+plain RTP PlainTransports (the default):
+  srtp-cm, srtp-gcm  PlainTransports with enableSrtp and srtpCryptoSuite
+                     AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM, keyed by
+                     SDES: transport.connect hands each transport a fresh key
+                     of the peer's, the transport's own srtpParameters key
+                     what the peer receives;
+  webrtc             WebRtcTransports (UDP): ICE with the transport's
+                     credentials, DTLS with the peer as client (the worker
+                     is the server), SRTP keyed from the DTLS exporter with
+                     whatever profile the two agree on.
+Python cannot protect SRTP at these rates, so these legs are driven by the
+load peer, build/sfu-load_peer (bench/load/load_peer.cpp, on the project's
+own SRTP, STUN and DTLS units): one process sending the producer's stream,
+one holding every consumer's leg in a poll loop, counting packets and
+sequence gaps like the plain receivers and decrypting a sample of them (and
+all RTCP) as a check of the keys. Each run also prints how the worker's
+transports say they are secured (the SRTP suite of a PlainTransport, the
+ICE and DTLS states of a WebRtcTransport):
+
+    /usr/bin/python3 bench/load/fanout.py --compare --loads 10x10000 --legs srtp-cm
+    /usr/bin/python3 bench/load/fanout.py --compare --loads 10x5000 100x1000 --legs webrtc
+
+With --compare and any legs but plain, the floor is skipped (the raw
+forwarder forwards datagrams unchanged); with srtp-gcm so is mediasoup
+3.8.4, whose PlainTransport refuses the AEAD suites.
+
 It is a measurement, not a test: it prints a table and exits 0 unless the
 setup itself fails. Python 3 standard library only.
 """
 
 import argparse
+import base64
 import json
 import math
 import multiprocessing
@@ -44,6 +72,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "integration"))
 
 from harness import WorkerProcess, worker_bin  # noqa: E402
+from webrtc_util import (candidate_port, dtls_connect_data, webrtc_transport_options,  # noqa: E402
+                         worker_fingerprint)
 
 LOCALHOST = "127.0.0.1"
 PAYLOAD_TYPE = 101
@@ -84,6 +114,13 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 VIEW_TIMEOUT = 60
 # Where tools/build-reference-worker.sh leaves mediasoup 3.8.4's worker.
 REFERENCE_WORKER = os.path.expanduser("~/.cache/mediasoup-3.8.4-worker/mediasoup-worker")
+# What the producer and the consumers are on (--legs): plain RTP on
+# PlainTransports, SRTP on PlainTransports with SDES keys in either suite,
+# or WebRtcTransports (ICE, DTLS-SRTP).
+LEG_KINDS = ("plain", "srtp-cm", "srtp-gcm", "webrtc")
+SRTP_SUITES = {"srtp-cm": "AES_CM_128_HMAC_SHA1_80", "srtp-gcm": "AEAD_AES_128_GCM"}
+# Master key + salt (RFC 3711, RFC 7714).
+SRTP_KEY_LENGTHS = {"AES_CM_128_HMAC_SHA1_80": 30, "AEAD_AES_128_GCM": 28}
 
 
 # --------------------------------------------------------------------------
@@ -260,6 +297,34 @@ def drain_rtcp(sock, buf, key_requests):
             asked = True
 
 
+class PythonSender:
+    """run_sender in a process of its own, for plain legs: `targets` is a
+    list of (producer port, Stream)."""
+
+    def __init__(self, ctx, targets):
+        self.shared = {"sent": ctx.Value("Q", 0, lock=False),
+                       "stop": ctx.Value("b", 0, lock=False),
+                       "key_requests": ctx.Value("Q", 0, lock=False)}
+        self.process = ctx.Process(target=run_sender, daemon=True, args=(targets, self.shared))
+        self.process.start()
+        self.pid = self.process.pid
+
+    def sent(self):
+        return self.shared["sent"].value
+
+    def key_requests(self):
+        return self.shared["key_requests"].value
+
+    def stop(self):
+        self.shared["stop"].value = 1
+        self.process.join(5)
+
+    def terminate(self):
+        self.shared["stop"].value = 1
+        if self.process.is_alive():
+            self.process.terminate()
+
+
 # --------------------------------------------------------------------------
 # Receiver processes
 # --------------------------------------------------------------------------
@@ -397,6 +462,10 @@ class Receivers:
                 "bad_start": sum(p["bad_start"] for p in parts),
                 "cpu": sum(p["cpu"] for p in parts)}
 
+    @property
+    def pids(self):
+        return [proc.pid for proc in self.procs]
+
     def snapshot(self):
         return self._ask("snap")
 
@@ -412,10 +481,105 @@ class Receivers:
 
 
 # --------------------------------------------------------------------------
+# The load peer (SRTP and WebRTC legs)
+# --------------------------------------------------------------------------
+
+class LoadPeer:
+    """bench/load/load_peer.cpp in one mode: the local ports of its legs, its
+    certificate's fingerprint, and its commands (one JSON line each way)."""
+
+    def __init__(self, path, options):
+        if not os.path.exists(path):
+            raise FileNotFoundError("load peer %s not found (cmake --build build --target "
+                                    "sfu-load_peer)" % path)
+        self.process = subprocess.Popen([path] + options, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.pid = self.process.pid
+        self.last = None            # the counters it answered "stop" with
+        try:
+            hello = self._read()
+        except BaseException:
+            self.terminate()
+            raise
+        self.ports, self.fingerprint = hello["ports"], hello["fingerprint"]
+
+    def _read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("load peer %d exited (code %s)" % (self.pid, self.process.poll()))
+        return json.loads(line)
+
+    def ask(self, command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def counters(self):
+        if self.process.poll() is not None:
+            return self.last or {}
+        return self.ask({"cmd": "snap"})
+
+    def stop(self):
+        try:
+            self.last = self.ask({"cmd": "stop"})
+            self.process.wait(5)
+        except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired):
+            pass                # it died; the error is reported elsewhere
+
+    def terminate(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class PeerSender(LoadPeer):
+    """The load peer sending one video Stream over one leg."""
+
+    def __init__(self, path, stream):
+        super().__init__(path, ["--mode=send", "--rate=%d" % stream.rate,
+                                "--size=%d" % stream.size, "--fps=%d" % stream.fps])
+
+    def sent(self):
+        return self.counters()["sent"]
+
+    def key_requests(self):
+        return self.counters().get("keyFrameRequests", 0)
+
+
+class PeerReceivers(LoadPeer):
+    """The load peer receiving every consumer's stream, one leg each, with
+    the counters of Receivers."""
+
+    def __init__(self, path, n):
+        super().__init__(path, ["--mode=recv", "--legs=%d" % n])
+        self.pids = [self.pid]
+
+    def snapshot(self):
+        c = self.ask({"cmd": "snap"})
+        legs = c["legs"]
+        return {"counts": [leg["count"] for leg in legs], "ext": [leg["ext"] for leg in legs],
+                "rtcp": sum(leg["rtcp"] for leg in legs),
+                "bad_start": sum(leg["badStart"] for leg in legs), "cpu": c["cpu"],
+                "peer": peer_summary(c)}
+
+
+def peer_summary(c):
+    """What a load peer says of its legs' security (None if it died)."""
+    if not c:
+        return None
+    legs = c["legs"]
+    return {"legs": len(legs), "keyed": c["keyed"], "ice_done": c["iceDone"],
+            "dtls_states": c["dtlsStates"], "suite": c["suite"],
+            "decrypted": sum(leg["decrypted"] for leg in legs),
+            "decrypt_failures": sum(leg["decryptFailures"] for leg in legs),
+            "protect_failures": sum(leg["protectFailures"] for leg in legs)}
+
+
+# --------------------------------------------------------------------------
 # Worker setup (requests shaped as mediasoup 3.8's host sends them)
 # --------------------------------------------------------------------------
 
-def plain_transport_data(comedia):
+def plain_transport_data(comedia, srtp_suite=None):
     return {
         # No "port": the host leaves an unset port out (mediasoup's worker
         # refuses a null one).
@@ -427,8 +591,8 @@ def plain_transport_data(comedia):
         "maxSctpMessageSize": 262144,
         "sctpSendBufferSize": 262144,
         "isDataChannel": False,
-        "enableSrtp": False,
-        "srtpCryptoSuite": "AES_CM_128_HMAC_SHA1_80",
+        "enableSrtp": srtp_suite is not None,
+        "srtpCryptoSuite": srtp_suite or "AES_CM_128_HMAC_SHA1_80",
     }
 
 
@@ -437,14 +601,97 @@ def rtp_parameters(codec, ssrc):
             "encodings": [{"ssrc": ssrc}], "rtcp": {"cname": CNAME}}
 
 
+class PlainLegs:
+    """Plain RTP: the producer's transport learns the sender's address from
+    its first packet (comedia), each consumer's is connected to its
+    receiver's socket."""
+
+    def producer_transport(self, w, transport):
+        """Creates and connects the producer's transport; returns the port
+        the sender sends to."""
+        data = w.request_ok("router.createPlainTransport", transport,
+                            plain_transport_data(comedia=True))
+        return data["tuple"]["localPort"]
+
+    def consumer_transport(self, w, transport, i, port):
+        w.request_ok("router.createPlainTransport", transport, plain_transport_data(False))
+        w.request_ok("transport.connect", transport, {"ip": LOCALHOST, "port": port})
+
+
+class SrtpLegs:
+    """SRTP on the same PlainTransports, keyed by SDES: every transport.connect
+    carries a fresh key of the peer's, and the transport's own key (in the
+    connect answer, as in its creation answer) is what the peer decrypts
+    with. The load peers learn both."""
+
+    def __init__(self, suite, sender, receivers):
+        self.suite, self.sender, self.receivers = suite, sender, receivers
+
+    def _create(self, w, transport, comedia, connect):
+        created = w.request_ok("router.createPlainTransport", transport,
+                               plain_transport_data(comedia, self.suite))
+        key = base64.b64encode(os.urandom(SRTP_KEY_LENGTHS[self.suite])).decode()
+        connect["srtpParameters"] = {"cryptoSuite": self.suite, "keyBase64": key}
+        answer = w.request_ok("transport.connect", transport, connect)
+        own = (answer or {}).get("srtpParameters") or created["srtpParameters"]
+        return created["tuple"]["localPort"], {"cmd": "srtp", "suite": own["cryptoSuite"],
+                                               "sendKey": key, "recvKey": own["keyBase64"]}
+
+    def producer_transport(self, w, transport):
+        port, command = self._create(w, transport, True, {})
+        self.sender.ask(dict(command, leg=0, port=port))
+        return port
+
+    def consumer_transport(self, w, transport, i, port):
+        _, command = self._create(w, transport, False, {"ip": LOCALHOST, "port": port})
+        self.receivers.ask(dict(command, leg=i, port=port))
+
+
+class WebRtcLegs:
+    """WebRtcTransports (UDP only): each load peer leg is told the worker's
+    candidate, ICE credentials and certificate fingerprint, and
+    transport.connect gets the peer's fingerprint with role client, so that
+    the worker is the DTLS server."""
+
+    def __init__(self, sender, receivers):
+        self.sender, self.receivers = sender, receivers
+
+    def _create(self, w, transport, peer):
+        answer = w.request_ok("router.createWebRtcTransport", transport,
+                              webrtc_transport_options(LOCALHOST, enable_tcp=False))
+        w.request_ok("transport.connect", transport, dtls_connect_data(peer.fingerprint))
+        return {"cmd": "webrtc", "port": candidate_port(answer, "udp"),
+                "ufrag": answer["iceParameters"]["usernameFragment"],
+                "pwd": answer["iceParameters"]["password"],
+                "fingerprint": worker_fingerprint(answer)}
+
+    def producer_transport(self, w, transport):
+        command = self._create(w, transport, self.sender)
+        self.sender.ask(dict(command, leg=0))
+        return command["port"]
+
+    def consumer_transport(self, w, transport, i, port):
+        self.receivers.ask(dict(self._create(w, transport, self.receivers), leg=i))
+
+
+def make_legs(kind, sender=None, receivers=None):
+    if kind == "plain":
+        return PlainLegs()
+    if kind == "webrtc":
+        return WebRtcLegs(sender, receivers)
+    return SrtpLegs(SRTP_SUITES[kind], sender, receivers)
+
+
 class Topology:
     """Ids and requests for one router and its producers, each on a
-    PlainTransport of its own with its consumers: `layout` is a list of
-    (Stream, consumer count)."""
+    transport of its own with its consumers: `layout` is a list of (Stream,
+    consumer count); `legs` sets up each transport (PlainLegs by default,
+    SrtpLegs, WebRtcLegs)."""
 
-    def __init__(self, worker, layout):
+    def __init__(self, worker, layout, legs=None):
         self.worker = worker
         self.layout = layout
+        self.legs = legs or PlainLegs()
         self.router = {"routerId": "load-router"}
         self.producer_transports = []   # internal of each producer's transport
         self.producers = []             # internal of each producer
@@ -469,9 +716,7 @@ class Topology:
         w = self.worker
         i = stream.index
         transport = dict(self.router, transportId="load-producer-transport-%d" % i)
-        data = w.request_ok("router.createPlainTransport", transport,
-                            plain_transport_data(comedia=True))
-        self.producer_ports.append(data["tuple"]["localPort"])
+        self.producer_ports.append(self.legs.producer_transport(w, transport))
         producer = dict(transport, producerId="load-producer-%d" % i)
         w.request_ok("transport.produce", producer, {
             "kind": stream.kind,
@@ -490,8 +735,7 @@ class Topology:
         w = self.worker
         i = len(self.consumers)
         transport = dict(self.router, transportId="load-consumer-transport-%d" % i)
-        w.request_ok("router.createPlainTransport", transport, plain_transport_data(False))
-        w.request_ok("transport.connect", transport, {"ip": LOCALHOST, "port": port})
+        self.legs.consumer_transport(w, transport, i, port)
         internal = dict(transport, producerId=self.producers[-1]["producerId"],
                         consumerId="load-consumer-%d" % i)
         w.request_ok("transport.consume", internal, {
@@ -549,6 +793,24 @@ class Topology:
         return out
 
 
+    def transport_states(self):
+        """How the producer's and the first consumer's transports say they
+        are secured: the SRTP suite of a PlainTransport (from its dump), the
+        ICE and DTLS states of a WebRtcTransport (from its stats)."""
+        states = {}
+        for name, internal in (("producer", self.producer_transports[0]),
+                               ("consumer", self.consumers[0])):
+            internal = {key: internal[key] for key in ("routerId", "transportId")}
+            dump = self.worker.request_ok("transport.dump", internal)
+            stats = self.worker.request_ok("transport.getStats", internal)[0]
+            states[name] = {
+                "srtp": (dump.get("srtpParameters") or {}).get("cryptoSuite"),
+                "ice": stats.get("iceState"),
+                "dtls": stats.get("dtlsState"),
+            }
+        return states
+
+
 # --------------------------------------------------------------------------
 # What forwards: a worker, or the raw forwarder (the floor)
 # --------------------------------------------------------------------------
@@ -559,14 +821,14 @@ class WorkerUnderLoad:
     `ports`. rss_start_mb is its RSS before the router was created,
     rss_created_mb once the topology was, before any media."""
 
-    def __init__(self, path, ports, layout):
+    def __init__(self, path, ports, layout, legs=None):
         # The harness spawns whatever SFU_WORKER_BIN names.
         os.environ["SFU_WORKER_BIN"] = path
         self.process = WorkerProcess(["--logLevel=warn"])
         try:
             self.pid = int(self.process.wait_running()["targetId"])
             self.rss_start_mb = process_rss_mb(self.pid)
-            self.topology = Topology(self.process, layout)
+            self.topology = Topology(self.process, layout, legs)
             self.topology.create(ports)
             self.rss_created_mb = process_rss_mb(self.pid)
         except BaseException:
@@ -576,6 +838,9 @@ class WorkerUnderLoad:
 
     def view(self):
         return self.topology.worker_view()
+
+    def transport_states(self):
+        return self.topology.transport_states()
 
     def stop(self):
         """Closes the worker; returns its exit code and its warnings."""
@@ -623,6 +888,9 @@ class RawForwarder:
             "consumer_packets": c["sent"] // self.n,
             "consumer_discarded": c["sendErrors"] // self.n,
         }
+
+    def transport_states(self):
+        return {}
 
     def stop(self):
         self.process.stdin.close()
@@ -685,7 +953,7 @@ def udp_kernel_counters():
             "sndbuf_errors": values.get("SndbufErrors", 0)}
 
 
-def mark(pids, shared, receivers, forwarder):
+def mark(pids, sender, receivers, forwarder):
     """Every counter at one moment (the cheap ones first, the ones that need
     a round trip to another process after)."""
     return {
@@ -695,7 +963,7 @@ def mark(pids, shared, receivers, forwarder):
         "worker_wait": process_runqueue_wait(pids["worker"]),
         "sender_cpu": process_cpu_seconds(pids["sender"]),
         "host_cpu": host_cpu_seconds(),
-        "sent": shared["sent"].value,
+        "sent": sender.sent(),
         "udp": udp_kernel_counters(),
         "rss_mb": process_rss_mb(pids["worker"]),
         "rx": receivers.snapshot(),
@@ -733,48 +1001,64 @@ def measure_layout(layout, args, ctx, system):
     """One full run of `layout` (a list of (Stream, consumer count)) on a
     fresh worker (or raw forwarder). Returns the row for the table: rates
     over all streams, CPU, loss, RSS at the start (rss_start_mb) and at the
-    end of the window (rss_mb)."""
+    end of the window (rss_mb). Legs other than plain (args.legs) take one
+    video stream, which the load peer sends."""
     label, kind, path = system
+    legs_kind = getattr(args, "legs", "plain")
+    plain = legs_kind == "plain"
+    if not plain and (len(layout) != 1 or not layout[0][0].video):
+        raise ValueError("--legs %s takes one video stream" % legs_kind)
     n = sum(count for _, count in layout)
     rate = sum(stream.rate for stream, _ in layout)
-    shared = {"sent": ctx.Value("Q", 0, lock=False), "stop": ctx.Value("b", 0, lock=False),
-              "key_requests": ctx.Value("Q", 0, lock=False)}
-    procs = receiver_processes(sum(stream.rate * count for stream, count in layout), args)
-    receivers = Receivers(ctx, n, procs, [stream.video for stream, count in layout
-                                          for _ in range(count)])
+    # Plain legs: Python sender and receivers. Others: the load peer, one
+    # process sending, one receiving on every leg.
+    if plain:
+        procs = receiver_processes(sum(stream.rate * count for stream, count in layout), args)
+        receivers = Receivers(ctx, n, procs, [stream.video for stream, count in layout
+                                              for _ in range(count)])
+    else:
+        procs = 1
+        receivers = PeerReceivers(args.load_peer, n)
     forwarder = None
     sender = None
     try:
-        forwarder = (RawForwarder if kind == "floor" else WorkerUnderLoad)(
-            path, receivers.ports, layout)
-        pids = {"worker": forwarder.pid}
-        sender = ctx.Process(target=run_sender, daemon=True, args=(
-            list(zip(forwarder.producer_ports, (stream for stream, _ in layout))), shared))
-        sender.start()
-        pids["sender"] = sender.pid
+        if not plain:
+            sender = PeerSender(args.load_peer, layout[0][0])
+        legs = make_legs(legs_kind, sender, receivers)
+        if kind == "floor":
+            forwarder = RawForwarder(path, receivers.ports, layout)
+        else:
+            forwarder = WorkerUnderLoad(path, receivers.ports, layout, legs)
+        if plain:
+            sender = PythonSender(ctx, list(zip(forwarder.producer_ports,
+                                                (stream for stream, _ in layout))))
+        pids = {"worker": forwarder.pid, "sender": sender.pid}
         if args.nice:
-            for pid in list(pids.values()) + [proc.pid for proc in receivers.procs]:
+            for pid in [forwarder.pid, sender.pid] + receivers.pids:
                 os.setpriority(os.PRIO_PROCESS, pid, args.nice)
-        never_started = warm_up(receivers, args.warmup, args.warmup + 5)
-        a = mark(pids, shared, receivers, forwarder)
+        # ICE and DTLS take a while for many legs on a busy host.
+        never_started = warm_up(receivers, args.warmup, args.warmup + (5 if plain else 15))
+        a = mark(pids, sender, receivers, forwarder)
         time.sleep(args.duration)
-        b = mark(pids, shared, receivers, forwarder)
-        shared["stop"].value = 1
-        sender.join(5)
+        b = mark(pids, sender, receivers, forwarder)
+        transports = forwarder.transport_states() if not plain else {}
+        sender.stop()
+        key_requests = sender.key_requests()
         exit_code, logs = forwarder.stop()
     finally:
-        shared["stop"].value = 1
-        if sender is not None and sender.is_alive():
+        if sender is not None:
             sender.terminate()
         if forwarder is not None:
             forwarder.terminate()
         receivers.stop()
     row = summarize(n, a, b)
     row.update(label=label, rate=rate, receivers=procs, never_started=never_started,
-               worker_logs=logs, exit_code=exit_code, key_requests=shared["key_requests"].value,
+               worker_logs=logs, exit_code=exit_code, key_requests=key_requests,
                rss_mb=b["rss_mb"], rss_start_mb=forwarder.rss_start_mb,
                rss_created_mb=forwarder.rss_created_mb,
-               loadavg=os.getloadavg()[0])
+               loadavg=os.getloadavg()[0], legs=legs_kind, transports=transports)
+    if not plain:
+        row.update(peer_receivers=b["rx"]["peer"], peer_sender=peer_summary(sender.last))
     return row
 
 
@@ -882,11 +1166,39 @@ def print_run(row):
           "started: %d, that started off a key frame: %d"
           % (row["key_requests"], row["rtcp_per_consumer_s"], row["never_started"],
              row["bad_start"]))
+    for line in security_lines(row):
+        print("  %s" % line)
     for note in diagnose(row):
         print("  limit: %s" % note)
     for text in row["worker_logs"][:10]:
         print("  worker log: %s" % text.strip())
     sys.stdout.flush()
+
+
+def security_lines(row):
+    """For SRTP and WebRTC legs: how the worker's transports and the load
+    peers say the legs were secured, and the peers' decryption checks."""
+    if row["legs"] == "plain":
+        return []
+    lines = []
+    for name, state in sorted(row["transports"].items()):
+        if row["legs"] == "webrtc":
+            lines.append("worker %s transport: iceState %s, dtlsState %s"
+                         % (name, state["ice"], state["dtls"]))
+        else:
+            lines.append("worker %s transport: SRTP %s" % (name, state["srtp"]))
+    for name in ("sender", "receivers"):
+        p = row["peer_" + name]
+        if p is None:
+            lines.append("load peer %s: died" % name)
+            continue
+        lines.append("load peer %s: %d of %d legs keyed (%s)%s; %d sampled packets "
+                     "decrypted, %d failed; %d protect failures"
+                     % (name, p["keyed"], p["legs"], p["suite"] or "no suite",
+                        "" if row["legs"] != "webrtc" else ", ICE done on %d, DTLS %s" % (
+                            p["ice_done"], p["dtls_states"]),
+                        p["decrypted"], p["decrypt_failures"], p["protect_failures"]))
+    return lines
 
 
 def diagnose(row):
@@ -955,12 +1267,19 @@ def compare_systems(args):
             raise SystemExit("--worker wants LABEL=PATH, got %r" % spec)
         systems.append((label, "worker", os.path.abspath(path)))
     reference = args.reference or REFERENCE_WORKER
-    if not args.no_reference and os.path.exists(reference):
+    if args.legs == "srtp-gcm" and not args.no_reference:
+        print("reference: skipped for --legs srtp-gcm: mediasoup 3.8.4 refuses "
+              "AEAD_AES_128_GCM on a PlainTransport (router.createPlainTransport fails with "
+              "a TypeError; it takes only the AES_CM suites there)")
+    elif not args.no_reference and os.path.exists(reference):
         systems.append(("reference", "worker", reference))
     elif not args.no_reference:
         print("reference worker %s not built: running without it (see "
               "tools/build-reference-worker.sh)" % reference)
-    if not args.no_floor:
+    if args.legs != "plain" and not args.no_floor:
+        print("floor: skipped for --legs %s: the raw forwarder forwards datagrams "
+              "unchanged, which only plain RTP legs can take" % args.legs)
+    elif not args.no_floor:
         floor = args.floor or os.path.join(os.path.dirname(worker_bin()), "sfu-raw_forwarder")
         systems.append(("floor", "floor", floor))
     return systems
@@ -982,6 +1301,8 @@ def print_compare_run(row):
              row["in_loss_pct"], row["out_pps"], row["loss_pct"], row["us_per_pkt"],
              row["worker_cpu_pct"], row["worker_wait_pct"], row["rss_mb"], row["loadavg"],
              "" if row["exit_code"] in (0, None) else "  exit code %s" % row["exit_code"]))
+    for line in security_lines(row):
+        print("      %s" % line)
     sys.stdout.flush()
 
 
@@ -1020,17 +1341,17 @@ def print_ratios(medians, systems, loads):
         for label in labels[1:]:
             if cost.get("ours") and cost.get(label):
                 parts.append("ours/%s %.2f" % (label, cost["ours"] / cost[label]))
-        print("  %dx%d: %s" % (n, rate, ", ".join(parts)))
+        print("  %dx%d: %s" % (n, rate, ", ".join(parts) or "no other forwarder to compare with"))
 
 
 def run_compare(args, ctx):
     systems = compare_systems(args)
     loads = args.loads or [(n, args.rate) for n in args.counts]
     loadavg_start = os.getloadavg()
-    print("compare: %s; %d run(s) each, alternating; input %d bytes, %d fps; load average "
-          "at start %.2f %.2f %.2f"
+    print("compare: %s; %d run(s) each, alternating; %s legs; input %d bytes, %d fps; load "
+          "average at start %.2f %.2f %.2f"
           % (", ".join("%s=%s" % (label, path) for label, _, path in systems), args.repeat,
-             args.size, args.fps, *os.getloadavg()))
+             args.legs, args.size, args.fps, *os.getloadavg()))
     rows = []
     for n, rate in loads:
         print("load %d consumers x %d pps:" % (n, rate))
@@ -1049,7 +1370,7 @@ def run_compare(args, ctx):
         write_json(args.json, {
             "settings": {"size": args.size, "fps": args.fps, "duration": args.duration,
                          "warmup": args.warmup, "repeat": args.repeat,
-                         "loads": ["%dx%d" % load for load in loads]},
+                         "loads": ["%dx%d" % load for load in loads], "legs": args.legs},
             "systems": [{"label": label, "kind": kind, "path": path}
                         for label, kind, path in systems],
             "loadavg_start": loadavg_start,
@@ -1119,7 +1440,16 @@ def parse_args(argv):
     p.add_argument("--floor", default="", help="the raw forwarder (default: sfu-raw_forwarder "
                    "beside the worker)")
     p.add_argument("--no-floor", action="store_true", help="run without the floor")
+    p.add_argument("--legs", choices=LEG_KINDS, default="plain",
+                   help="what the producer and consumers are on: plain RTP (default), SRTP "
+                        "on PlainTransports (srtp-cm: AES_CM_128_HMAC_SHA1_80, srtp-gcm: "
+                        "AEAD_AES_128_GCM) or WebRtcTransports (ICE, DTLS-SRTP); all but "
+                        "plain are driven by the load peer")
+    p.add_argument("--load-peer", default="", help="the load peer (default: sfu-load_peer "
+                   "beside the worker)")
     args = p.parse_args(argv)
+    args.load_peer = args.load_peer or os.path.join(os.path.dirname(worker_bin()),
+                                                    "sfu-load_peer")
     rates = [rate for _, rate in args.loads] + [args.rate]
     if min(rates) < args.fps or any(n < 1 for n in args.counts + [n for n, _ in args.loads]):
         p.error("need rate >= fps and N >= 1")
@@ -1132,9 +1462,10 @@ def main(argv):
     ctx = multiprocessing.get_context("spawn")
     if args.compare:
         return run_compare(args, ctx)
-    print("worker: %s; input %d pps x %d bytes (%.1f Mbit/s), %d fps, key frame every second%s"
-          % (worker_bin(), args.rate, args.size, args.rate * args.size * 8 / 1e6, args.fps,
-             "; nice %d" % args.nice if args.nice else ""))
+    print("worker: %s; %s legs; input %d pps x %d bytes (%.1f Mbit/s), %d fps, key frame every "
+          "second%s"
+          % (worker_bin(), args.legs, args.rate, args.size, args.rate * args.size * 8 / 1e6,
+             args.fps, "; nice %d" % args.nice if args.nice else ""))
     rows = []
     for n in args.counts:
         row = measure(n, args.rate, args, ctx, ("ours", "worker", worker_bin()))
