@@ -94,7 +94,7 @@ public:
     const std::optional<rtcp::SenderInfo>& lastSenderInfo() const { return lastSenderInfo_; }
 
     uint8_t score() const { return scores_.score(); }
-    uint64_t packetCount() const { return received_; }
+    uint64_t packetCount() const { return packetCount_; }
     uint64_t lastPacketMs() const { return lastPacketMs_; }
     bool started() const { return started_; }
     uint32_t maxSeq() const { return cycles_ + maxSeq_; }
@@ -126,7 +126,10 @@ private:
     uint32_t cycles_ = 0;
     uint32_t baseSeq_ = 0;
     uint32_t badSeq_ = 0;
+    // Since the sequence base (RFC 3550's loss figures; a restart of the
+    // sequence resets it), and in all (the stats).
     uint64_t received_ = 0;
+    uint64_t packetCount_ = 0;
     uint64_t bytes_ = 0;
     uint64_t lastPacketMs_ = 0;
     // Interval bookkeeping for fraction lost and scores.

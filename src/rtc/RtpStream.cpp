@@ -129,6 +129,7 @@ bool RtpStreamRecv::receivePacket(const rtp::RtpPacket& packet, uint64_t nowMs,
         return false;
     }
     ++received_;
+    ++packetCount_;
     bytes_ += packet.size();
     rate_.update(packet.size(), nowMs);
     lastPacketMs_ = nowMs;
@@ -210,7 +211,7 @@ json RtpStreamRecv::stats(uint64_t nowMs) {
     s["fractionLost"] = fractionLost_;
     counters_.addTo(s);
     s["score"] = score();
-    s["packetCount"] = received_;
+    s["packetCount"] = packetCount_;
     s["byteCount"] = bytes_;
     s["bitrate"] = rate_.rate(nowMs);
     s["jitter"] = jitter();

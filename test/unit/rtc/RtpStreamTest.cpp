@@ -122,6 +122,9 @@ TEST(RtpStreamRecv, BigJumpNeedsConfirmation) {
     // The stream restarted at the confirmed sequence.
     EXPECT_EQ(stream.maxSeq(), 30001u);
     EXPECT_EQ(stream.packetsLost(), 0);
+    // The packet count of the stats goes on across the restart.
+    EXPECT_EQ(stream.packetCount(), 2u);
+    EXPECT_EQ(stream.stats(1002)["packetCount"], 2u);
 }
 
 TEST(RtpStreamRecv, JitterGrowsWithIrregularArrival) {
