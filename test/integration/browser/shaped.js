@@ -5,8 +5,8 @@
 // VP8 in three simulcast streams (about 150/500/1500 kbit/s) or as VP9 with
 // three spatial and three temporal layers (L3T3_KEY, an SVC consumer). A
 // second headless Chromium receives it from inside a network namespace of
-// its own (a veth pair with private addresses), whose downlink is a tc tbf
-// queue on the host side of the veth. Timeline of a run:
+// its own (a veth pair with private addresses), whose downlink is a tc
+// queue on the host side of the veth (htb, or tbf: see QUEUE_MS below). Timeline of a run:
 //   5 Mbit/s   until the consumer forwards the top spatial layer;
 //   600 kbit/s for HOLD_MS: the consumer must settle on a layer that fits
 //              within 10 s (its last layer change), and then receive with
@@ -25,6 +25,7 @@
 //                                    too, side by side (its figures are reported only)
 //   --runs N                         each run N times
 //   --trace                          print the transport's "bwe" trace events
+//   --qdisc htb|tbf                  the shaper (default htb; see QUEUE_MS below)
 //   --reference PATH                 mediasoup's worker (default
 //                                    ~/.cache/mediasoup-3.8.4-worker/mediasoup-worker)
 // Each run is a child process of its own (the host reads the worker binary
@@ -65,12 +66,22 @@ const BACK_TO_TOP_MAX_S = 15;
 // How long the 600 kbit/s limit holds: the settling time allowed plus 15 s
 // on the settled layer.
 const HOLD_MS = 25000;
-// tbf: its queue holds up to LATENCY_MS of traffic at the rate (the delay a
-// delay-based estimator sees), BURST_BYTES pass at once.
-// A bucket of about one packet: a probe cluster cannot pass faster than the
-// rate in a burst.
-const LATENCY_MS = 200;
-const BURST_BYTES = 2000;
+// The shaper, on the host side of the veth (the receiver's downlink). Its
+// queue holds up to QUEUE_MS of traffic at the rate (the delay a
+// delay-based estimator sees; drops past it).
+//  - htb (default): a class at the rate with a bucket of BURST_HTB bytes,
+//    under a byte fifo: each packet waits for its own tokens, as on a link
+//    of that speed, small packets included.
+//  - tbf (--qdisc tbf): a token bucket of BURST_TBF bytes drained at most at
+//    PEAK_FACTOR times the rate one MTU at a time. Its buckets cannot be
+//    smaller than a packet, so a probe cluster of small packets passes a
+//    bucket's worth at once and looks faster than the link to a probe
+//    estimator (both workers' probes overshoot on it).
+const QUEUE_MS = 200;
+const BURST_HTB = 300;
+const BURST_TBF = 2000;
+const PEAK_FACTOR = 1.05;
+const MTU_BYTES = 1600;
 const SAMPLE_MS = 100;
 // Generous set-up waits for a loaded 2-core machine.
 const START_MS = 30000;
@@ -92,9 +103,9 @@ function sh(cmd, args) {
 }
 
 // A namespace, a veth pair and a /24 of 10.77.0.0/16 no other interface of
-// the machine uses; `shape(kbps)` sets the tbf on the host side's egress
+// the machine uses; `shape(kbps)` sets the shaper on the host side's egress
 // (the namespace's downlink); `remove()` undoes it all (also at exit).
-function createShapedLink() {
+function createShapedLink(qdisc) {
   const id = process.pid;
   const ns = `sfu-shaped-${id}`;
   const hostIf = `shp${id}h`.slice(0, 15);
@@ -113,8 +124,21 @@ function createShapedLink() {
     nsIp: `10.77.${subnet}.2`,
     removed: false,
     shape(kbps) {
-      sh('tc', ['qdisc', 'replace', 'dev', hostIf, 'root', 'tbf', 'rate', `${kbps}kbit`, 'burst', `${BURST_BYTES}`,
-        'latency', `${LATENCY_MS}ms`]);
+      const dev = ['dev', hostIf];
+      if (qdisc === 'tbf') {
+        sh('tc', ['qdisc', 'replace', ...dev, 'root', 'tbf', 'rate', `${kbps}kbit`, 'burst', `${BURST_TBF}`,
+          'latency', `${QUEUE_MS}ms`, 'peakrate', `${Math.round(kbps * PEAK_FACTOR)}kbit`, 'mtu', `${MTU_BYTES}`]);
+        return;
+      }
+      // Changed in place once there, so that what is queued stays queued.
+      const verb = link.htb ? 'change' : 'replace';
+      if (!link.htb) sh('tc', ['qdisc', 'replace', ...dev, 'root', 'handle', '1:', 'htb', 'default', '1']);
+      const burst = [`${BURST_HTB}b`];
+      sh('tc', ['class', verb, ...dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', `${kbps}kbit`, 'ceil',
+        `${kbps}kbit`, 'burst', ...burst, 'cburst', ...burst]);
+      const limit = Math.max(Math.round((kbps * 1000 * QUEUE_MS) / 8000), 2 * MTU_BYTES);
+      sh('tc', ['qdisc', verb, ...dev, 'parent', '1:1', 'handle', '10:', 'bfifo', 'limit', `${limit}`]);
+      link.htb = true;
     },
     remove() {
       if (link.removed) return;
@@ -192,9 +216,9 @@ async function waitFor(ms, check, everyMs = 200) {
   }
 }
 
-async function runOnce(codec) {
+async function runOnce(codec, qdisc) {
   const { startServer } = require('./server');
-  const link = createShapedLink();
+  const link = createShapedLink(qdisc);
   cleanups.push(() => link.remove());
   link.shape(HIGH_KBPS);
 
@@ -232,6 +256,12 @@ async function runOnce(codec) {
   const producer = server.producers.get(producerId);
   const consumer = [...server.consumers.values()][0];
   const recvTransport = [...server.transports.values()].find((t) => t.appData.direction === 'recv');
+  // When the consumer stops forwarding (layers null): the producer's stream
+  // scores then, for the report.
+  const stops = [];
+  consumer.on('layerschange', (layers) => {
+    if (!layers) stops.push({ at: Date.now(), producerScore: producer.score.map((s) => s.score) });
+  });
   const expectedType = codec === 'vp9' ? 'svc' : 'simulcast';
   if (consumer.type !== expectedType) throw new Error(`consumer type ${consumer.type}, expected ${expectedType}`);
 
@@ -311,6 +341,7 @@ async function runOnce(codec) {
     senderStats,
     producerStreams: producerStats.map((s) => `${s.rid || s.ssrc}:${s.packetCount}`),
     ratesAtTop,
+    stops,
     load: `${loadAtStart.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`,
     bweTrace,
   });
@@ -403,6 +434,9 @@ function measure(r) {
       .join(' '),
     producerStreams: r.producerStreams.join(' '),
     ratesAtTop: r.ratesAtTop,
+    stops: r.stops
+      .map((e) => `${((e.at - r.tLimit) / 1000).toFixed(1)}s (producer scores ${e.producerScore.join(',')})`)
+      .join(' '),
     load: r.load,
     bweTrace: r.bweTrace.map((e) => ({ ...e, at: e.at - r.tLimit })),
     sender: r.senderStats.map((s) => `${s.rid || s.scalabilityMode}:${s.frameWidth}x${s.frameHeight}`).join(' '),
@@ -427,7 +461,7 @@ function problemsOf(r) {
   return problems;
 }
 
-async function child(codec) {
+async function child(codec, qdisc) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(signal, () => {
       setTimeout(() => process.exit(1), 5000).unref();
@@ -436,7 +470,7 @@ async function child(codec) {
   }
   let result;
   try {
-    result = await runOnce(codec);
+    result = await runOnce(codec, qdisc);
   } catch (error) {
     result = { codec, error: String(error.message || error) };
   } finally {
@@ -449,9 +483,9 @@ async function child(codec) {
 
 const running = new Set();
 
-function runChild(workerBin, codec) {
+function runChild(workerBin, codec, qdisc) {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [__filename, '--child', codec], {
+    const proc = spawn(process.execPath, [__filename, '--child', codec, qdisc], {
       env: { ...process.env, SFU_WORKER_BIN: workerBin },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -508,10 +542,16 @@ function table(rows) {
 
 async function main() {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') return child(args[1]).then(() => 0);
+  if (args[0] === '--child') return child(args[1], args[2]).then(() => 0);
 
   const compare = args.includes('--compare');
   const trace = args.includes('--trace');
+  const qdiscAt = args.indexOf('--qdisc');
+  const qdisc = qdiscAt >= 0 ? args[qdiscAt + 1] : 'htb';
+  if (!['htb', 'tbf'].includes(qdisc)) {
+    console.log(`shaped: --qdisc htb or tbf, not ${qdisc}`);
+    return 1;
+  }
   const runsAt = args.indexOf('--runs');
   const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 1;
   const refAt = args.indexOf('--reference');
@@ -549,7 +589,7 @@ async function main() {
     for (const codec of codecs) {
       for (const [name, bin] of workers) {
         const started = Date.now();
-        const r = await runChild(bin, codec);
+        const r = await runChild(bin, codec, qdisc);
         r.worker = name;
         const problems = problemsOf(r);
         const asserted = name === 'ours';
@@ -563,7 +603,8 @@ async function main() {
             `  layers (s from the limit): ${r.changes}\n  estimate kbit/s: ${r.estimates}\n` +
               `  sender: ${r.sender}; producer streams (packets): ${r.producerStreams}; ` +
               `kbit/s on the top layer: ${r.ratesAtTop}; decoded width on the settled layer ${r.heldWidth}; ` +
-              `load average ${r.load}`,
+              `load average ${r.load}` +
+              (r.stops ? `\n  forwarding stopped at: ${r.stops}` : ''),
           );
         if (trace && r.bweTrace)
           for (const e of r.bweTrace) {
