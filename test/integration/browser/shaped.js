@@ -570,6 +570,7 @@ async function main() {
     }
     workers.push(['mediasoup 3.8.4', reference]);
   }
+  let interrupted = false;
   if (process.getuid && process.getuid() !== 0) {
     console.log('shaped: needs root (ip netns, veth, tc)');
     return 1;
@@ -578,6 +579,7 @@ async function main() {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(signal, () => {
       console.log(`shaped: interrupted by ${signal}`);
+      interrupted = true;
       for (const proc of running) proc.kill('SIGTERM');
       setTimeout(() => process.exit(1), 8000).unref();
     });
@@ -585,9 +587,10 @@ async function main() {
 
   const rows = [];
   let failed = 0;
-  for (let run = 0; run < runs; run++) {
+  for (let run = 0; run < runs && !interrupted; run++) {
     for (const codec of codecs) {
       for (const [name, bin] of workers) {
+        if (interrupted) break;
         const started = Date.now();
         const r = await runChild(bin, codec, qdisc);
         r.worker = name;
@@ -618,7 +621,7 @@ async function main() {
   console.log('');
   table(rows);
   console.log(`shaped: ${rows.filter((r) => r.worker === 'ours').length - failed} passed, ${failed} failed (our worker)`);
-  return failed ? 1 : 0;
+  return failed || interrupted ? 1 : 0;
 }
 
 main().then(
