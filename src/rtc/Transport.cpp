@@ -1,6 +1,7 @@
 #include "rtc/Transport.hpp"
 
 #include "Logger.hpp"
+#include "protocol/bwe/Types.hpp"
 #include "protocol/rtcp/Compound.hpp"
 #include "protocol/rtcp/Reports.hpp"
 #include "protocol/rtcp/Sdes.hpp"
@@ -41,6 +42,11 @@ constexpr uint64_t kProbeTickMs = 1;
 // estimate moves (an input change runs it on the next tick).
 constexpr int64_t kAllocationIntervalMs = 1000;
 constexpr int64_t kAllocationMinGapMs = 100;
+
+// A bitrate of a "bwe" trace, null when there is none (bwe::kNoBitrate).
+json bitrateOrNull(int64_t bps) {
+    return bps == bwe::kNoBitrate ? json(nullptr) : json(bps);
+}
 
 // An unsigned integer field within [min, max], or `fallback` when absent or
 // null. Anything else is a TypeError: a negative, fractional or larger
@@ -611,7 +617,15 @@ void Transport::bweTick(uint64_t now) {
                            {"startBitrate", trace->startBitrate},
                            {"maxPaddingBitrate", 0},
                            {"availableBitrate", trace->availableBitrate},
-                           {"type", bwe_->typeName()}});
+                           {"type", bwe_->typeName()},
+                           // Beyond mediasoup's fields: what the estimate is made of.
+                           {"delayBasedBitrate", trace->delayBasedBitrate},
+                           {"lossBasedBound", bitrateOrNull(trace->lossBasedBound)},
+                           {"rembBitrate", bitrateOrNull(trace->rembBitrate)},
+                           {"ackedBitrate", trace->ackedBitrate},
+                           {"lossFraction", trace->lossFraction},
+                           {"usage", bwe::toString(trace->usage)},
+                           {"inAlr", trace->inAlr}});
         }
     }
 }

@@ -4,6 +4,7 @@
 # over UDP and over ICE-TCP, and data channels between two pages and the
 # host. Installs what it needs on first use.
 # Usage: run.sh [udp] [tcp] [simulcast] [data]   (default: all)
+#        run.sh shaped [--compare] [vp8] [vp9] [--runs N]   (as root; shaped.js)
 # Env: SFU_WORKER_BIN (default build/sfu-worker), SFU_LOG_LEVEL=debug,
 #      SFU_LOG_TAGS="ice dtls rtp", DEBUG=mediasoup* (host and worker logs).
 set -euo pipefail
@@ -44,4 +45,9 @@ export DEBUG="${DEBUG:-mediasoup:WARN* mediasoup:ERROR*}"
 cd "$here"
 # The runner cleans up after itself; the outer timeout is a backstop in case
 # something hangs, and the worker exits on its own when the host goes away.
+if [[ "${1:-}" == shaped ]]; then
+  shift
+  # About 70 s a run; shaped.js bounds each of its waits.
+  exec timeout -k 10 3600 node shaped.js "$@"
+fi
 exec timeout -k 5 140 node test.js "$@"

@@ -1,7 +1,8 @@
 'use strict';
 // A one-room signalling server for the browser test: the mediasoup 3.8.4 host
 // drives our worker binary, and the page talks to it with JSON over HTTP.
-// Everything listens on 127.0.0.1 only.
+// Everything listens on 127.0.0.1 only, unless told otherwise (shaped.js
+// uses a veth address of its own).
 
 const http = require('http');
 const path = require('path');
@@ -36,10 +37,22 @@ const indexHtml = `<!doctype html>
 </html>
 `;
 
+// The shaped-link scenario's pages: one sends, one receives (shaped.js).
+const shapedHtml = `<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>sfu-worker shaped link</title></head>
+<body>
+<div id="status">idle</div>
+<video id="remote-video" autoplay playsinline muted></video>
+<script src="/shaped-page.js"></script>
+</body>
+</html>
+`;
+
 // Bundled in memory at start-up: nothing is written next to the sources.
-async function bundlePage() {
+async function bundle(entry) {
   const result = await esbuild.build({
-    entryPoints: [path.join(__dirname, 'page.js')],
+    entryPoints: [path.join(__dirname, entry)],
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -49,14 +62,19 @@ async function bundlePage() {
   return result.outputFiles[0].text;
 }
 
-// Options: { enableUdp, enableTcp, logLevel, logTags }.
+// Options: { enableUdp, enableTcp, logLevel, logTags } and, all optional,
+// mediaCodecs (the router's), httpHost (where the pages are served; default
+// 127.0.0.1) and listenIps ({ send, recv }: where each direction's
+// WebRtcTransport listens; default 127.0.0.1).
 async function startServer(options) {
-  const pageJs = await bundlePage();
+  const pageJs = await bundle('page.js');
+  const shapedPageJs = await bundle('shaped-page.js');
   const worker = await mediasoup.createWorker({
     logLevel: options.logLevel || 'warn',
     logTags: options.logTags || [],
   });
-  const router = await worker.createRouter({ mediaCodecs });
+  const router = await worker.createRouter({ mediaCodecs: options.mediaCodecs || mediaCodecs });
+  const listenIp = (direction) => (options.listenIps && options.listenIps[direction]) || '127.0.0.1';
 
   const transports = new Map();
   const producers = new Map();
@@ -73,7 +91,7 @@ async function startServer(options) {
     // each way), messages of up to 256 KiB.
     async createWebRtcTransport({ direction, sctp }) {
       const transport = await router.createWebRtcTransport({
-        listenIps: [{ ip: '127.0.0.1' }],
+        listenIps: [{ ip: listenIp(direction) }],
         enableUdp: options.enableUdp,
         enableTcp: options.enableTcp,
         preferUdp: options.enableUdp,
@@ -114,15 +132,25 @@ async function startServer(options) {
         paused: false,
       });
       consumers.set(consumer.id, consumer);
-      // Every layer change the worker reports, for the simulcast scenario.
+      // Every layer change the worker reports, for the simulcast and shaped
+      // scenarios, and when it came.
       consumer.appData.layers = [];
-      consumer.on('layerschange', (layers) => consumer.appData.layers.push(layers || null));
+      consumer.appData.layerTimes = [];
+      consumer.on('layerschange', (layers) => {
+        consumer.appData.layers.push(layers || null);
+        consumer.appData.layerTimes.push({ at: Date.now(), layers: layers || null });
+      });
       return {
         id: consumer.id,
         producerId,
         kind: consumer.kind,
         rtpParameters: consumer.rtpParameters,
       };
+    },
+
+    // What a receiving page may consume.
+    async listProducers() {
+      return [...producers.values()].map((p) => ({ id: p.id, kind: p.kind, type: p.type }));
     },
 
     async produceData({ transportId, sctpStreamParameters, label, protocol }) {
@@ -172,8 +200,11 @@ async function startServer(options) {
     const pathname = req.url.split('?')[0];
     if (req.method === 'GET' && (pathname === '/' || pathname === '/index.html'))
       return send(res, 200, 'text/html', indexHtml);
+    if (req.method === 'GET' && pathname === '/shaped') return send(res, 200, 'text/html', shapedHtml);
     if (req.method === 'GET' && req.url === '/page.js')
       return send(res, 200, 'application/javascript', pageJs);
+    if (req.method === 'GET' && req.url === '/shaped-page.js')
+      return send(res, 200, 'application/javascript', shapedPageJs);
     if (req.method === 'GET' && req.url === '/favicon.ico') return send(res, 204, 'text/plain', '');
 
     const match = /^\/api\/(\w+)$/.exec(req.url);
@@ -185,11 +216,11 @@ async function startServer(options) {
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, options.httpHost || '127.0.0.1', resolve);
   });
 
   return {
-    url: `http://127.0.0.1:${server.address().port}/`,
+    url: `http://${options.httpHost || '127.0.0.1'}:${server.address().port}/`,
     worker,
     router,
     transports,

@@ -262,6 +262,16 @@ TEST_F(TransportBweTest, BweAndProbationTraceEventsWhenEnabled) {
                             "maxPaddingBitrate", "availableBitrate"}) {
         EXPECT_TRUE(info.contains(key)) << key;
     }
+    // Beyond mediasoup's fields, what the estimate is made of: no feedback
+    // yet, so the delay-based part is the start, with no loss, no REMB and
+    // nothing acknowledged.
+    EXPECT_EQ(info["delayBasedBitrate"], kStartBps);
+    EXPECT_TRUE(info["lossBasedBound"].is_null());
+    EXPECT_TRUE(info["rembBitrate"].is_null());
+    EXPECT_EQ(info["ackedBitrate"], 0);
+    EXPECT_EQ(info["lossFraction"], 0.0);
+    EXPECT_EQ(info["usage"], "normal");
+    EXPECT_TRUE(info["inAlr"].is_boolean());
     // At most one every 500 ms.
     EXPECT_LE(bwe.size(), 1u);
 }
