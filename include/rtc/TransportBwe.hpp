@@ -24,8 +24,10 @@
 //  - Probing (type TransportCc only): each probe request becomes a cluster
 //    of probation packets (SSRC kProbationSsrc, payload type
 //    kProbationPayloadType, as mediasoup-client's "probator" receiver
-//    expects), padding-only when they can be, paced over the cluster's
-//    duration by nextProbePacket(), at most kMaxProbePackets per cluster.
+//    expects), as few as the request's minimum packets allows and each at
+//    most kMaxProbePacketSize (padding-only when that is enough), paced over
+//    the cluster's duration by nextProbePacket(), at most kMaxProbePackets
+//    per cluster.
 //  - takeTrace() gives the latest state for a "bwe" trace event when it
 //    changed, at most every kTraceIntervalMs.
 //  - Nothing is allocated after construction.
@@ -69,6 +71,9 @@ public:
     Type type() const { return type_; }
     const char* typeName() const { return type_ == Type::TransportCc ? "transport-cc" : "remb"; }
     int64_t availableBitrate() const { return estimator_.targetBitrate(); }
+    // What the consumers may be given: the estimate within what the link
+    // has shown it carries (SendSideBandwidthEstimator).
+    int64_t allocatableBitrate() const { return estimator_.allocatableBitrate(); }
     const bwe::SendSideBandwidthEstimator& estimator() const { return estimator_; }
     const Bounds& bounds() const { return bounds_; }
     uint16_t lastTransportWideSeq() const { return seq_; }

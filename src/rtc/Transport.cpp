@@ -598,7 +598,8 @@ void Transport::bweTick(uint64_t now) {
     bwe_->process(bweNow);
     const int64_t sinceAllocation = bweNow - lastAllocationMs_;
     if (allocationDue_ || sinceAllocation >= kAllocationIntervalMs ||
-        (bwe_->availableBitrate() != lastAllocatedBps_ && sinceAllocation >= kAllocationMinGapMs)) {
+        (bwe_->allocatableBitrate() != lastAllocatedBps_ &&
+         sinceAllocation >= kAllocationMinGapMs)) {
         allocateBitrate(now, bweNow);
     }
     if (!probeTimer_.active() && bwe_->startProbeCluster(canProbe_ && isConnected(), bweNow)) {
@@ -619,6 +620,7 @@ void Transport::bweTick(uint64_t now) {
                            {"availableBitrate", trace->availableBitrate},
                            {"type", bwe_->typeName()},
                            // Beyond mediasoup's fields: what the estimate is made of.
+                           {"allocatableBitrate", trace->allocatableBitrate},
                            {"delayBasedBitrate", trace->delayBasedBitrate},
                            {"lossBasedBound", bitrateOrNull(trace->lossBasedBound)},
                            {"rembBitrate", bitrateOrNull(trace->rembBitrate)},
@@ -638,7 +640,7 @@ void Transport::onConsumerAllocationInputChanged(Consumer& consumer) {
 void Transport::allocateBitrate(uint64_t now, int64_t bweNow) {
     allocationDue_ = false;
     lastAllocationMs_ = bweNow;
-    lastAllocatedBps_ = bwe_->availableBitrate();
+    lastAllocatedBps_ = bwe_->allocatableBitrate();
     allocationRequests_.resize(consumers_.size());
     allocationConsumers_.clear();
     for (auto& [id, consumer] : consumers_) {

@@ -144,11 +144,11 @@ bool TransportBwe::startProbeCluster(bool canProbe, int64_t nowMs) {
     if (!request || !canProbe || type_ != Type::TransportCc) {
         return false;
     }
-    // Padding-only probes carry at most 255 bytes past their header; more
-    // bytes than kMaxProbePackets of those take larger packets.
-    constexpr size_t kPaddingOnlySize = 28 + 255;
+    // Few large packets rather than many small ones: a link's token bucket
+    // lets a burst of a packet or two through at line rate, which would
+    // make many small packets look like a faster link than it is.
     const auto minBytes = static_cast<size_t>(std::max<int64_t>(request->minBytes(), 1));
-    const size_t wanted = (minBytes + kPaddingOnlySize - 1) / kPaddingOnlySize;
+    const size_t wanted = (minBytes + kMaxProbePacketSize - 1) / kMaxProbePacketSize;
     cluster_.packets = static_cast<uint32_t>(
         std::clamp<size_t>(wanted, std::max<uint32_t>(request->minPackets, 1), kMaxProbePackets));
     cluster_.packetSize = std::clamp<size_t>((minBytes + cluster_.packets - 1) / cluster_.packets,

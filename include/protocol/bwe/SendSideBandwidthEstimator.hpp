@@ -24,6 +24,15 @@
 //    kFeedbackTimeoutUs, the delay-based estimate is cut by
 //    kFeedbackTimeoutFactor, and again every kFeedbackTimeoutCutUs until
 //    feedback returns (counted in Stats::feedbackTimeouts).
+//  - The validated bitrate, what the link has shown it carries: none (no
+//    bound) until the delay-based detector first finds overuse or loss
+//    first cuts the loss-based bound; then the acknowledged bitrate at each
+//    of those, raised by any probe result and by an acknowledged bitrate
+//    above it. allocatableBitrate() is the
+//    target within it: what consumers may be given. The target itself may
+//    grow past it while the media sends less than the link could carry
+//    (the AIMD increase allows 1.5x the acknowledged bitrate), and giving
+//    that to a layer would send into a queue, until a probe validates it.
 //  - RTT: setRtt() (from RTCP) when known, else the time between sending the
 //    newest packet a feedback reports and receiving that feedback, smoothed.
 //  - Probing: the first packet sent starts the probe controller; requests
@@ -63,6 +72,7 @@ struct BweTrace {
     int64_t availableBitrate = 0; // the target
     int64_t desiredBitrate = 0;
     int64_t effectiveDesiredBitrate = 0; // desired within [min, max]
+    int64_t allocatableBitrate = 0;      // the target within the validated
     int64_t minBitrate = 0;
     int64_t maxBitrate = 0;
     int64_t startBitrate = 0;
@@ -129,6 +139,8 @@ public:
     void process(int64_t nowMs);
 
     int64_t targetBitrate() const { return target_; }
+    int64_t validatedBitrate() const { return validatedBps_; }
+    int64_t allocatableBitrate() const;
     int64_t delayBasedBitrate() const { return aimd_.estimate(); }
     int64_t lossBasedBound() const { return loss_.bound(); }
     std::optional<int64_t> ackedBitrate() const { return acked_.bitrate(); }
@@ -166,6 +178,7 @@ private:
     bool started_ = false;
     bool haveTcc_ = false;
     bool haveRtt_ = false;
+    int64_t validatedBps_ = kNoBitrate;
     int64_t lastFeedbackUs_ = 0;
     int64_t lastTimeoutCutUs_ = 0;
     int64_t rttUs_ = AimdRateControl::kDefaultRttUs;

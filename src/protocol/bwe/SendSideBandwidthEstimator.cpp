@@ -123,6 +123,7 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         return a.arrivalUs != b.arrivalUs ? a.arrivalUs < b.arrivalUs : a.seq < b.seq;
     });
     bool delayUpdated = false;
+    bool overuseStarted = false;
     for (const PacketResult& r : sorted_) {
         acked_.onPacket(r);
         probeEstimator_.onPacket(r, nowUs);
@@ -134,6 +135,7 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
                                       static_cast<double>(d.sendDeltaUs) / 1000.0, nowUs);
             if (usage_ == BandwidthUsage::Overusing && before != BandwidthUsage::Overusing) {
                 ++stats_.overuses;
+                overuseStarted = true;
             }
             delayUpdated = true;
         }
@@ -143,6 +145,11 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     const auto probe = probeEstimator_.takeEstimate();
     if (probe) {
         ++stats_.probeResults;
+    }
+    if (overuseStarted && ackedBps) {
+        validatedBps_ = *ackedBps;
+    } else if (validatedBps_ != kNoBitrate) {
+        validatedBps_ = std::max({validatedBps_, probe.value_or(0), ackedBps.value_or(0)});
     }
     if (probe && usage_ != BandwidthUsage::Overusing && *probe > aimd_.estimate()) {
         aimd_.setEstimate(*probe, nowUs);
@@ -157,7 +164,13 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         aimd_.update(usage_, ackedBps, nowUs);
     }
 
+    const int64_t boundBefore = loss_.bound();
     loss_.onPackets(lost, received, target_, nowUs);
+    if (loss_.bound() < boundBefore && ackedBps) {
+        // Loss cut the bound: the link showed what it carries, as at an
+        // overuse.
+        validatedBps_ = *ackedBps;
+    }
     updateTarget(nowUs, false);
     if (config_.probing) {
         probes_.onEstimate(target_, nowUs);
@@ -219,12 +232,18 @@ void SendSideBandwidthEstimator::updateTarget(int64_t nowUs, bool force) {
     }
 }
 
+int64_t SendSideBandwidthEstimator::allocatableBitrate() const {
+    return validatedBps_ == kNoBitrate ? target_
+                                       : std::min(target_, std::max(validatedBps_, minBps_));
+}
+
 BweTrace SendSideBandwidthEstimator::snapshot(int64_t nowMs) const {
     BweTrace t;
     t.timeMs = nowMs;
     t.availableBitrate = target_;
     t.desiredBitrate = desiredBps_;
     t.effectiveDesiredBitrate = std::clamp(desiredBps_, minBps_, maxBps_);
+    t.allocatableBitrate = allocatableBitrate();
     t.minBitrate = minBps_;
     t.maxBitrate = maxBps_;
     t.startBitrate = startBps_;

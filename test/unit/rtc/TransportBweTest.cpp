@@ -5,6 +5,8 @@
 // feedback and REMB move availableOutgoingBitrate, the bounds hold it,
 // "bwe" and "probation" trace events come when enabled, and
 // setMaxIncomingBitrate sends REMB to the producers' endpoint.
+#include "rtc/TransportBwe.hpp"
+
 #include "protocol/rtcp/Compound.hpp"
 #include "protocol/rtcp/Feedback.hpp"
 #include "protocol/rtcp/TransportCc.hpp"
@@ -282,9 +284,21 @@ TEST_F(TransportBweTest, ProbesGoOutOnTheProbationStream) {
     runFor(150);
     const auto probes = receivedRtp(1234);
     ASSERT_FALSE(probes.empty());
-    // Bounded: the first two clusters (3x and 6x the start bitrate over
-    // 15 ms) and no more.
-    EXPECT_LE(probes.size(), 2u * 64);
+    // The first two clusters (3x and 6x the start bitrate: 4,500 and 9,000
+    // bytes) and no more, each in few large packets (5 of 900 bytes, 8 of
+    // 1,125), not in many small padding-only ones (48) that a token bucket
+    // would let through faster than its rate.
+    EXPECT_LE(probes.size(), 13u);
+    size_t probeBytes = 0;
+    for (auto& bytes : received_) {
+        const auto packet = sfu::rtp::RtpPacket::parse(bytes.data(), bytes.size());
+        if (packet && packet->ssrc() == 1234) {
+            EXPECT_GE(bytes.size(), 600u);
+            EXPECT_LE(bytes.size(), sfu::rtc::TransportBwe::kMaxProbePacketSize);
+            probeBytes += bytes.size();
+        }
+    }
+    EXPECT_GE(probeBytes, 4'500u + 9'000u);
     for (const auto& [ssrc, seq] : probes) {
         EXPECT_GT(seq, 0);
     }

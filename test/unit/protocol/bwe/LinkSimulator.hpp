@@ -50,6 +50,7 @@ struct Sample {
     int64_t timeMs;
     int64_t targetBps;
     int64_t queueMs;
+    int64_t allocatableBps;
 };
 
 class LinkSimulator {
@@ -89,7 +90,8 @@ public:
                 everyMs(*this);
             }
             if (nowMs_ % 100 == 0) {
-                samples_.push_back({nowMs_, bwe_.targetBitrate(), queueMs()});
+                samples_.push_back(
+                    {nowMs_, bwe_.targetBitrate(), queueMs(), bwe_.allocatableBitrate()});
             }
             ++nowMs_;
         }

@@ -22,8 +22,9 @@ void dump(const LinkSimulator& sim, const char* name) {
     std::printf("-- %s\n", name);
     for (const Sample& s : sim.samples()) {
         if (s.timeMs % 500 == 0) {
-            std::printf("t=%5.1fs target=%8lld queue=%4lldms\n",
+            std::printf("t=%5.1fs target=%8lld allocatable=%8lld queue=%4lldms\n",
                         static_cast<double>(s.timeMs) / 1000, static_cast<long long>(s.targetBps),
+                        static_cast<long long>(s.allocatableBps),
                         static_cast<long long>(s.queueMs));
         }
     }
@@ -275,6 +276,43 @@ TEST(BweTrajectory, ApplicationLimited) {
     EXPECT_TRUE(sim.bwe().inAlr());
     EXPECT_LE(sim.maxTarget(0, 20'000), 2'400'000);
     EXPECT_GE(sim.targetAt(20'000), 300'000);
+}
+
+// 2 Mbit/s, then 600 kbit/s, where the layers that fit send 430 kbit/s
+// while the consumers want 2 Mbit/s: with nothing queueing, the target grows
+// past the capacity (towards 1.5x what is acknowledged), but what may be
+// allocated stays within what the link showed at its overuse, so no layer
+// is raised into the queue. When the link opens to 5 Mbit/s (and the layers follow what may be
+// allocated), the probes validate more and the allocatable bitrate climbs.
+TEST(BweTrajectory, AllocatableStaysWithinWhatTheLinkShowed) {
+    LinkConfig link;
+    link.capacityBps = 2'000'000;
+    LinkSimulator sim(link, startAt(300'000));
+    sim.desiredBps = 2'000'000;
+    sim.bwe().setDesiredBitrate(2'000'000, 0);
+    sim.run(15'000);
+    sim.link().capacityBps = 600'000;
+    sim.run(3'000);
+    EXPECT_LE(sim.bwe().validatedBitrate(), 700'000);
+    sim.appLimitBps = 430'000;
+    sim.run(25'000);
+    sim.appLimitBps.reset();
+    sim.link().capacityBps = 5'000'000;
+    sim.run(20'000);
+    dump(sim, "allocatable within what the link showed");
+    // The simulation is deterministic: the target peaks above 640 kbit/s.
+    EXPECT_GT(sim.maxTarget(18'000, 43'000), 640'000);
+    int64_t maxAllocatable = 0;
+    for (const Sample& s : sim.samples()) {
+        if (s.timeMs >= 18'000 && s.timeMs <= 43'000) {
+            maxAllocatable = std::max(maxAllocatable, s.allocatableBps);
+        }
+    }
+    EXPECT_LE(maxAllocatable, 620'000);
+    const int64_t opened =
+        sim.firstTime(43'000, [](const Sample& s) { return s.allocatableBps >= 2'000'000; });
+    ASSERT_GE(opened, 0);
+    EXPECT_LE(opened, 55'000);
 }
 
 // The same run twice gives the same trajectory.
