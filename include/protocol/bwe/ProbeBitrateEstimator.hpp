@@ -34,6 +34,10 @@ public:
     // Returns the cluster's result when this packet produced one.
     std::optional<int64_t> onPacket(const PacketResult& p, int64_t nowUs);
     std::optional<int64_t> takeEstimate();
+    // Whether the latest result came from a saturated link (receive rate
+    // under 90% of the send rate): then it rests on the receiver's arrival
+    // times alone, which a receiver that reads late bunches together.
+    bool lastSaturated() const { return saturated_; }
 
 private:
     struct Cluster {
@@ -55,6 +59,7 @@ private:
 
     std::array<Cluster, kMaxClusters> clusters_{};
     std::optional<int64_t> estimate_;
+    bool saturated_ = false;
 };
 
 } // namespace sfu::bwe

@@ -27,8 +27,8 @@
 //  - The validated bitrate, what the link has shown it carries: none (no
 //    bound) until the delay-based detector first finds overuse or loss
 //    first cuts the loss-based bound; then the acknowledged bitrate at each
-//    of those, raised by any probe result and by an acknowledged bitrate
-//    above it. allocatableBitrate() is the
+//    of those, raised by the result of a probe the link carried whole (not
+//    saturated) and by an acknowledged bitrate above it. allocatableBitrate() is the
 //    target within it: what consumers may be given. The target itself may
 //    grow past it while the media sends less than the link could carry
 //    (the AIMD increase allows 1.5x the acknowledged bitrate), and giving

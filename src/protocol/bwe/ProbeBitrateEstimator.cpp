@@ -83,7 +83,8 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
         return std::nullopt;
     }
     int64_t result = sendRate < recvRate ? sendRate : recvRate;
-    if (recvRate * 10 < sendRate * 9) {
+    saturated_ = recvRate * 10 < sendRate * 9;
+    if (saturated_) {
         result = recvRate * 95 / 100;
     }
     estimate_ = result;

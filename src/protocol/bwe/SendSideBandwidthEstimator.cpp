@@ -149,7 +149,10 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     if (overuseStarted && ackedBps) {
         validatedBps_ = *ackedBps;
     } else if (validatedBps_ != kNoBitrate) {
-        validatedBps_ = std::max({validatedBps_, probe.value_or(0), ackedBps.value_or(0)});
+        // A probe the link carried whole validates its rate; a saturated
+        // one does not (see ProbeBitrateEstimator::lastSaturated()).
+        const int64_t carried = probe && !probeEstimator_.lastSaturated() ? *probe : 0;
+        validatedBps_ = std::max({validatedBps_, carried, ackedBps.value_or(0)});
     }
     if (probe && usage_ != BandwidthUsage::Overusing && *probe > aimd_.estimate()) {
         aimd_.setEstimate(*probe, nowUs);

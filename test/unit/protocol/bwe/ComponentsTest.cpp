@@ -235,8 +235,25 @@ TEST(ProbeBitrateEstimator, SaturatedLinkGivesReceiveRate) {
     }
     ASSERT_TRUE(last.has_value());
     EXPECT_EQ(*last, 1'900'000); // 0.95 x receive rate
+    EXPECT_TRUE(e.lastSaturated());
     EXPECT_EQ(e.takeEstimate(), last);
     EXPECT_FALSE(e.takeEstimate().has_value());
+}
+
+TEST(ProbeBitrateEstimator, CarriedWholeGivesSendRate) {
+    ProbeBitrateEstimator e;
+    e.onClusterStarted(1, 5, 0, 0);
+    for (int i = 0; i < 6; ++i) {
+        PacketResult p;
+        p.received = true;
+        p.probeClusterId = 1;
+        p.size = 1000;
+        p.sendUs = i * 2000; // 4 Mbit/s, and so it arrives
+        p.arrivalUs = 50'000 + i * 2000;
+        e.onPacket(p, 0);
+    }
+    EXPECT_EQ(e.takeEstimate(), 4'000'000);
+    EXPECT_FALSE(e.lastSaturated());
 }
 
 TEST(AlrDetector, StartsWhenSendingWellBelow) {
@@ -297,6 +314,73 @@ TEST(SendSideBandwidthEstimator, BoundsStartRembAndTrace) {
     EXPECT_EQ(t.rembBitrate, 250'000);
     EXPECT_EQ(t.maxBitrate, 2'000'000);
     EXPECT_FALSE(t.transportCc);
+}
+
+// What the link has validated: nothing until loss (or overuse) shows what
+// it carries, then the acknowledged bitrate; a probe that saturated the link
+// does not raise it (its result rests on arrival times alone, which a
+// receiver reading late bunches), one the link carried whole does. The
+// allocatable bitrate is the target within it.
+TEST(SendSideBandwidthEstimator, ValidatedBitrate) {
+    SendSideBandwidthEstimator::Config config;
+    config.startBps = 1'000'000;
+    config.probing = false;
+    SendSideBandwidthEstimator e(config);
+    int64_t seq = 0;
+    int64_t nowUs = 0;
+    // `n` packets of 1,000 bytes sent 10 ms apart (800 kbit/s), every
+    // `lossEvery`-th lost, each arriving 20 ms after it was sent.
+    const auto feed = [&](int n, int lossEvery) {
+        std::vector<PacketResult> results;
+        for (int i = 0; i < n; ++i, ++seq, nowUs += 10'000) {
+            PacketResult p;
+            p.seq = seq;
+            p.sendUs = nowUs;
+            p.arrivalUs = nowUs + 20'000;
+            p.size = 1000;
+            p.received = lossEvery == 0 || seq % lossEvery != 0;
+            results.push_back(p);
+        }
+        e.onPacketResults(results, nowUs / 1000);
+    };
+    // `n` probe packets of cluster `id` sent 2 ms apart (4 Mbit/s), arriving
+    // `arrivalGapUs` apart.
+    const auto probe = [&](int32_t id, int n, int64_t arrivalGapUs) {
+        std::vector<PacketResult> results;
+        for (int i = 0; i < n; ++i, ++seq) {
+            PacketResult p;
+            p.seq = seq;
+            p.sendUs = nowUs + i * 2000;
+            p.arrivalUs = nowUs + 20'000 + i * arrivalGapUs;
+            p.size = 1000;
+            p.probeClusterId = id;
+            p.received = true;
+            results.push_back(p);
+        }
+        nowUs += n * arrivalGapUs + 20'000;
+        e.onPacketResults(results, nowUs / 1000);
+    };
+    for (int i = 0; i < 20; ++i) {
+        feed(10, 0);
+    }
+    EXPECT_EQ(e.validatedBitrate(), kNoBitrate);
+    EXPECT_EQ(e.allocatableBitrate(), e.targetBitrate());
+    // A quarter lost: the loss-based bound cuts, and validates what arrived.
+    for (int i = 0; i < 10; ++i) {
+        feed(10, 4);
+    }
+    const int64_t validated = e.validatedBitrate();
+    ASSERT_NE(validated, kNoBitrate);
+    EXPECT_GT(validated, 400'000);
+    EXPECT_LT(validated, 900'000);
+    // Saturated (sent at 4 Mbit/s, arrived at 2): the target may follow it,
+    // the validated bitrate does not.
+    probe(1, 8, 4000);
+    EXPECT_EQ(e.validatedBitrate(), validated);
+    EXPECT_LE(e.allocatableBitrate(), validated);
+    // Carried whole at 4 Mbit/s: validated.
+    probe(2, 8, 2000);
+    EXPECT_GE(e.validatedBitrate(), 3'500'000);
 }
 
 } // namespace
