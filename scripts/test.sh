@@ -12,7 +12,8 @@
 #      install included) and mypy --strict,
 #   6. the demo room (scripts/demo.sh --headless).
 # Environment: SFU_TEST_VALGRIND=1 also runs the valgrind tests (the worker
-# under valgrind for a channel scenario and for a WebRTC call with aiortc).
+# under valgrind for a channel scenario and for a WebRTC call with aiortc);
+# SFU_TEST_SHAPED=1 also runs the shaped-link browser runs (as root).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -51,6 +52,13 @@ run "mediasoup host tests" \
 
 run "browser (Chromium + mediasoup-client over UDP and ICE-TCP, data channels)" \
   test/integration/browser/run.sh
+# Bandwidth estimation and allocation over a shaped link (a receiving
+# Chromium in a network namespace behind tbf: 5 Mbit/s, 600 kbit/s, 5 Mbit/s;
+# about 50 s a run, as root), on request: SFU_TEST_SHAPED=1.
+if [[ ${SFU_TEST_SHAPED:-0} == 1 ]]; then
+  run "shaped link (VP8 simulcast and VP9 SVC through 600 kbit/s)" \
+    test/integration/browser/run.sh shaped vp8 vp9
+fi
 
 # The Python control library (python/sfu_host): its pytest suites against the
 # worker (its ORTC results compared with the host package's ortc.js, fetched

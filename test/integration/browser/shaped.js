@@ -6,7 +6,7 @@
 // three spatial and three temporal layers (L3T3_KEY, an SVC consumer). A
 // second headless Chromium receives it from inside a network namespace of
 // its own (a veth pair with private addresses), whose downlink is a tc
-// queue on the host side of the veth (htb, or tbf: see QUEUE_MS below). Timeline of a run:
+// queue on the host side of the veth (tbf, or htb: see QUEUE_MS below). Timeline of a run:
 //   5 Mbit/s   until the consumer forwards the top spatial layer;
 //   600 kbit/s for HOLD_MS: the consumer must settle on a layer that fits
 //              within 10 s (its last layer change), and then receive with
@@ -25,7 +25,7 @@
 //                                    too, side by side (its figures are reported only)
 //   --runs N                         each run N times
 //   --trace                          print the transport's "bwe" trace events
-//   --qdisc htb|tbf                  the shaper (default htb; see QUEUE_MS below)
+//   --qdisc tbf|htb                  the shaper (default tbf; see QUEUE_MS below)
 //   --reference PATH                 mediasoup's worker (default
 //                                    ~/.cache/mediasoup-3.8.4-worker/mediasoup-worker)
 // Each run is a child process of its own (the host reads the worker binary
@@ -69,14 +69,14 @@ const HOLD_MS = 25000;
 // The shaper, on the host side of the veth (the receiver's downlink). Its
 // queue holds up to QUEUE_MS of traffic at the rate (the delay a
 // delay-based estimator sees; drops past it).
-//  - htb (default): a class at the rate with a bucket of BURST_HTB bytes,
-//    under a byte fifo: each packet waits for its own tokens, as on a link
-//    of that speed, small packets included.
-//  - tbf (--qdisc tbf): a token bucket of BURST_TBF bytes drained at most at
+//  - tbf (default): a token bucket of BURST_TBF bytes drained at most at
 //    PEAK_FACTOR times the rate one MTU at a time. Its buckets cannot be
 //    smaller than a packet, so a probe cluster of small packets passes a
 //    bucket's worth at once and looks faster than the link to a probe
-//    estimator (both workers' probes overshoot on it).
+//    estimator (our probes are therefore few large packets).
+//  - htb (--qdisc htb): a class at the rate with a bucket of BURST_HTB
+//    bytes, under a byte fifo: each packet waits for its own tokens, as on
+//    a link of that speed, small packets included.
 const QUEUE_MS = 200;
 const BURST_HTB = 300;
 const BURST_TBF = 2000;
@@ -547,7 +547,7 @@ async function main() {
   const compare = args.includes('--compare');
   const trace = args.includes('--trace');
   const qdiscAt = args.indexOf('--qdisc');
-  const qdisc = qdiscAt >= 0 ? args[qdiscAt + 1] : 'htb';
+  const qdisc = qdiscAt >= 0 ? args[qdiscAt + 1] : 'tbf';
   if (!['htb', 'tbf'].includes(qdisc)) {
     console.log(`shaped: --qdisc htb or tbf, not ${qdisc}`);
     return 1;
