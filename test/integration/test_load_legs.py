@@ -21,6 +21,10 @@ from harness import worker_bin  # noqa: E402
 
 CONSUMERS = 2
 RATE = 200
+# The release build's peer, whichever worker is under test (an instrumented
+# build has no load peer of its own); SFU_LOAD_PEER_BIN overrides.
+LOAD_PEER_BIN = os.environ.get(
+    "SFU_LOAD_PEER_BIN", os.path.join(HERE, "..", "..", "build", "sfu-load_peer"))
 
 
 class LoadLegsTest(unittest.TestCase):
@@ -39,7 +43,8 @@ class LoadLegsTest(unittest.TestCase):
 
     def run_legs(self, legs):
         args = fanout.parse_args([str(CONSUMERS), "--rate", str(RATE), "--duration", "1",
-                                  "--warmup", "0.5", "--legs", legs])
+                                  "--warmup", "0.5", "--legs", legs,
+                                  "--load-peer", LOAD_PEER_BIN])
         ctx = multiprocessing.get_context("spawn")
         row = fanout.measure(CONSUMERS, RATE, args, ctx, ("ours", "worker", worker_bin()))
         self.assertEqual(row["exit_code"], 0, row["worker_logs"])
