@@ -90,9 +90,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (depth <= kLimit) {
         const json value = json::parse(text.begin(), text.end(), nullptr, false);
         if (!value.is_discarded()) {
-            // The pre-scan is exact on valid JSON, and the head reader agrees
-            // with the tree.
-            check(sfu::channel::jsonNestingDepth(text, SIZE_MAX - 1) == treeDepth(value));
+            // The pre-scan is exact on valid JSON, where no key repeats: the
+            // tree keeps only the last value of a repeated key, so the text
+            // may nest deeper than the tree. The head reader agrees with the
+            // tree.
+            check(sfu::channel::jsonNestingDepth(text, SIZE_MAX - 1) >= treeDepth(value));
             checkHead(value, sfu::channel::readMessageHead(text));
         } else {
             check(!sfu::channel::readMessageHead(text).has_value());
