@@ -39,7 +39,6 @@ void stream(const uint8_t* data, size_t size) {
     vp9::EncodingContext ctx;
     ctx.setTargetSpatialLayer(data[0] & 0x07);
     ctx.setTargetTemporalLayer((data[0] >> 3) & 0x07);
-    ctx.setKsvc((data[0] & 0x40) != 0);
     EncodingContext wrapped(Codec::Vp9);
     wrapped.setTargetLayers(data[0] >> 5, data[0] & 0x07);
     sfu::fuzz::forEachPacket(

@@ -43,8 +43,10 @@ public:
     // its full frame rate below it.
     Layers select(const std::vector<uint8_t>& scores, const Layers& cap) const;
     // What an allocation may choose from, lowest first: each temporal layer
-    // of each alive stream up to the preferred layers, or, when no stream
-    // is alive up to there, the one select() falls back to.
+    // of the lowest alive stream, then of each alive stream above it up to
+    // the preferred layers its temporal layers from half the frame rate up
+    // (all of them when it has two or fewer), or, when no stream is alive
+    // up to there, the one select() falls back to.
     void candidates(const std::vector<uint8_t>& scores, std::vector<Layers>& out) const;
 
     // The preferred, target and current layers, as a consumer's dump has

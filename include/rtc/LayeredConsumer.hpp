@@ -44,6 +44,9 @@ protected:
     // The preferred layers among those alive, capped by the allocation once
     // the transport runs one.
     LayerSelector::Layers selectTarget();
+    // Whether the allocation holds `target` below what the preferred layers
+    // alone would select (the link, not the host, wants less).
+    bool heldBackByAllocation(const LayerSelector::Layers& target);
 
     LayerSelector selector_{1, 1};
 

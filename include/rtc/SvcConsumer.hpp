@@ -5,8 +5,8 @@
 //
 // Which layers is the LayerSelector's choice, within what the transport's
 // bitrate allocation grants when it runs one; the VP9 encoding context
-// decides per packet (a spatial layer goes up at a key frame, and for K-SVC
-// down too; a temporal layer goes up at a switching up point) and marks the
+// decides per packet (a spatial layer goes up at a key frame and down at the
+// next picture; a temporal layer goes up at a switching up point) and marks the
 // last forwarded layer of each picture as its end. Sequence numbers stay
 // continuous over dropped packets; picture ids and TL0PICIDX are kept, and
 // continue across pauses.
@@ -41,7 +41,6 @@ private:
     std::optional<ForwardParams> decide(const rtp::RtpPacket& packet, const RtpForwardInfo& info);
     LayerSelector::Layers currentLayers() const;
 
-    bool ksvc_ = false;
     LayerSelector::Layers target_;
     std::vector<uint8_t> layerScores_;
     codecs::EncodingContext context_;

@@ -271,7 +271,10 @@ private:
     // Paces a probe cluster while one is under way.
     deps::UvTimer probeTimer_;
     rtp::BasicRateCalculator<100> probationSendRate_;
-    bwe::BitrateAllocator allocator_;
+    // A layer above the current one must fit with a fifth to spare: what
+    // is forwarded is not paced, so its frames reach the bottleneck in
+    // bursts that a link run near its capacity queues and drops.
+    bwe::BitrateAllocator allocator_{bwe::BitrateAllocator::Config{.upMargin = 0.2}};
     bool allocationDue_ = false;
     int64_t lastAllocationMs_ = 0;
     int64_t lastAllocatedBps_ = -1;

@@ -103,7 +103,13 @@ void LayerSelector::candidates(const std::vector<uint8_t>& scores, std::vector<L
             continue;
         }
         const int top = spatial == preferred_.spatial ? preferred_.temporal : maxTemporalLayer();
-        for (int temporal = 0; temporal <= top; ++temporal) {
+        // Above the lowest stream, only from half the frame rate up (the
+        // two top temporal layers): a larger picture at a quarter of the
+        // frame rate looks worse than the smaller one at the full rate, its
+        // larger frames come in bigger bursts, and going up costs a key
+        // frame.
+        const int from = out.empty() ? 0 : std::clamp(maxTemporalLayer() - 1, 0, top);
+        for (int temporal = from; temporal <= top; ++temporal) {
             out.push_back(Layers{spatial, temporal});
         }
     }

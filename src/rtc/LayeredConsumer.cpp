@@ -48,6 +48,10 @@ void LayeredConsumer::setAllocatedLayers(const bwe::BitrateAllocator::Layer& lay
     updateTarget(false);
 }
 
+bool LayeredConsumer::heldBackByAllocation(const LayerSelector::Layers& target) {
+    return allocated_ && target < selector_.select(layerScores());
+}
+
 LayerSelector::Layers LayeredConsumer::selectTarget() {
     const auto& scores = layerScores();
     return allocated_ ? selector_.select(scores, *allocated_) : selector_.select(scores);

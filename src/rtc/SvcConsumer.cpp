@@ -45,8 +45,6 @@ SvcConsumer::SvcConsumer(std::string id, std::string producerId, Shared& shared,
     }
     createStreams({*consumableEncodings_[0].ssrc});
     context_ = codecs::EncodingContext(kind);
-    ksvc_ = mode.ksvc;
-    context_.setKsvc(ksvc_);
     initLayers(mode.spatialLayers, mode.temporalLayers, data);
 }
 
@@ -77,11 +75,14 @@ void SvcConsumer::updateTarget(bool forceKeyFrame) {
     }
     context_.setTargetLayers(static_cast<uint8_t>(target.spatial),
                              static_cast<uint8_t>(target.temporal));
-    // Up a spatial layer needs a key frame; so does any spatial change in
-    // K-SVC, where upper layers do not refer to the layers below between
-    // key frames.
+    // Up a spatial layer needs a key frame. Down does not, but when the
+    // allocation forces it a key frame is asked for all the same: the
+    // congestion behind it has mostly lost packets of the pictures in
+    // flight, which would leave the receiver frozen until its own key frame
+    // request, seconds later; the lower layers' key frame costs far less.
+    const bool down = target.spatial < current.spatial;
     const bool keyFrameDue = current.spatial < 0 || streams_[0]->syncRequired() ||
-                             (spatialChanged && (target.spatial > current.spatial || ksvc_));
+                             (spatialChanged && (!down || heldBackByAllocation(target)));
     if (active() && keyFrameDue && (spatialChanged || forceKeyFrame)) {
         requestKeyFrame();
     }

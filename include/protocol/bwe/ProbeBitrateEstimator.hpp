@@ -38,6 +38,11 @@ public:
     // under 90% of the send rate): then it rests on the receiver's arrival
     // times alone, which a receiver that reads late bunches together.
     bool lastSaturated() const { return saturated_; }
+    // Whether the link carried the latest result's cluster whole: neither
+    // saturated nor arriving bunched (receive rate over 1.25 x the send
+    // rate: the receiver read the packets late, so its times say nothing
+    // of how the link spread them).
+    bool lastCarriedWhole() const { return !saturated_ && !bunched_; }
 
 private:
     struct Cluster {
@@ -60,6 +65,7 @@ private:
     std::array<Cluster, kMaxClusters> clusters_{};
     std::optional<int64_t> estimate_;
     bool saturated_ = false;
+    bool bunched_ = false;
 };
 
 } // namespace sfu::bwe

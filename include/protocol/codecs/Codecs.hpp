@@ -90,7 +90,6 @@ public:
     void setTargetLayers(uint8_t spatial, uint8_t temporal);
     int8_t currentSpatialLayer() const;
     int8_t currentTemporalLayer() const;
-    void setKsvc(bool ksvc); // VP9 only
 
     // The next packet comes from another source stream.
     void requestSync();

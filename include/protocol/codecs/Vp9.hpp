@@ -115,11 +115,13 @@ struct PayloadDescriptor {
 // other pictures upper layers refer to earlier frames of their own layer.
 // A layer frame with P=0 in a later picture is not used as a switching
 // point: by the time it arrives, the layer below has already been sent with
-// the marker bit that ends the picture. Going down, full SVC drops the upper
-// layers from the next picture on (lower layers never refer to upper ones);
-// K-SVC waits for a key frame, as mediasoup does. Temporal layers go up at a
-// switching up point (U), or freely after a key frame; they go down at the
-// next picture. Nothing is forwarded before the first key frame.
+// the marker bit that ends the picture. Going down drops the upper layers
+// from the next picture on, in full SVC and in K-SVC alike: lower layers
+// never refer to upper ones, and every forwarded layer was forwarded in
+// each picture before. Temporal layers go up at a
+// switching up point (U), or freely after a key frame or a base (TID 0)
+// picture, to which the pictures up to the next base one refer; they go
+// down at the next picture. Nothing is forwarded before the first key frame.
 //
 // Picture ids are only shifted (on requestSync), never compacted: in
 // flexible mode P_DIFFs refer to pictures by id distance, so pictures a
@@ -147,9 +149,6 @@ public:
     int8_t currentSpatialLayer() const { return currentSpatial_; }
     int8_t currentTemporalLayer() const { return currentTemporal_; }
 
-    void setKsvc(bool ksvc) { ksvc_ = ksvc; }
-    bool isKsvc() const { return ksvc_; }
-
     // Call before the first packet from another source stream: forwarding
     // stops until its next key frame, and ids continue those sent so far.
     void requestSync();
@@ -176,7 +175,6 @@ private:
     int8_t currentTemporal_ = -1;
     int8_t freeUpTo_ = -1;           // see vp8::EncodingContext
     uint8_t knownSpatialLayers_ = 0; // from the last SS; 0 when none seen
-    bool ksvc_ = false;
     // The output picture id of the last packet forwarded, if any.
     bool haveSentId_ = false;
     uint16_t lastSentId_ = 0;

@@ -84,6 +84,7 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
     }
     int64_t result = sendRate < recvRate ? sendRate : recvRate;
     saturated_ = recvRate * 10 < sendRate * 9;
+    bunched_ = recvRate * 4 > sendRate * 5;
     if (saturated_) {
         result = recvRate * 95 / 100;
     }

@@ -150,8 +150,9 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         validatedBps_ = *ackedBps;
     } else if (validatedBps_ != kNoBitrate) {
         // A probe the link carried whole validates its rate; a saturated
-        // one does not (see ProbeBitrateEstimator::lastSaturated()).
-        const int64_t carried = probe && !probeEstimator_.lastSaturated() ? *probe : 0;
+        // one, or one whose arrivals came bunched, does not (see
+        // ProbeBitrateEstimator::lastCarriedWhole()).
+        const int64_t carried = probe && probeEstimator_.lastCarriedWhole() ? *probe : 0;
         validatedBps_ = std::max({validatedBps_, carried, ackedBps.value_or(0)});
     }
     if (probe && usage_ != BandwidthUsage::Overusing && *probe > aimd_.estimate()) {

@@ -161,12 +161,6 @@ int8_t EncodingContext::currentTemporalLayer() const {
     return 0;
 }
 
-void EncodingContext::setKsvc(bool ksvc) {
-    if (auto* c9 = std::get_if<vp9::EncodingContext>(&context_)) {
-        c9->setKsvc(ksvc);
-    }
-}
-
 void EncodingContext::requestSync() {
     if (auto* c = std::get_if<vp8::EncodingContext>(&context_)) {
         c->requestSync();

@@ -245,10 +245,13 @@ EncodingContext::Result EncodingContext::decide(const PayloadDescriptor& desc,
         if (currentTemporal_ > targetT) {
             currentTemporal_ = targetT;
         }
-        freeUpTo_ = std::min(freeUpTo_, targetT);
-        // Lower spatial layers never refer to upper ones, so in full SVC
-        // dropping the upper ones is safe from any picture on.
-        if (!ksvc_ && currentSpatial_ > targetS) {
+        // The pictures after a base one refer only to it and to each other
+        // (up to the next base picture): every layer up to the target may
+        // start after it, switching up point or not.
+        freeUpTo_ = tid == 0 ? targetT : std::min(freeUpTo_, targetT);
+        // Lower spatial layers never refer to upper ones, so dropping the
+        // upper ones is safe from any picture on (in K-SVC too).
+        if (currentSpatial_ > targetS) {
             currentSpatial_ = targetS;
         }
     }
@@ -259,7 +262,6 @@ EncodingContext::Result EncodingContext::decide(const PayloadDescriptor& desc,
         freeUpTo_ = targetT;
         // Every layer of a key picture refers at most to the layers below it
         // in the same picture, so all layers up to the target can start here
-        // (or, in K-SVC, stop here).
         int8_t top = targetS;
         if (knownSpatialLayers_ > 0) {
             top = std::min(top, static_cast<int8_t>(knownSpatialLayers_ - 1));

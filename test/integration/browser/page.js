@@ -48,21 +48,31 @@ async function start() {
   call.recvTransport = await createTransport('recv');
 
   // ?simulcast: the camera is sent as three simulcast streams (quarter,
-  // half and full size) and received through a simulcast consumer.
-  const simulcast = new URLSearchParams(location.search).has('simulcast');
+  // half and full size) and received through a simulcast consumer. ?svc: as
+  // VP9 in one stream of three spatial layers (quarter, half and full size)
+  // and three temporal layers, received through an SVC consumer.
+  const query = new URLSearchParams(location.search);
+  const simulcast = query.has('simulcast');
+  const svc = query.has('svc');
   const stream = await navigator.mediaDevices.getUserMedia({
     audio: true,
-    video: simulcast ? { width: 1280, height: 720, frameRate: 30 } : { width: 640, height: 480, frameRate: 30 },
+    video: simulcast || svc ? { width: 1280, height: 720, frameRate: 30 } : { width: 640, height: 480, frameRate: 30 },
   });
-  const encodings = simulcast
-    ? [
-        { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-        { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-        { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
-      ]
-    : [{ maxBitrate: 1_000_000 }];
+  let encodings = [{ maxBitrate: 1_000_000 }];
+  let codec;
+  if (simulcast)
+    encodings = [
+      { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+      { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+      { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+    ];
+  if (svc) {
+    encodings = [{ scalabilityMode: 'L3T3_KEY', maxBitrate: 1_800_000 }];
+    codec = call.device.rtpCapabilities.codecs.find((c) => c.mimeType.toLowerCase() === 'video/vp9');
+    if (!codec) throw new Error('the router offers no VP9');
+  }
   call.producers.push(
-    await call.sendTransport.produce({ track: stream.getVideoTracks()[0], encodings }),
+    await call.sendTransport.produce({ track: stream.getVideoTracks()[0], encodings, codec }),
     await call.sendTransport.produce({ track: stream.getAudioTracks()[0] }),
   );
 

@@ -3,7 +3,7 @@
 # runs mediasoup-client against the mediasoup 3.8.4 host driving our worker,
 # over UDP and over ICE-TCP, and data channels between two pages and the
 # host. Installs what it needs on first use.
-# Usage: run.sh [udp] [tcp] [simulcast] [data]   (default: all)
+# Usage: run.sh [udp] [tcp] [simulcast] [svc] [data]   (default: all)
 #        run.sh shaped [--compare] [vp8] [vp9] [--runs N]   (as root; shaped.js)
 # Env: SFU_WORKER_BIN (default build/sfu-worker), SFU_LOG_LEVEL=debug,
 #      SFU_LOG_TAGS="ice dtls rtp", DEBUG=mediasoup* (host and worker logs).

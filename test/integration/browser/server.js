@@ -19,6 +19,8 @@ const mediasoup = require('mediasoup');
 const mediaCodecs = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
+  // For the SVC scenario; pages that name no codec send VP8, the first.
+  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000 },
 ];
 
 // The host's default, and Chromium's own limit.

@@ -439,6 +439,20 @@ function measure(r) {
       .join(' '),
     load: r.load,
     bweTrace: r.bweTrace.map((e) => ({ ...e, at: e.at - r.tLimit })),
+    // The receiver's counters every half second while limited (--trace).
+    receiverTrace: r.samples
+      .filter((s, i) => s.at >= r.tLimit - 2000 && s.at < r.tHigh && i % 5 === 0)
+      .map((s) => ({
+        at: s.at - r.tLimit,
+        frames: s.framesDecoded,
+        key: s.keyFramesDecoded,
+        dropped: s.framesDropped,
+        width: s.frameWidth,
+        received: s.packetsReceived,
+        lost: s.packetsLost,
+        nack: s.nackCount,
+        pli: s.pliCount,
+      })),
     sender: r.senderStats.map((s) => `${s.rid || s.scalabilityMode}:${s.frameWidth}x${s.frameHeight}`).join(' '),
   };
 }
@@ -613,6 +627,11 @@ async function main() {
           for (const e of r.bweTrace) {
             const { at, ...info } = e;
             console.log(`  bwe ${(at / 1000).toFixed(1)}s ${JSON.stringify(info)}`);
+          }
+        if (trace && r.receiverTrace)
+          for (const e of r.receiverTrace) {
+            const { at, ...info } = e;
+            console.log(`  receiver ${(at / 1000).toFixed(1)}s ${JSON.stringify(info)}`);
           }
         rows.push(r);
       }

@@ -46,7 +46,11 @@ const scenarios = [
   { name: 'tcp', enableUdp: false, enableTcp: true },
   // The camera as simulcast streams through a simulcast consumer, switched
   // between its smallest and largest stream while the browser decodes.
-  { name: 'simulcast', enableUdp: true, enableTcp: false, simulcast: true },
+  { name: 'simulcast', enableUdp: true, enableTcp: false, layered: 'simulcast' },
+  // The camera as VP9 with three spatial and three temporal layers
+  // (L3T3_KEY) through an SVC consumer, switched between its smallest and
+  // largest spatial layer while the browser decodes.
+  { name: 'svc', enableUdp: true, enableTcp: false, layered: 'svc' },
   // Data channels between two pages and the host, no media.
   { name: 'data', enableUdp: true, enableTcp: false, data: true },
 ];
@@ -125,12 +129,12 @@ async function serverProblems(server, protocol, scenario, page) {
     if (!tuple || tuple.protocol !== protocol) problems.push(`${name} selected tuple ${JSON.stringify(tuple)}`);
   }
   // The streams the worker receives: one per encoding the browser sends
-  // (three for simulcast video), each with packets.
+  // (three for simulcast video, one for SVC), each with packets.
   const producerPackets = {};
   for (const p of server.producers.values()) {
     const streams = (await p.getStats()).filter((s) => s.type === 'inbound-rtp');
     const live = streams.filter((s) => s.packetCount > 0);
-    const expected = p.kind === 'video' && scenario.simulcast ? 3 : 1;
+    const expected = p.kind === 'video' && scenario.layered === 'simulcast' ? 3 : 1;
     producerPackets[p.kind] = live.map((s) => s.packetCount);
     if (live.length !== expected)
       problems.push(
@@ -159,15 +163,15 @@ async function serverProblems(server, protocol, scenario, page) {
   return { problems, producerPackets, consumerPackets };
 }
 
-// The simulcast consumer: it must be forwarding one of the producer's
-// streams, move to the smallest one when asked (the browser then decodes a
-// smaller picture) and back up to a larger one, with frames decoded all
-// along.
-async function switchLayers(server, page) {
+// The simulcast or SVC consumer (`type`): it must be forwarding one of the
+// producer's streams or spatial layers, move to the smallest one when asked
+// (the browser then decodes a smaller picture) and back up to a larger one,
+// with frames decoded all along.
+async function switchLayers(server, page, type) {
   const problems = [];
   const video = [...server.consumers.values()].find((c) => c.kind === 'video');
   const producer = [...server.producers.values()].find((p) => p.kind === 'video');
-  if (video.type !== 'simulcast') return { problems: [`video consumer type ${video.type}`] };
+  if (video.type !== type) return { problems: [`video consumer type ${video.type}, expected ${type}`] };
   const streams = async () =>
     (await producer.getStats()).filter((s) => s.packetCount > 0).map((s) => `${s.rid || s.ssrc}:${s.packetCount}`);
   const call = (method, body) =>
@@ -228,7 +232,7 @@ async function switchLayers(server, page) {
   return {
     problems,
     stats: high.stats,
-    summary: `; simulcast: estimate ${estimates.join(' -> ')} bps, started on stream ${top}, layer changes ${changes.join(' ')}, decoded width ${width(low)} -> ${width(high)}, producer streams ${(await streams()).join(' ')}`,
+    summary: `; ${type}: estimate ${estimates.join(' -> ')} bps, started on stream ${top}, layer changes ${changes.join(' ')}, decoded width ${width(low)} -> ${width(high)}, producer streams ${(await streams()).join(' ')}`,
   };
 }
 
@@ -278,7 +282,7 @@ async function runScenario(scenario) {
   let stats = null;
   try {
     const { server, context } = await launch(scenario);
-    const page = await openPage(context, server, scenario.simulcast ? '?simulcast' : '', scenario.name);
+    const page = await openPage(context, server, scenario.layered ? `?${scenario.layered}` : '', scenario.name);
     await page.click('#start');
     // Getting the call up (media devices, transports, producers,
     // consumers) takes a few seconds, more for the first Chromium of a
@@ -297,15 +301,15 @@ async function runScenario(scenario) {
       await sleep(500);
     }
     let layersSummary = '';
-    if (!problems.length && scenario.simulcast) {
-      const result = await switchLayers(server, page);
+    if (!problems.length && scenario.layered) {
+      const result = await switchLayers(server, page, scenario.layered);
       problems.push(...result.problems);
       layersSummary = result.summary;
       stats = result.stats || stats;
     }
     // Media must keep flowing across an ICE restart once the browser has
     // checked again with the new credentials.
-    if (!problems.length && !scenario.simulcast) {
+    if (!problems.length && !scenario.layered) {
       const before = stats.recv.video || {};
       const beforeAudio = stats.recv.audio || {};
       const transports = [...server.transports.values()];

@@ -61,6 +61,21 @@ TEST(LayerSelector, CandidatesAreEveryAliveLayerUpToThePreferredOnes) {
     EXPECT_TRUE(out.empty());
 }
 
+// With three temporal layers, a stream above the lowest alive one is a
+// candidate from its temporal layer 1 (half the frame rate) up, or at the
+// preferred temporal layer when that is lower.
+TEST(LayerSelector, CandidatesAboveTheLowestStreamKeepHalfTheFrameRate) {
+    LayerSelector selector(3, 3);
+    std::vector<Layers> out;
+    selector.candidates({10, 10, 10}, out);
+    EXPECT_EQ(out, (std::vector<Layers>{{0, 0}, {0, 1}, {0, 2}, {1, 1}, {1, 2}, {2, 1}, {2, 2}}));
+    selector.candidates({0, 10, 10}, out);
+    EXPECT_EQ(out, (std::vector<Layers>{{1, 0}, {1, 1}, {1, 2}, {2, 1}, {2, 2}}));
+    selector.setPreferred(json{{"spatialLayer", 2}, {"temporalLayer", 0}});
+    selector.candidates({10, 10, 10}, out);
+    EXPECT_EQ(out, (std::vector<Layers>{{0, 0}, {0, 1}, {0, 2}, {1, 1}, {1, 2}, {2, 0}}));
+}
+
 TEST(LayerSelector, AnAllocationCapsTheChoice) {
     LayerSelector selector(3, 3);
     EXPECT_EQ(selector.select({10, 10, 10}, Layers{1, 1}), (Layers{1, 1}));

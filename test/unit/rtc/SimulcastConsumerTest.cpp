@@ -539,9 +539,9 @@ TEST_F(SimulcastConsumerTest, AllocationCapsTheLayers) {
     ASSERT_TRUE(consumer_->layered());
     std::vector<sfu::bwe::BitrateAllocator::LayerCost> costs;
     consumer_->collectLayerCosts(nowMs_, costs);
-    ASSERT_EQ(costs.size(), 9u);
+    ASSERT_EQ(costs.size(), 7u);
     EXPECT_EQ(costs.front().layer, (sfu::bwe::AllocationLayer{0, 0}));
-    EXPECT_EQ(costs[3].layer, (sfu::bwe::AllocationLayer{1, 0}));
+    EXPECT_EQ(costs[3].layer, (sfu::bwe::AllocationLayer{1, 1}));
     EXPECT_EQ(costs.back().layer, (sfu::bwe::AllocationLayer{2, 2}));
 
     consumer_->setAllocatedLayers({1, 0});

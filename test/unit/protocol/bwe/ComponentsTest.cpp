@@ -218,8 +218,11 @@ TEST(AcknowledgedBitrate, ThroughputOfReceived) {
     EXPECT_NEAR(static_cast<double>(*a.bitrate()), 1e6, 3e4);
 }
 
-TEST(ProbeBitrateEstimator, SaturatedLinkGivesReceiveRate) {
-    ProbeBitrateEstimator e;
+// Six 1,000-byte packets of probe cluster 1 (registered for 5), sent
+// `sendGapUs` apart and arriving from `firstArrivalUs` `arrivalGapUs` apart;
+// returns the last result the estimator gave.
+std::optional<int64_t> probeCluster(ProbeBitrateEstimator& e, int64_t sendGapUs,
+                                    int64_t firstArrivalUs, int64_t arrivalGapUs) {
     e.onClusterStarted(1, 5, 0, 0);
     std::optional<int64_t> last;
     for (int i = 0; i < 6; ++i) {
@@ -227,33 +230,43 @@ TEST(ProbeBitrateEstimator, SaturatedLinkGivesReceiveRate) {
         p.received = true;
         p.probeClusterId = 1;
         p.size = 1000;
-        p.sendUs = i * 2000;    // 4 Mbit/s
-        p.arrivalUs = i * 4000; // 2 Mbit/s
+        p.sendUs = i * sendGapUs;
+        p.arrivalUs = firstArrivalUs + i * arrivalGapUs;
         if (auto r = e.onPacket(p, 0)) {
             last = r;
         }
     }
+    return last;
+}
+
+TEST(ProbeBitrateEstimator, SaturatedLinkGivesReceiveRate) {
+    ProbeBitrateEstimator e;
+    // Sent at 4 Mbit/s, arriving at 2.
+    const auto last = probeCluster(e, 2000, 0, 4000);
     ASSERT_TRUE(last.has_value());
     EXPECT_EQ(*last, 1'900'000); // 0.95 x receive rate
     EXPECT_TRUE(e.lastSaturated());
+    EXPECT_FALSE(e.lastCarriedWhole());
     EXPECT_EQ(e.takeEstimate(), last);
     EXPECT_FALSE(e.takeEstimate().has_value());
 }
 
 TEST(ProbeBitrateEstimator, CarriedWholeGivesSendRate) {
     ProbeBitrateEstimator e;
-    e.onClusterStarted(1, 5, 0, 0);
-    for (int i = 0; i < 6; ++i) {
-        PacketResult p;
-        p.received = true;
-        p.probeClusterId = 1;
-        p.size = 1000;
-        p.sendUs = i * 2000; // 4 Mbit/s, and so it arrives
-        p.arrivalUs = 50'000 + i * 2000;
-        e.onPacket(p, 0);
-    }
+    probeCluster(e, 2000, 50'000, 2000); // 4 Mbit/s, and so it arrives
     EXPECT_EQ(e.takeEstimate(), 4'000'000);
     EXPECT_FALSE(e.lastSaturated());
+    EXPECT_TRUE(e.lastCarriedWhole());
+}
+
+// Arrivals closer together than the sends: the receiver read them late, so
+// the result (the send rate) is given but not taken as carried whole.
+TEST(ProbeBitrateEstimator, BunchedArrivalsAreNotCarriedWhole) {
+    ProbeBitrateEstimator e;
+    probeCluster(e, 8000, 50'000, 500); // sent at 1 Mbit/s
+    EXPECT_EQ(e.takeEstimate(), 1'000'000);
+    EXPECT_FALSE(e.lastSaturated());
+    EXPECT_FALSE(e.lastCarriedWhole());
 }
 
 TEST(AlrDetector, StartsWhenSendingWellBelow) {

@@ -102,7 +102,6 @@ TEST(CodecEncodingContext, Vp8RewritesThroughTheWrapper) {
 
 TEST(CodecEncodingContext, Vp9MarkerThroughTheWrapper) {
     EncodingContext ctx(Codec::Vp9);
-    ctx.setKsvc(false);
     ctx.setTargetLayers(0, 7);
     auto s0 = fromHex("ac 80 05 00 00 82 49 83 42 00 15 f0 11 f6");
     auto s1 = fromHex("ac 80 05 03 00 86 00");
@@ -137,7 +136,6 @@ TEST(CodecEncodingContext, H264AndAudioAndUnknown) {
     EXPECT_TRUE(r.parsed && r.forward);
     EXPECT_FALSE(r.isKeyFrame);
     o.setTargetLayers(3, 3);
-    o.setKsvc(true);
     EXPECT_EQ(o.currentTemporalLayer(), 0);
 
     EncodingContext u;

@@ -378,31 +378,24 @@ TEST(Vp9Context, NoSpatialUpgradeOutsideKeyPictures) {
     EXPECT_EQ(ctx.currentSpatialLayer(), 0);
 }
 
-TEST(Vp9Context, FullSvcDowngradeAtNextPictureKsvcAtKeyFrame) {
-    EncodingContext full;
-    full.setTargetSpatialLayer(2);
-    sendSvcPicture(full, 1, true);
-    full.setTargetSpatialLayer(1);
-    auto r = sendSvcPicture(full, 2, false);
+// Full SVC and K-SVC alike: the upper layer is dropped from the next
+// picture on, key frame or not, the marker moving to the new top layer.
+TEST(Vp9Context, DowngradeAtNextPicture) {
+    EncodingContext ctx;
+    ctx.setTargetSpatialLayer(2);
+    sendSvcPicture(ctx, 1, true);
+    ctx.setTargetSpatialLayer(1);
+    auto r = sendSvcPicture(ctx, 2, false);
     EXPECT_TRUE(r.fwd[0] && r.fwd[1]);
     EXPECT_FALSE(r.fwd[2]);
     EXPECT_TRUE(r.marker[1]);
-    EXPECT_EQ(full.currentSpatialLayer(), 1);
-
-    EncodingContext ksvc;
-    ksvc.setKsvc(true);
-    EXPECT_TRUE(ksvc.isKsvc());
-    ksvc.setTargetSpatialLayer(2);
-    sendSvcPicture(ksvc, 1, true);
-    ksvc.setTargetSpatialLayer(1);
-    r = sendSvcPicture(ksvc, 2, false);
-    EXPECT_TRUE(r.fwd[0] && r.fwd[1] && r.fwd[2]);
-    EXPECT_EQ(ksvc.currentSpatialLayer(), 2);
-    r = sendSvcPicture(ksvc, 3, true);
-    EXPECT_TRUE(r.fwd[0] && r.fwd[1]);
-    EXPECT_FALSE(r.fwd[2]);
-    EXPECT_TRUE(r.marker[1]);
-    EXPECT_EQ(ksvc.currentSpatialLayer(), 1);
+    EXPECT_EQ(ctx.currentSpatialLayer(), 1);
+    ctx.setTargetSpatialLayer(0);
+    r = sendSvcPicture(ctx, 3, false);
+    EXPECT_TRUE(r.fwd[0]);
+    EXPECT_FALSE(r.fwd[1] || r.fwd[2]);
+    EXPECT_TRUE(r.marker[0]);
+    EXPECT_EQ(ctx.currentSpatialLayer(), 0);
 }
 
 TEST(Vp9Context, TemporalLayersSwitchAtSwitchingUpPoints) {
@@ -431,6 +424,29 @@ TEST(Vp9Context, TemporalLayersSwitchAtSwitchingUpPoints) {
     ctx.setTargetTemporalLayer(0);
     EXPECT_FALSE(send(ctx, packet(109, 2, 0, true, true, true, true)).forwarded);
     EXPECT_EQ(ctx.currentTemporalLayer(), 0);
+}
+
+// Without switching up points (Chromium sets U on none), temporal layers go
+// up after a base picture: the pictures after one refer only to it and to
+// each other, up to the next.
+TEST(Vp9Context, TemporalLayersGoUpAfterABasePicture) {
+    EncodingContext ctx;
+    ctx.setTargetSpatialLayer(0);
+    ctx.setTargetTemporalLayer(0);
+    EXPECT_TRUE(send(ctx, packet(200, 0, 0, false, true, true)).forwarded);
+    EXPECT_FALSE(send(ctx, packet(201, 2, 0, true, true, true)).forwarded);
+    EXPECT_FALSE(send(ctx, packet(202, 1, 0, true, true, true)).forwarded);
+    ctx.setTargetTemporalLayer(2);
+    // 203 refers to 202, which was dropped.
+    EXPECT_FALSE(send(ctx, packet(203, 2, 0, true, true, true)).forwarded);
+    EXPECT_TRUE(send(ctx, packet(204, 0, 0, true, true, true, false, false, 1)).forwarded);
+    EXPECT_EQ(ctx.currentTemporalLayer(), 0);
+    for (uint16_t id = 205; id < 208; ++id) {
+        const uint8_t tid = id == 206 ? 1 : 2;
+        EXPECT_TRUE(send(ctx, packet(id, tid, 0, true, true, true, false, false, 1)).forwarded)
+            << id;
+    }
+    EXPECT_EQ(ctx.currentTemporalLayer(), 2);
 }
 
 TEST(Vp9Context, MultiPacketLayerFramesShareTheDecision) {
