@@ -47,12 +47,18 @@ void stream(const uint8_t* data, size_t size) {
             // The wrapper gets its own copy: the context rewrites `pkt`.
             std::vector<uint8_t> pkt2 = pkt;
             if (const auto d = vp9::PayloadDescriptor::parse(pkt.data(), pkt.size())) {
+                const std::vector<uint8_t> original = pkt;
                 const auto r = ctx.process(*d, pkt.data(), pkt.size());
                 check(!r.setMarker || r.forward);
                 if (r.forward) {
                     const auto out = vp9::PayloadDescriptor::parse(pkt.data(), pkt.size());
                     check(out.has_value() && out->headerLength == d->headerLength);
                     check(out->spatialLayer() <= ctx.currentSpatialLayer());
+                    // Resent right away, it is what was just sent.
+                    std::vector<uint8_t> again = original;
+                    sfu::codecs::PayloadRewrite rewrite;
+                    check(ctx.rewriteResend(*d, rewrite));
+                    check(rewrite.apply(again.data(), again.size()) && again == pkt);
                 }
             }
             wrapped.process(pkt2.data(), pkt2.size());

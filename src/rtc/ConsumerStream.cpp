@@ -100,7 +100,7 @@ std::optional<rtp::RtpPacket> ConsumerStream::send(const rtp::RtpPacket& packet,
     stream_->sentPacket(*copy, info.nowMs);
     if (info.store != nullptr && sentMap_) {
         sentMap_->record(params.sequenceNumber, packet.sequenceNumber(), params.timestampOffset,
-                         info.store);
+                         info.store, copy->marker());
     }
     return copy;
 }

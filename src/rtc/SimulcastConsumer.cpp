@@ -223,11 +223,7 @@ bool SimulcastConsumer::rewriteResend(rtp::RtpPacket& packet, const recovery::Se
     if (sent.store != currentStore_ || currentStore_ == nullptr) {
         return false;
     }
-    const auto decision = context_.process(packet.payload(), packet.payloadLength());
-    if (decision.setMarker) {
-        packet.setMarker(true);
-    }
-    return decision.forward;
+    return context_.rewriteResend(packet.payload(), packet.payloadLength());
 }
 
 json SimulcastConsumer::dump() const {

@@ -152,12 +152,10 @@ LayerSelector::Layers SvcConsumer::currentLayers() const {
 }
 
 bool SvcConsumer::rewriteResend(rtp::RtpPacket& packet, const recovery::SentPacket&) {
-    // The same layer decision and picture ids as when it was first sent.
-    const auto decision = context_.process(packet.payload(), packet.payloadLength());
-    if (decision.setMarker) {
-        packet.setMarker(true);
-    }
-    return decision.forward;
+    // The picture ids it was sent with, whatever layers go out now: a
+    // packet of a layer left since is still part of a picture the receiver
+    // is completing.
+    return context_.rewriteResend(packet.payload(), packet.payloadLength());
 }
 
 json SvcConsumer::dump() const {

@@ -400,6 +400,36 @@ class SvcTest(sim.RouterCase):
         self.assertFalse(any(self.sender.picture(t).key for t, _ in down), "a key picture")
         self.assert_continuous(self.receiver.rtp(CONSUMER_SSRC))
 
+    def test_resend_after_going_down(self):
+        """Packets of the top layer sent before a switch down are resent when
+        the receiver asks for them (it is still completing those pictures),
+        with the picture ids and marker bit they were first sent with."""
+        self.setup_media("L3T3")
+        self.wait_layers(2, 2, 0)
+        time.sleep(0.5)
+        mark = len(self.layers_notifications())
+        self.consumer_request("consumer.setPreferredLayers", sim.layers(1, 2))
+        switched = self.wait_layers(1, 2, mark)
+        time.sleep(0.2)
+        top = [p for p in self.receiver.rtp(CONSUMER_SSRC) if p.stream == 2 and p.t < switched]
+        self.assertGreaterEqual(len(top), 3)
+        originals = top[-3:]
+        asked = time.monotonic()
+        self.receiver.sock.sendto(
+            sim.rtcp_nack(4242, CONSUMER_SSRC, [p.seq for p in originals]),
+            (lu.LOCAL_IP, self.recv_port))
+
+        def resent():
+            return {p.seq: p for p in self.receiver.rtp(CONSUMER_SSRC, asked)
+                    if p.seq in {o.seq for o in originals}}
+        self.wait_until("the resends", lambda: len(resent()) == len(originals))
+        for p in originals:
+            again = resent()[p.seq]
+            self.assertEqual((again.ts, again.marker, again.payload), (p.ts, p.marker, p.payload),
+                             "resent %r as %r" % (p, again))
+        stats = self.consumer_request("consumer.getStats")[0]
+        self.assertEqual(stats.get("retransmissionsUnavailable"), 0, stats)
+
     def test_temporal_layers_alone(self):
         self.setup_media("L1T3", spatial=1)
         self.wait_layers(0, 2, 0)

@@ -106,6 +106,12 @@ public:
         return result;
     }
 
+    // A packet forwarded before, sent again (a retransmission): its payload
+    // rewritten as it was then, whatever the layers forwarded now. False
+    // when the context no longer knows how (VP8 and VP9 pictures too old,
+    // or from before a requestSync()); other codecs have nothing to rewrite.
+    bool rewriteResend(uint8_t* payload, size_t len) const;
+
 private:
     Codec codec_;
     std::variant<std::monostate, vp8::EncodingContext, vp9::EncodingContext, h264::EncodingContext>

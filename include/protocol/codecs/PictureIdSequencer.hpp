@@ -5,9 +5,12 @@
 // waits for pictures that will never come. Fixed size, no heap.
 #pragma once
 
+#include "protocol/codecs/PayloadRewrite.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace sfu::codecs {
 
@@ -74,6 +77,14 @@ class Tl0PicIdxSequencer {
 public:
     uint8_t map(uint8_t tl0PicIdx, bool isBaseLayer);
     void resync() { syncPending_ = true; }
+    // What map() gives `tl0PicIdx` now, without moving anything; none while
+    // a resync is pending.
+    std::optional<uint8_t> mapped(uint8_t tl0PicIdx) const {
+        if (syncPending_) {
+            return std::nullopt;
+        }
+        return static_cast<uint8_t>(tl0PicIdx - offset_);
+    }
 
 private:
     bool syncPending_ = true;
@@ -81,5 +92,30 @@ private:
     uint8_t offset_ = 0;
     uint8_t lastOut_ = 0;
 };
+
+// The fields a picture forwarded before is sent with again (a
+// retransmission): its output id and TL0PICIDX as they were, whatever layers
+// are forwarded now. False when the picture is not known as forwarded (too
+// old, or from before a resync). `Descriptor` is a VP8 or VP9 payload
+// descriptor.
+template <typename Descriptor>
+bool rewriteAsSent(const PictureIdSequencer& ids, const Tl0PicIdxSequencer& tl0s,
+                   const Descriptor& desc, PayloadRewrite& rewrite) {
+    if (desc.hasPictureId) {
+        const auto found = ids.lookup(desc.pictureId, desc.pictureIdIs15Bit);
+        if (found.state != PictureIdSequencer::State::Forwarded) {
+            return false;
+        }
+        rewrite.setPictureId(desc.pictureIdOffset, desc.pictureIdIs15Bit, found.outputId);
+    }
+    if (desc.hasTl0PicIdx) {
+        const auto tl0 = tl0s.mapped(desc.tl0PicIdx);
+        if (!tl0) {
+            return false;
+        }
+        rewrite.setTl0PicIdx(desc.tl0PicIdxOffset, *tl0);
+    }
+    return true;
+}
 
 } // namespace sfu::codecs

@@ -97,6 +97,11 @@ public:
     // True to forward the packet, with the fields to rewrite in its copy in
     // `rewrite`. `desc` must come from parse() of the packet's payload.
     bool decide(const PayloadDescriptor& desc, PayloadRewrite& rewrite);
+    // The rewrite of a packet forwarded before, as it was sent (see
+    // rewriteAsSent()); nothing decided changes.
+    bool rewriteResend(const PayloadDescriptor& desc, PayloadRewrite& rewrite) const {
+        return rewriteAsSent(pictureIds_, tl0PicIdxs_, desc, rewrite);
+    }
     // decide(), then the rewrite applied to `payload` itself.
     bool process(const PayloadDescriptor& desc, uint8_t* payload, size_t len) {
         PayloadRewrite rewrite;

@@ -156,6 +156,11 @@ public:
     // `desc` must come from parse() of the packet's payload; the fields to
     // rewrite in the forwarded copy go to `rewrite`.
     Result decide(const PayloadDescriptor& desc, PayloadRewrite& rewrite);
+    // The rewrite of a packet forwarded before, as it was sent (see
+    // rewriteAsSent()); nothing decided changes.
+    bool rewriteResend(const PayloadDescriptor& desc, PayloadRewrite& rewrite) const {
+        return rewriteAsSent(pictureIds_, tl0PicIdxs_, desc, rewrite);
+    }
     // decide(), then the rewrite applied to `payload` itself.
     Result process(const PayloadDescriptor& desc, uint8_t* payload, size_t len) {
         PayloadRewrite rewrite;

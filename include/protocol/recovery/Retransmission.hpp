@@ -26,6 +26,9 @@ struct SentPacket {
     uint32_t timestampOffset = 0; // added to the producer's timestamp
     // The producer stream's store it came from (null: no loss recovery).
     const PacketStore* store = nullptr;
+    // The marker bit as sent (a layered consumer moves it to the last
+    // layer it forwards of a picture).
+    bool marker = false;
 };
 
 // Remembers the mapping for the last kSize packets a consumer sent, in a
@@ -42,7 +45,7 @@ public:
     // Called for every packet forwarded. Output sequence numbers only move
     // forward; one further back than the ring reaches is ignored.
     void record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestampOffset = 0,
-                const PacketStore* store = nullptr);
+                const PacketStore* store = nullptr, bool marker = false);
     std::optional<SentPacket> lookup(uint16_t outputSeq) const;
 
     // Whether a retransmission of `outputSeq` may go out now: false when it
@@ -79,6 +82,7 @@ private:
     std::array<Entry, kSize> entries_{};
     std::bitset<kSize> valid_;
     std::bitset<kSize> resent_;
+    std::bitset<kSize> marker_;
     bool started_ = false;
     uint16_t newest_ = 0;
     std::array<Run, kMaxRuns> runs_{};
@@ -121,7 +125,8 @@ std::optional<rtp::RtpPacket> buildRetransmission(const StoredPacket& stored,
                                                   const SentPacket& sent, const Rewrite& rewrite,
                                                   RtxStream* rtx, uint8_t* out, size_t cap);
 
-// The first half of buildRetransmission(): copy and rewrite, no RTX. Room
+// The first half of buildRetransmission(): copy and rewrite (the marker bit
+// as sent included), no RTX. Room
 // for the two RTX bytes must be left in `cap` by the caller who will encode.
 std::optional<rtp::RtpPacket> rewriteForResend(const StoredPacket& stored, const SentPacket& sent,
                                                const Rewrite& rewrite, uint8_t* out, size_t cap);

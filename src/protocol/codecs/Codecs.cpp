@@ -161,6 +161,24 @@ int8_t EncodingContext::currentTemporalLayer() const {
     return 0;
 }
 
+bool EncodingContext::rewriteResend(uint8_t* payload, size_t len) const {
+    PayloadRewrite rewrite;
+    if (const auto* c8 = std::get_if<vp8::EncodingContext>(&context_)) {
+        if (const auto d = vp8::PayloadDescriptor::parse(payload, len)) {
+            if (!c8->rewriteResend(*d, rewrite)) {
+                return false;
+            }
+        }
+    } else if (const auto* c9 = std::get_if<vp9::EncodingContext>(&context_)) {
+        if (const auto d = vp9::PayloadDescriptor::parse(payload, len)) {
+            if (!c9->rewriteResend(*d, rewrite)) {
+                return false;
+            }
+        }
+    }
+    return rewrite.apply(payload, len);
+}
+
 void EncodingContext::requestSync() {
     if (auto* c = std::get_if<vp8::EncodingContext>(&context_)) {
         c->requestSync();

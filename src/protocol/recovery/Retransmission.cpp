@@ -60,7 +60,7 @@ const PacketStore* SendSeqMap::storeOf(uint16_t outputSeq, bool& known) const {
 }
 
 void SendSeqMap::record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestampOffset,
-                        const PacketStore* store) {
+                        const PacketStore* store, bool marker) {
     if (!started_) {
         started_ = true;
         newest_ = outputSeq;
@@ -86,6 +86,7 @@ void SendSeqMap::record(uint16_t outputSeq, uint16_t inputSeq, uint32_t timestam
     entries_[index] = Entry{timestampOffset, 0, inputSeq, outputSeq};
     valid_.set(index);
     resent_.reset(index);
+    marker_[index] = marker;
 }
 
 std::optional<SentPacket> SendSeqMap::lookup(uint16_t outputSeq) const {
@@ -99,7 +100,8 @@ std::optional<SentPacket> SendSeqMap::lookup(uint16_t outputSeq) const {
     if (!known) {
         return std::nullopt;
     }
-    return SentPacket{entry.outputSeq, entry.inputSeq, entry.timestampOffset, store};
+    return SentPacket{entry.outputSeq, entry.inputSeq, entry.timestampOffset, store,
+                      marker_[*index]};
 }
 
 bool SendSeqMap::allowResend(uint16_t outputSeq, uint64_t nowMs, uint32_t minIntervalMs) {
@@ -149,6 +151,7 @@ std::optional<rtp::RtpPacket> rewriteForResend(const StoredPacket& stored, const
     if (!packet || !applyRewrite(*packet, rewrite, sent)) {
         return std::nullopt;
     }
+    packet->setMarker(sent.marker);
     return packet;
 }
 

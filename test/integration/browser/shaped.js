@@ -327,6 +327,7 @@ async function runOnce(codec, qdisc) {
   }, 200);
   await takeSamples();
   const producerStats = await producer.getStats();
+  const consumerStats = await consumer.getStats();
 
   return measure({
     codec,
@@ -344,6 +345,7 @@ async function runOnce(codec, qdisc) {
     stops,
     load: `${loadAtStart.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`,
     bweTrace,
+    workerStats: { producer: producerStats, consumer: consumerStats },
   });
 }
 
@@ -439,6 +441,7 @@ function measure(r) {
       .join(' '),
     load: r.load,
     bweTrace: r.bweTrace.map((e) => ({ ...e, at: e.at - r.tLimit })),
+    workerStats: r.workerStats,
     // The receiver's counters every half second while limited (--trace).
     receiverTrace: r.samples
       .filter((s, i) => s.at >= r.tLimit - 2000 && s.at < r.tHigh && i % 5 === 0)
@@ -628,6 +631,7 @@ async function main() {
             const { at, ...info } = e;
             console.log(`  bwe ${(at / 1000).toFixed(1)}s ${JSON.stringify(info)}`);
           }
+        if (trace && r.workerStats) console.log(`  worker stats ${JSON.stringify(r.workerStats)}`);
         if (trace && r.receiverTrace)
           for (const e of r.receiverTrace) {
             const { at, ...info } = e;

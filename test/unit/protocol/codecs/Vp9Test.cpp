@@ -449,6 +449,37 @@ TEST(Vp9Context, TemporalLayersGoUpAfterABasePicture) {
     EXPECT_EQ(ctx.currentTemporalLayer(), 2);
 }
 
+// A retransmission gets the fields it was first sent with, whatever is
+// forwarded now: a packet of a layer dropped since still belongs to a
+// picture the receiver is completing. Nothing decided changes.
+TEST(Vp9Context, ResendIsRewrittenAsSent) {
+    EncodingContext ctx;
+    ctx.setTargetSpatialLayer(2);
+    sendSvcPicture(ctx, 1, true);
+    sendSvcPicture(ctx, 2, false);
+    // Another source: ids continue from the last one sent (2).
+    ctx.requestSync();
+    sendSvcPicture(ctx, 500, true);
+    EXPECT_EQ(sendSvcPicture(ctx, 501, false).fwd[2], true);
+    ctx.setTargetSpatialLayer(1);
+    EXPECT_FALSE(sendSvcPicture(ctx, 502, false).fwd[2]);
+
+    auto p = packet(501, 0, 2, true, true, true, false, true);
+    const auto desc = PayloadDescriptor::parse(p.data(), p.size());
+    ASSERT_TRUE(desc);
+    sfu::codecs::PayloadRewrite rewrite;
+    ASSERT_TRUE(ctx.rewriteResend(*desc, rewrite));
+    EXPECT_TRUE(rewrite.hasPictureId);
+    EXPECT_EQ(rewrite.pictureId, 4);
+    EXPECT_TRUE(rewrite.hasTl0PicIdx);
+    EXPECT_EQ(ctx.currentSpatialLayer(), 1);
+    EXPECT_FALSE(send(ctx, packet(503, 0, 2, true, true, true, false, true)).forwarded);
+    // A picture from before the switch of source is not known any more.
+    auto before = packet(2, 0, 0, true, true, true);
+    EXPECT_FALSE(
+        ctx.rewriteResend(*PayloadDescriptor::parse(before.data(), before.size()), rewrite));
+}
+
 TEST(Vp9Context, MultiPacketLayerFramesShareTheDecision) {
     EncodingContext ctx;
     ctx.setTargetSpatialLayer(1);

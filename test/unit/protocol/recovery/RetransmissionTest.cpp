@@ -51,10 +51,13 @@ struct Fixture {
         copy->setSequenceNumber(nextOut);
         copy->setPayloadType(kConsumerPt);
         copy->setTimestamp(copy->timestamp() + tsOffset);
+        // Where a layered consumer ends its pictures, whatever the
+        // producer's marker said.
+        copy->setMarker(inSeq % 4 == 0);
         ASSERT_TRUE(copy->remapExtensionIds(ids));
         out.resize(copy->size());
         firstSends[nextOut] = out;
-        map.record(nextOut, inSeq, tsOffset, &store);
+        map.record(nextOut, inSeq, tsOffset, &store, copy->marker());
         ++nextOut;
     }
 };
