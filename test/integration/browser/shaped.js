@@ -279,6 +279,14 @@ async function runOnce(codec, qdisc) {
   recvTransport.on('trace', (trace) => {
     if (trace.type === 'bwe') bweTrace.push({ at: Date.now(), ...trace.info });
   });
+  // Key frames in, key frame requests and NACKs both ways (--trace).
+  const mediaTrace = [];
+  await producer.enableTraceEvent(['keyframe', 'pli', 'fir', 'nack']);
+  await consumer.enableTraceEvent(['keyframe', 'pli', 'fir', 'nack']);
+  for (const [who, entity] of [['producer', producer], ['consumer', consumer]])
+    entity.on('trace', (trace) =>
+      mediaTrace.push({ at: Date.now(), who, type: trace.type, direction: trace.direction }),
+    );
   // What the producer's streams carry (bit/s), read on the top layer.
   const streamRates = async () =>
     (await producer.getStats()).map((st) => `${st.rid || st.ssrc}:${Math.round((st.bitrate || 0) / 1000)}`).join(' ');
@@ -346,6 +354,7 @@ async function runOnce(codec, qdisc) {
     load: `${loadAtStart.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`,
     bweTrace,
     workerStats: { producer: producerStats, consumer: consumerStats },
+    mediaTrace,
   });
 }
 
@@ -442,6 +451,10 @@ function measure(r) {
     load: r.load,
     bweTrace: r.bweTrace.map((e) => ({ ...e, at: e.at - r.tLimit })),
     workerStats: r.workerStats,
+    mediaTrace: r.mediaTrace
+      .filter((e) => e.at >= r.tLimit - 1000 && e.at < r.tLimit + 6000)
+      .map((e) => `${((e.at - r.tLimit) / 1000).toFixed(2)}s:${e.who}:${e.type}:${e.direction}`)
+      .join(' '),
     // The receiver's counters every half second while limited (--trace).
     receiverTrace: r.samples
       .filter((s, i) => s.at >= r.tLimit - 2000 && s.at < r.tHigh && i % 5 === 0)
@@ -632,6 +645,7 @@ async function main() {
             console.log(`  bwe ${(at / 1000).toFixed(1)}s ${JSON.stringify(info)}`);
           }
         if (trace && r.workerStats) console.log(`  worker stats ${JSON.stringify(r.workerStats)}`);
+        if (trace && r.mediaTrace) console.log(`  media trace ${r.mediaTrace}`);
         if (trace && r.receiverTrace)
           for (const e of r.receiverTrace) {
             const { at, ...info } = e;
