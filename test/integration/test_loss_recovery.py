@@ -132,9 +132,13 @@ class LossRecoveryTest(unittest.TestCase):
 
     def run_scenario(self, seed, consumer_rtx=True, sender_rtx=True, nack=True,
                      packets=PACKETS, rate=RATE, loss=LOSS, receiver_loss=None,
-                     keyframe_every=100, sender_extra=()):
+                     keyframe_every=100, sender_extra=(), consumer_nack=None):
         """Sets everything up, runs both peers to their end and returns
-        (sender summary, receiver summary, producer stats, consumer stats)."""
+        (sender summary, receiver summary, producer stats, consumer stats).
+        `nack` is the producer's and, unless `consumer_nack` says otherwise,
+        the consumer's."""
+        if consumer_nack is None:
+            consumer_nack = nack
         self.loss = {"leg1": loss, "leg2": loss if receiver_loss is None else receiver_loss}
         send = self.request("router.createPlainTransport", self.internal(SEND_TRANSPORT),
                             lu.plain_transport_options(rtcp_mux=True, comedia=True))
@@ -174,7 +178,7 @@ class LossRecoveryTest(unittest.TestCase):
                 CONSUMER_PT, CONSUMER_SSRC, MAPPED_SSRC,
                 rtx_payload_type=CONSUMER_RTX_PT if consumer_rtx else None,
                 rtx_ssrc=CONSUMER_RTX_SSRC if consumer_rtx else None,
-                nack=nack))
+                nack=consumer_nack))
 
         sender_args = [
             "--mode=send", "--remote-port=%d" % send["tuple"]["localPort"],
@@ -416,6 +420,18 @@ class LossRecoveryTest(unittest.TestCase):
         # Each packet lost on leg 1 stays lost: the worker never forwards it.
         self.assertEqual(r["missingReasons"].get("never-sent-by-worker", 0),
                          s["droppedOriginals"], r["missingReasons"])
+
+    def test_consumer_without_nack_resends_nothing(self):
+        """The producer negotiated NACK (its losses are repaired), the
+        consumer did not: the receiver's NACKs are counted as unavailable
+        and answered with nothing, and its own losses stay."""
+        s, r, inbound, outbound = self.run_scenario(seed_for(5), consumer_rtx=False,
+                                                    consumer_nack=False, packets=1000)
+        where = "consumer %s; receiver %s" % (outbound, r["missingReasons"])
+        self.assertGreater(inbound.get("packetsRepaired", 0), 0, inbound)
+        self.assertEqual(outbound.get("packetsRetransmitted"), 0, where)
+        self.assertGreater(outbound.get("retransmissionsUnavailable", 0), 0, where)
+        self.assertGreater(r["missingReasons"].get("leg2-every-copy-lost", 0), 0, where)
 
 
 if __name__ == "__main__":

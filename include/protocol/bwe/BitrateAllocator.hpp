@@ -21,6 +21,12 @@
 //    bitrate of the wanted layer is kept for it meanwhile, so that others
 //    do not take it. Going down (the budget no longer covers the current
 //    layer) happens at once; the lowest layer needs no hold.
+//  - Back-off: a switch up that goes down again within failWindowMs
+//    failed (the link could not carry the layer, though the budget said
+//    so); that layer and those above it are then not granted again for
+//    backoffMs (doubling with each failure in a row, up to maxBackoffMs),
+//    unless the budget reaches twice what it was when the switch was made.
+//    A switch up that holds past the window ends the series.
 //  - Deterministic: the same inputs and times give the same answers. The
 //    allocator keeps state per consumer key; keys absent from a run and
 //    keys given to forget() start over. A run allocates only for keys it
@@ -64,6 +70,9 @@ public:
     struct Config {
         double upMargin = 0.1;
         int64_t upHoldMs = 3000;
+        int64_t failWindowMs = 5000;
+        int64_t backoffMs = 10000;
+        int64_t maxBackoffMs = 60000;
     };
 
     BitrateAllocator() = default;
@@ -85,7 +94,22 @@ private:
         int64_t upSinceMs = -1;
         Layer upFloor = kNoLayer;
         bool seen = false;
+        // The last switch up (-1: none within the window), and the budget
+        // then.
+        int64_t raisedAtMs = -1;
+        Layer raisedTo = kNoLayer;
+        int64_t raisedBudget = 0;
+        // Layers from `blocked` up are not granted before blockedUntilMs
+        // while the budget stays under twice blockedBudget.
+        Layer blocked = kNoLayer;
+        int64_t blockedUntilMs = 0;
+        int64_t blockedBudget = 0;
+        int64_t backoffMs = 0; // of the last failure in a row, 0: none
     };
+
+    // After a run decided `state.current` (from `before`): starts, ends or
+    // fails the window of a switch up.
+    void noteSwitch(State& state, Layer before, bool raised, int64_t availableBps, int64_t nowMs);
 
     Config config_;
     std::map<uint64_t, State> states_;
@@ -93,6 +117,8 @@ private:
     std::vector<size_t> order_;
     std::vector<int> levels_;
     std::vector<int> currentIndex_;
+    // Per request, the highest level the back-off allows.
+    std::vector<int> maxLevel_;
 };
 
 } // namespace sfu::bwe

@@ -31,6 +31,7 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
     out.assign(count, kNoLayer);
     levels_.assign(count, -1);
     currentIndex_.assign(count, -1);
+    maxLevel_.assign(count, -1);
     order_.clear();
     for (auto& [key, state] : states_) {
         state.seen = false;
@@ -51,6 +52,20 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
             continue;
         }
         currentIndex_[i] = indexAtOrBelow(request.layers, state.current);
+        maxLevel_[i] = static_cast<int>(request.layers.size()) - 1;
+        if (state.blocked.spatial >= 0) {
+            if (nowMs >= state.blockedUntilMs || availableBps >= 2 * state.blockedBudget) {
+                state.blocked = kNoLayer;
+            } else {
+                // Below the blocked layer, but never below what it holds.
+                int below = static_cast<int>(request.layers.size()) - 1;
+                while (below > 0 &&
+                       request.layers[static_cast<size_t>(below)].layer >= state.blocked) {
+                    --below;
+                }
+                maxLevel_[i] = std::max(below, currentIndex_[i]);
+            }
+        }
         order_.push_back(i);
     }
     std::erase_if(states_, [](const auto& entry) { return !entry.second.seen; });
@@ -98,7 +113,7 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
             for (size_t k = begin; k < end; ++k) {
                 const size_t i = order_[k];
                 const int level = levels_[i];
-                if (level < 0 || static_cast<size_t>(level) + 1 >= requests[i].layers.size()) {
+                if (level < 0 || level >= maxLevel_[i]) {
                     continue;
                 }
                 const int64_t delta = need(i, level + 1) - need(i, level);
@@ -140,8 +155,37 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
         } else {
             state.upSinceMs = -1;
         }
+        const Layer before = state.current;
         state.current = granted >= 0 ? request.layers[granted].layer : kNoLayer;
         out[i] = state.current;
+        noteSwitch(state, before, granted > held, availableBps, nowMs);
+    }
+}
+
+void BitrateAllocator::noteSwitch(State& state, Layer before, bool raised, int64_t availableBps,
+                                  int64_t nowMs) {
+    if (raised) {
+        state.raisedAtMs = nowMs;
+        state.raisedTo = state.current;
+        state.raisedBudget = availableBps;
+        return;
+    }
+    if (state.raisedAtMs < 0) {
+        return;
+    }
+    if (nowMs - state.raisedAtMs > config_.failWindowMs) {
+        // It held.
+        state.raisedAtMs = -1;
+        state.backoffMs = 0;
+    } else if (state.current < before && before >= state.raisedTo &&
+               state.current < state.raisedTo) {
+        state.backoffMs = state.backoffMs == 0
+                              ? config_.backoffMs
+                              : std::min(2 * state.backoffMs, config_.maxBackoffMs);
+        state.blocked = state.raisedTo;
+        state.blockedUntilMs = nowMs + state.backoffMs;
+        state.blockedBudget = state.raisedBudget;
+        state.raisedAtMs = -1;
     }
 }
 

@@ -235,5 +235,41 @@ TEST_F(Allocator, StateOfForgottenOrAbsentKeysStartsOver) {
     EXPECT_EQ(run(10'000'000, now_ + 2), std::vector<Layer>{L(0)});
 }
 
+// A switch up that goes down again within the window failed: the layer is
+// not granted again for the back-off (10 s, then 20 s), though the budget
+// says it fits, unless the budget doubles; one that holds past the window
+// ends the series.
+TEST_F(Allocator, AFailedSwitchUpBacksOff) {
+    requests_ = {simulcast(1)};
+    EXPECT_EQ(settle(1'200'000)[0], L(2));
+    const int64_t raised = now_;
+    EXPECT_EQ(run(500'000, raised + 1000)[0], L(1)); // failed
+    for (int64_t t = raised + 2000; t < raised + 11'000; t += 500) {
+        EXPECT_EQ(run(1'200'000, t)[0], L(1)) << t - raised;
+    }
+    // Wanted again from the end of the back-off, granted after the hold.
+    EXPECT_EQ(run(1'200'000, raised + 11'000)[0], L(1));
+    EXPECT_EQ(run(1'200'000, raised + 14'000)[0], L(2));
+    // Failing again doubles the back-off.
+    EXPECT_EQ(run(500'000, raised + 15'000)[0], L(1));
+    EXPECT_EQ(run(1'200'000, raised + 33'000)[0], L(1));
+    EXPECT_EQ(run(1'200'000, raised + 36'000)[0], L(1));
+    EXPECT_EQ(run(1'200'000, raised + 39'000)[0], L(2));
+    // This one holds past the window: a later drop blocks nothing.
+    EXPECT_EQ(run(1'200'000, raised + 45'000)[0], L(2));
+    EXPECT_EQ(run(500'000, raised + 46'000)[0], L(1));
+    EXPECT_EQ(run(1'200'000, raised + 47'000)[0], L(1));
+    EXPECT_EQ(run(1'200'000, raised + 50'000)[0], L(2));
+}
+
+TEST_F(Allocator, ABudgetTwiceAsLargeEndsTheBackOff) {
+    requests_ = {simulcast(1)};
+    EXPECT_EQ(settle(1'200'000)[0], L(2));
+    const int64_t raised = now_;
+    EXPECT_EQ(run(500'000, raised + 1000)[0], L(1));
+    EXPECT_EQ(run(2'400'000, raised + 2000)[0], L(1));
+    EXPECT_EQ(run(2'400'000, raised + 5000)[0], L(2));
+}
+
 } // namespace
 } // namespace sfu::bwe::test
