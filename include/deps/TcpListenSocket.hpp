@@ -34,9 +34,10 @@ public:
     // returns nullptr and sets `error` (a libuv code) on failure.
     static uv_tcp_t* bindHandle(uv_loop_t* loop, const sockaddr* addr, int& error);
 
-    // Accepts the waiting connection into `client` (initialised on the same
-    // loop). Returns 0 or a libuv error.
-    int accept(uv_tcp_t* client);
+    // Accepts the waiting connection into a new handle on the same loop,
+    // which the caller owns (deps::closeAndDelete); nullptr when it could
+    // not be accepted.
+    uv_tcp_t* accept();
 
     // Stops listening and frees the port at once. Safe to call more than once.
     void close();
@@ -45,7 +46,6 @@ public:
     void setListener(Listener* listener) { listener_ = listener; }
     void setCloseCallback(std::function<void()> callback) { onClose_ = std::move(callback); }
 
-    uv_loop_t* loop() const { return loop_; }
     const sockaddr* localAddress() const { return reinterpret_cast<const sockaddr*>(&local_); }
     const std::string& localIp() const { return localIp_; }
     uint16_t localPort() const { return localPort_; }

@@ -64,12 +64,18 @@ void TcpListenSocket::close() {
     }
 }
 
-int TcpListenSocket::accept(uv_tcp_t* client) {
+uv_tcp_t* TcpListenSocket::accept() {
     if (closed_) {
-        return UV_EBADF;
+        return nullptr;
     }
-    return uv_accept(reinterpret_cast<uv_stream_t*>(handle_),
-                     reinterpret_cast<uv_stream_t*>(client));
+    auto* client = new uv_tcp_t;
+    uv_tcp_init(loop_, client);
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(handle_),
+                  reinterpret_cast<uv_stream_t*>(client)) != 0) {
+        closeAndDelete(client);
+        return nullptr;
+    }
+    return client;
 }
 
 void TcpListenSocket::onConnection(uv_stream_t* server, int status) {

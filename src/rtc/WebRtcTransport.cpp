@@ -427,10 +427,8 @@ void WebRtcTransport::onTcpConnection(deps::TcpListenSocket* server, int status)
     if (status != 0) {
         return;
     }
-    auto* handle = new uv_tcp_t;
-    uv_tcp_init(server->loop(), handle);
-    if (server->accept(handle) != 0) {
-        deps::closeAndDelete(handle);
+    auto* handle = server->accept();
+    if (handle == nullptr) {
         return;
     }
     auto client = std::make_unique<TcpClient>();

@@ -227,10 +227,9 @@ public:
     }
     void onTcpConnection(deps::TcpListenSocket* server, int status) override {
         ASSERT_EQ(status, 0);
-        auto* client = new uv_tcp_t;
-        uv_tcp_init(loop_, client);
+        auto* client = server->accept();
+        ASSERT_NE(client, nullptr);
         clients.push_back(client);
-        EXPECT_EQ(server->accept(client), 0);
     }
     std::vector<uv_tcp_t*> clients;
 
