@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence
 
-from .channel import Channel, PayloadChannel
-from .events import EventEmitter
+from .entity import TransportEntity
 from .types import AppData, RtpParameters, check_int, check_types_list
 
 if TYPE_CHECKING:
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("sfu_host.consumer")
 
 
-class Consumer(EventEmitter):
+class Consumer(TransportEntity):
     """A producer's media as an endpoint receives it.
 
     Events: ``transportclose``, ``producerclose``, ``producerpause``,
@@ -25,45 +24,34 @@ class Consumer(EventEmitter):
     ``layerschange``, ``trace``.
     """
 
+    _prefix = "consumer"
+    _id_key = "consumerId"
+
     def __init__(self, *, internal: Dict[str, Any], kind: str, rtp_parameters: RtpParameters,
                  type: str, transport: Transport, app_data: AppData, paused: bool,
                  producer_paused: bool, score: Optional[Dict[str, Any]] = None,
                  preferred_layers: Optional[Dict[str, Any]] = None) -> None:
-        super().__init__()
-        self._internal = internal
+        super().__init__(internal=internal, transport=transport, app_data=app_data)
         self._kind = kind
         self._rtp_parameters = rtp_parameters
         self._type = type
-        self._transport = transport
-        self._channel: Channel = transport._channel
-        self._payload_channel: PayloadChannel = transport._payload_channel
-        self._app_data = app_data
         self._paused = paused
         self._producer_paused = producer_paused
-        self._closed = False
         self._priority = 1
         self._score: Dict[str, Any] = score if score is not None else {
             "score": 10, "producerScore": 10, "producerScores": []}
         self._preferred_layers = preferred_layers
         self._current_layers: Optional[Dict[str, Any]] = None
-        self._observer = EventEmitter()
         self._channel.subscribe(self.id, self._on_notification)
         self._payload_channel.subscribe(self.id, self._on_payload_notification)
 
-    @property
-    def id(self) -> str:
-        """Consumer id."""
-        return str(self._internal["consumerId"])
+    def _closed_by_application(self) -> None:
+        self._transport._consumer_closed(self)
 
     @property
     def producer_id(self) -> str:
         """Id of the producer it consumes."""
         return str(self._internal["producerId"])
-
-    @property
-    def closed(self) -> bool:
-        """Whether the consumer is closed."""
-        return self._closed
 
     @property
     def kind(self) -> str:
@@ -109,51 +97,6 @@ class Consumer(EventEmitter):
     def current_layers(self) -> Optional[Dict[str, Any]]:
         """Layers being sent (simulcast and SVC), if any."""
         return self._current_layers
-
-    @property
-    def app_data(self) -> AppData:
-        """Custom data of the application."""
-        return self._app_data
-
-    @property
-    def observer(self) -> EventEmitter:
-        """Emits ``close``, ``pause``, ``resume``, ``score``,
-        ``layerschange`` and ``trace``."""
-        return self._observer
-
-    def close(self) -> None:
-        """Closes the consumer."""
-        if self._closed:
-            return
-        self._closed = True
-        self._unsubscribe()
-        self._transport.router._fire_and_forget("consumer.close", dict(self._internal))
-        self._transport._consumer_closed(self)
-        self._observer.safe_emit("close")
-
-    def _transport_closed(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._unsubscribe()
-        self.safe_emit("transportclose")
-        self._observer.safe_emit("close")
-
-    def _unsubscribe(self) -> None:
-        self._channel.unsubscribe(self.id)
-        self._payload_channel.unsubscribe(self.id)
-
-    async def dump(self) -> Dict[str, Any]:
-        """The worker's view of the consumer (``consumer.dump``)."""
-        result: Dict[str, Any] = await self._channel.request("consumer.dump", dict(self._internal))
-        return result
-
-    async def get_stats(self) -> List[Dict[str, Any]]:
-        """Statistics of the outgoing stream and of the producer's
-        (``consumer.getStats``)."""
-        result: List[Dict[str, Any]] = await self._channel.request("consumer.getStats",
-                                                                   dict(self._internal))
-        return result
 
     async def pause(self) -> None:
         """Pauses the consumer."""

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .data_producer import DataChannelEnd, Message, message_payload
-from .channel import Channel, PayloadChannel
-from .events import EventEmitter
-from .types import AppData, SctpStreamParameters, check_int
+from .types import AppData, check_int
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -24,79 +22,24 @@ class DataConsumer(DataChannelEnd):
     ``bufferedamountlow`` (buffered amount). Observer events: ``close``.
     """
 
+    _prefix = "dataConsumer"
+    _id_key = "dataConsumerId"
+
     def __init__(self, *, internal: Dict[str, Any], data: Dict[str, Any], transport: Transport,
                  app_data: AppData, sctp_stream_id: Optional[int] = None) -> None:
-        super().__init__()
-        self._internal = internal
+        super().__init__(internal=internal, transport=transport, app_data=app_data)
         self._data = data
-        self._transport = transport
-        self._channel: Channel = transport._channel
-        self._payload_channel: PayloadChannel = transport._payload_channel
-        self._app_data = app_data
         self._sctp_stream_id = sctp_stream_id
-        self._closed = False
-        self._observer = EventEmitter()
         self._channel.subscribe(self.id, self._on_notification)
         self._payload_channel.subscribe(self.id, self._on_payload_notification)
 
-    @property
-    def id(self) -> str:
-        """Data consumer id."""
-        return str(self._internal["dataConsumerId"])
+    def _closed_by_application(self) -> None:
+        self._transport._data_consumer_closed(self)
 
     @property
     def data_producer_id(self) -> str:
         """Id of the data producer it consumes."""
         return str(self._internal["dataProducerId"])
-
-    @property
-    def closed(self) -> bool:
-        """Whether the data consumer is closed."""
-        return self._closed
-
-    @property
-    def app_data(self) -> AppData:
-        """Custom data of the application."""
-        return self._app_data
-
-    @property
-    def observer(self) -> EventEmitter:
-        """Emits ``close``."""
-        return self._observer
-
-    def close(self) -> None:
-        """Closes the data consumer."""
-        if self._closed:
-            return
-        self._closed = True
-        self._unsubscribe()
-        self._transport.router._fire_and_forget("dataConsumer.close", dict(self._internal))
-        self._transport._data_consumer_closed(self)
-        self._observer.safe_emit("close")
-
-    def _transport_closed(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._unsubscribe()
-        self.safe_emit("transportclose")
-        self._observer.safe_emit("close")
-
-    def _unsubscribe(self) -> None:
-        self._channel.unsubscribe(self.id)
-        self._payload_channel.unsubscribe(self.id)
-
-    async def dump(self) -> Dict[str, Any]:
-        """The worker's view of the data consumer (``dataConsumer.dump``)."""
-        result: Dict[str, Any] = await self._channel.request("dataConsumer.dump",
-                                                             dict(self._internal))
-        return result
-
-    async def get_stats(self) -> List[Dict[str, Any]]:
-        """Message and byte counts (``dataConsumer.getStats``)."""
-        result: List[Dict[str, Any]] = await self._channel.request("dataConsumer.getStats",
-                                                                   dict(self._internal))
-        return result
 
     async def get_buffered_amount(self) -> int:
         """Bytes waiting in the SCTP send buffer for this consumer."""

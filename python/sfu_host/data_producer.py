@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
-from .channel import Channel, PayloadChannel
-from .events import EventEmitter
+from .entity import TransportEntity
 from .types import AppData, SctpStreamParameters, check_int
 
 if TYPE_CHECKING:
@@ -43,7 +42,7 @@ def message_payload(message: Message, ppid: Optional[int]) -> Tuple[bytes, int]:
     return raw, ppid
 
 
-class DataChannelEnd(EventEmitter):
+class DataChannelEnd(TransportEntity):
     """What a data producer and a data consumer both describe: the data
     channel's type, SCTP stream parameters, label and protocol, as the
     worker answered them."""
@@ -78,66 +77,16 @@ class DataProducer(DataChannelEnd):
     Events: ``transportclose``. Observer events: ``close``.
     """
 
+    _prefix = "dataProducer"
+    _id_key = "dataProducerId"
+
     def __init__(self, *, internal: Dict[str, Any], data: Dict[str, Any], transport: Transport,
                  app_data: AppData) -> None:
-        super().__init__()
-        self._internal = internal
+        super().__init__(internal=internal, transport=transport, app_data=app_data)
         self._data = data
-        self._transport = transport
-        self._channel: Channel = transport._channel
-        self._payload_channel: PayloadChannel = transport._payload_channel
-        self._app_data = app_data
-        self._closed = False
-        self._observer = EventEmitter()
 
-    @property
-    def id(self) -> str:
-        """Data producer id."""
-        return str(self._internal["dataProducerId"])
-
-    @property
-    def closed(self) -> bool:
-        """Whether the data producer is closed."""
-        return self._closed
-
-    @property
-    def app_data(self) -> AppData:
-        """Custom data of the application."""
-        return self._app_data
-
-    @property
-    def observer(self) -> EventEmitter:
-        """Emits ``close``."""
-        return self._observer
-
-    def close(self) -> None:
-        """Closes the data producer; its data consumers get
-        ``dataproducerclose``."""
-        if self._closed:
-            return
-        self._closed = True
-        self._transport.router._fire_and_forget("dataProducer.close", dict(self._internal))
+    def _closed_by_application(self) -> None:
         self._transport._data_producer_closed(self)
-        self._observer.safe_emit("close")
-
-    def _transport_closed(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.safe_emit("transportclose")
-        self._observer.safe_emit("close")
-
-    async def dump(self) -> Dict[str, Any]:
-        """The worker's view of the data producer (``dataProducer.dump``)."""
-        result: Dict[str, Any] = await self._channel.request("dataProducer.dump",
-                                                             dict(self._internal))
-        return result
-
-    async def get_stats(self) -> List[Dict[str, Any]]:
-        """Message and byte counts (``dataProducer.getStats``)."""
-        result: List[Dict[str, Any]] = await self._channel.request("dataProducer.getStats",
-                                                                   dict(self._internal))
-        return result
 
     def send(self, message: Message, ppid: Optional[int] = None) -> None:
         """Sends a message into the router (direct transports only)."""

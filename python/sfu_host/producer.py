@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
-from .channel import Channel, PayloadChannel
-from .events import EventEmitter
+from .entity import TransportEntity
 from .types import AppData, RtpParameters, check_types_list
 
 if TYPE_CHECKING:
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("sfu_host.producer")
 
 
-class Producer(EventEmitter):
+class Producer(TransportEntity):
     """Media (one audio or video track) that an endpoint sends to the router.
 
     Events: ``transportclose``, ``score`` (scores), ``videoorientationchange``
@@ -23,34 +22,23 @@ class Producer(EventEmitter):
     ``resume``, ``score``, ``videoorientationchange``, ``trace``.
     """
 
+    _prefix = "producer"
+    _id_key = "producerId"
+
     def __init__(self, *, internal: Dict[str, Any], kind: str, rtp_parameters: RtpParameters,
                  type: str, consumable_rtp_parameters: RtpParameters, transport: Transport,
                  app_data: AppData, paused: bool) -> None:
-        super().__init__()
-        self._internal = internal
+        super().__init__(internal=internal, transport=transport, app_data=app_data)
         self._kind = kind
         self._rtp_parameters = rtp_parameters
         self._type = type
         self._consumable_rtp_parameters = consumable_rtp_parameters
-        self._transport = transport
-        self._channel: Channel = transport._channel
-        self._payload_channel: PayloadChannel = transport._payload_channel
-        self._app_data = app_data
         self._paused = paused
-        self._closed = False
         self._score: List[Dict[str, Any]] = []
-        self._observer = EventEmitter()
         self._channel.subscribe(self.id, self._on_notification)
 
-    @property
-    def id(self) -> str:
-        """Producer id."""
-        return str(self._internal["producerId"])
-
-    @property
-    def closed(self) -> bool:
-        """Whether the producer is closed."""
-        return self._closed
+    def _closed_by_application(self) -> None:
+        self._transport._producer_closed(self)
 
     @property
     def kind(self) -> str:
@@ -81,50 +69,6 @@ class Producer(EventEmitter):
     def score(self) -> List[Dict[str, Any]]:
         """The last scores of its RTP streams."""
         return self._score
-
-    @property
-    def app_data(self) -> AppData:
-        """Custom data of the application."""
-        return self._app_data
-
-    @property
-    def observer(self) -> EventEmitter:
-        """Emits ``close``, ``pause``, ``resume``, ``score``,
-        ``videoorientationchange`` and ``trace``."""
-        return self._observer
-
-    def close(self) -> None:
-        """Closes the producer; its consumers get ``producerclose``."""
-        if self._closed:
-            return
-        self._closed = True
-        self._unsubscribe()
-        self._transport.router._fire_and_forget("producer.close", dict(self._internal))
-        self._transport._producer_closed(self)
-        self._observer.safe_emit("close")
-
-    def _transport_closed(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._unsubscribe()
-        self.safe_emit("transportclose")
-        self._observer.safe_emit("close")
-
-    def _unsubscribe(self) -> None:
-        self._channel.unsubscribe(self.id)
-        self._payload_channel.unsubscribe(self.id)
-
-    async def dump(self) -> Dict[str, Any]:
-        """The worker's view of the producer (``producer.dump``)."""
-        result: Dict[str, Any] = await self._channel.request("producer.dump", dict(self._internal))
-        return result
-
-    async def get_stats(self) -> List[Dict[str, Any]]:
-        """Statistics of its RTP streams (``producer.getStats``)."""
-        result: List[Dict[str, Any]] = await self._channel.request("producer.getStats",
-                                                                   dict(self._internal))
-        return result
 
     async def pause(self) -> None:
         """Pauses the producer (its consumers get ``producerpause``)."""
