@@ -87,6 +87,8 @@ struct Shadow {
     // Map side: input sequence number last recorded for each output one.
     std::array<uint16_t, 65536> inputOf{};
     std::bitset<65536> recorded;
+    // The marker bit each was sent with (the consumer's, not the store's).
+    std::bitset<65536> markerOf;
     // Numbers whose bits were set, so the next run clears only those
     // instead of the whole record.
     std::vector<uint16_t> touched;
@@ -138,7 +140,8 @@ void keyFrameSent(State& st) {
 // Records a mapping in the map and, when the map must take it (not 1024 or
 // more behind its newest), in the shadow.
 void record(State& st, Shadow& sh, uint16_t out, uint16_t input, uint32_t offset) {
-    st.map.record(out, input, offset, &st.store);
+    const bool marker = ((out ^ input) & 1) != 0;
+    st.map.record(out, input, offset, &st.store, marker);
     if (st.mapNewest && rtp::seqDiff(out, *st.mapNewest) <= -int32_t{SendSeqMap::kSize}) {
         check(!st.map.lookup(out));
         return;
@@ -148,9 +151,11 @@ void record(State& st, Shadow& sh, uint16_t out, uint16_t input, uint32_t offset
     }
     sh.inputOf[out] = input;
     sh.recorded.set(out);
+    sh.markerOf[out] = marker;
     sh.touch(out);
     const std::optional<SentPacket> sent = st.map.lookup(out);
-    check(sent && sent->inputSeq == input && sent->timestampOffset == offset);
+    check(sent && sent->inputSeq == input && sent->timestampOffset == offset &&
+          sent->marker == marker);
 }
 
 void receiveOne(State& st, Shadow& sh, uint16_t seq, uint8_t flags) {
@@ -333,6 +338,8 @@ void opNackResponse(State& st, const Shadow& sh, Reader& in) {
             first->setSequenceNumber(sent.outputSeq);
             first->setPayloadType(rewrite.payloadType);
             first->setTimestamp(first->timestamp() + sent.timestampOffset);
+            check(sent.marker == sh.markerOf[sent.outputSeq]);
+            first->setMarker(sent.marker);
             const bool remapped = first->remapExtensionIds(st.ids);
 
             const uint16_t rtxSeq = st.rtx.nextSeq;
