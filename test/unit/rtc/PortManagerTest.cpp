@@ -219,7 +219,6 @@ TEST(PortManager, SocketsMayOutliveTheManager) {
 
 class Acceptor : public deps::TcpListenSocket::Listener {
 public:
-    explicit Acceptor(uv_loop_t* loop) : loop_(loop) {}
     ~Acceptor() override {
         for (auto* client : clients) {
             sfu::deps::closeAndDelete(client);
@@ -232,16 +231,13 @@ public:
         clients.push_back(client);
     }
     std::vector<uv_tcp_t*> clients;
-
-private:
-    uv_loop_t* loop_;
 };
 
 TEST(PortManager, TcpServersListenAndAccept) {
     TestLoop loop;
     const uint16_t base = freeRange(loop.get(), 2);
     PortManager ports(base, base + 1);
-    Acceptor acceptor(loop.get());
+    Acceptor acceptor;
     auto a = ports.bindTcp(loop.get(), "127.0.0.1", &acceptor);
     auto b = ports.bindTcp(loop.get(), "127.0.0.1", &acceptor);
     EXPECT_NE(a->localPort(), b->localPort());
