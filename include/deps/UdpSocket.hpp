@@ -5,10 +5,7 @@
 // with one sendmmsg per socket when the loop iteration's current phase ends
 // (before the loop polls, after it handled I/O), or earlier when a socket's
 // part of the batch or the batch itself is full: no datagram waits beyond
-// the current iteration. Within it, consecutive datagrams of one size (the
-// last may be shorter) to one address travel as one message the kernel
-// segments (UDP GSO, UDP_SEGMENT), until a kernel refuses it for the
-// socket. What the kernel refuses for lack of room is copied
+// the current iteration. What the kernel refuses for lack of room is copied
 // into a bounded queue, so neither direction allocates per packet in the
 // steady state nor ever blocks the loop.
 //
@@ -52,8 +49,6 @@ public:
         uint64_t sendDrops = 0;
         // Failed or truncated reads.
         uint64_t receiveErrors = 0;
-        // Messages that carried several datagrams for the kernel to segment.
-        uint64_t segmentedSends = 0;
     };
 
     // Adopts `handle`: allocated with `new uv_udp_t`, initialised and bound.
@@ -124,12 +119,6 @@ public:
     static constexpr size_t kMaxBatchedPerSocket = 64;
     static constexpr size_t kMaxBatchedDatagrams = 1024;
     static constexpr size_t kMaxBatchedBytes = 256 * 1024;
-    // Bounds of one segmented send (UDP GSO): the kernel's segment count
-    // limit, a UDP payload's size, and segments that fit an Ethernet MTU
-    // whatever the IP version (the kernel refuses larger ones there).
-    static constexpr size_t kMaxSegments = 64;
-    static constexpr size_t kMaxSegmentedBytes = 65000;
-    static constexpr size_t kMaxSegmentSize = 1400;
 
 private:
     static void onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -153,9 +142,6 @@ private:
     bool closed_ = false;
     size_t maxQueuedPackets_ = kDefaultMaxQueuedPackets;
     size_t maxQueuedBytes_ = kDefaultMaxQueuedBytes;
-    // Whether the kernel segments this socket's messages (UDP GSO): off
-    // once it refused.
-    bool segmentation_ = true;
     Stats stats_;
     // The loop's send batch, and this socket's datagrams in it: a chain of
     // entries from the first to the last (indices into the batch).

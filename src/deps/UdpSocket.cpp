@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <netinet/in.h>
-#include <netinet/udp.h>
 #include <new>
 #include <sys/socket.h>
 #include <vector>
@@ -53,20 +51,9 @@ public:
 
     const Entry& entry(uint32_t index) const { return entries_[index]; }
     uint8_t* bytes(const Entry& entry) { return bytes_.get() + entry.offset; }
-    // Room for one socket's sendmmsg: its messages, the datagrams they
-    // carry (a message of a segmented send carries several), and each
-    // message's segment size option.
-    struct Message {
-        size_t firstVector;
-        size_t segments;
-        size_t segmentSize;
-        bool shortLast; // its last datagram is shorter: nothing may join it
-        size_t bytes;
-        alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(uint16_t))];
-    };
+    // Room for one socket's sendmmsg.
     mmsghdr* messages() { return messages_; }
     iovec* vectors() { return vectors_; }
-    Message* messageInfo() { return messageInfo_; }
 
 private:
     explicit UdpSendBatch(uv_loop_t* loop);
@@ -88,7 +75,6 @@ private:
     std::vector<UdpSocket*> pending_;
     mmsghdr messages_[UdpSocket::kMaxBatchedPerSocket];
     iovec vectors_[UdpSocket::kMaxBatchedPerSocket];
-    Message messageInfo_[UdpSocket::kMaxBatchedPerSocket];
 };
 
 namespace {
@@ -388,21 +374,6 @@ bool UdpSocket::send(const uint8_t* data, size_t len, const sockaddr* to) {
     return true;
 }
 
-namespace {
-
-bool sameAddress(const UdpSendBatch::Entry& a, const UdpSendBatch::Entry& b) {
-    return a.addressLength == b.addressLength &&
-           std::memcmp(&a.address, &b.address, a.addressLength) == 0;
-}
-
-// Whether a segmented send failed for want of support (the kernel, or the
-// route's device), rather than for its destination.
-bool segmentationRefused(int error) {
-    return error == EIO || error == EINVAL || error == ENOPROTOOPT || error == EOPNOTSUPP;
-}
-
-} // namespace
-
 void UdpSocket::flushBatched() {
     const size_t count = batchedCount_;
     if (count == 0) {
@@ -411,66 +382,30 @@ void UdpSocket::flushBatched() {
     batchedCount_ = 0;
     mmsghdr* messages = batch_->messages();
     iovec* vectors = batch_->vectors();
-    UdpSendBatch::Message* info = batch_->messageInfo();
-    // Consecutive datagrams to one address, of one size (the last may be
-    // shorter), go as one message the kernel segments (UDP GSO): one trip
-    // down the stack for all of them.
-    size_t messageCount = 0;
     uint32_t index = batchedFirst_;
-    const UdpSendBatch::Entry* previous = nullptr;
     for (size_t i = 0; i < count; ++i) {
         const UdpSendBatch::Entry& entry = batch_->entry(index);
         vectors[i].iov_base = batch_->bytes(entry);
         vectors[i].iov_len = entry.length;
-        UdpSendBatch::Message* last = messageCount > 0 ? &info[messageCount - 1] : nullptr;
-        const bool joins = segmentation_ && last != nullptr && !last->shortLast &&
-                           last->segmentSize <= kMaxSegmentSize && sameAddress(*previous, entry) &&
-                           entry.length <= last->segmentSize && last->segments < kMaxSegments &&
-                           last->bytes + entry.length <= kMaxSegmentedBytes;
-        if (joins) {
-            ++last->segments;
-            last->bytes += entry.length;
-            last->shortLast = entry.length < last->segmentSize;
-        } else {
-            info[messageCount] = {i, 1, entry.length, false, entry.length, {}};
-            messages[messageCount] = mmsghdr{};
-            messages[messageCount].msg_hdr.msg_name = const_cast<sockaddr*>(&entry.address.any);
-            messages[messageCount].msg_hdr.msg_namelen = entry.addressLength;
-            ++messageCount;
-        }
-        previous = &entry;
+        messages[i] = mmsghdr{};
+        messages[i].msg_hdr.msg_name = const_cast<sockaddr*>(&entry.address.any);
+        messages[i].msg_hdr.msg_namelen = entry.addressLength;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
         index = entry.next;
-    }
-    for (size_t m = 0; m < messageCount; ++m) {
-        msghdr& header = messages[m].msg_hdr;
-        header.msg_iov = &vectors[info[m].firstVector];
-        header.msg_iovlen = info[m].segments;
-        if (info[m].segments > 1) {
-            header.msg_control = info[m].control;
-            header.msg_controllen = sizeof(info[m].control);
-            cmsghdr* option = CMSG_FIRSTHDR(&header);
-            option->cmsg_level = SOL_UDP;
-            option->cmsg_type = UDP_SEGMENT;
-            option->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-            const auto segmentSize = static_cast<uint16_t>(info[m].segmentSize);
-            std::memcpy(CMSG_DATA(option), &segmentSize, sizeof(segmentSize));
-        }
     }
     size_t next = 0;
     int fd = -1;
     // Datagrams queued earlier go first: then these queue behind them.
     if (uv_udp_get_send_queue_count(handle_) == 0 &&
         uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0) {
-        while (next < messageCount) {
+        while (next < count) {
             const int sent =
-                ::sendmmsg(fd, messages + next, static_cast<unsigned>(messageCount - next), 0);
+                ::sendmmsg(fd, messages + next, static_cast<unsigned>(count - next), 0);
             if (sent > 0) {
-                for (size_t m = next; m < next + static_cast<size_t>(sent); ++m) {
-                    stats_.packetsSent += info[m].segments;
-                    stats_.bytesSent += messages[m].msg_len;
-                    if (info[m].segments > 1) {
-                        ++stats_.segmentedSends;
-                    }
+                for (size_t i = next; i < next + static_cast<size_t>(sent); ++i) {
+                    ++stats_.packetsSent;
+                    stats_.bytesSent += messages[i].msg_len;
                 }
                 next += static_cast<size_t>(sent);
                 continue;
@@ -481,30 +416,18 @@ void UdpSocket::flushBatched() {
             if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
                 break;
             }
-            if (info[next].segments > 1 && segmentationRefused(errno)) {
-                // No segmentation here: this socket sends one datagram per
-                // message from now on, starting with these.
-                segmentation_ = false;
-                SFU_DEBUG(Info, "UDP segmentation refused on %s:%u: %s", localIp_.c_str(),
-                          unsigned{localPort_}, std::strerror(errno));
-                break;
-            }
-            // The kernel refused the first message left (bad address,
-            // unreachable, too big): count its datagrams and go on.
-            stats_.sendErrors += info[next].segments;
+            // The kernel refused the first datagram left (bad address,
+            // unreachable, too big): count it and go on with the rest.
+            ++stats_.sendErrors;
             SFU_DEBUG(Info, "UDP send error on %s:%u: %s", localIp_.c_str(), unsigned{localPort_},
                       std::strerror(errno));
             ++next;
         }
     }
-    // No room in the kernel's buffer (or no segmentation): what is left
-    // waits in libuv's queue, a datagram at a time.
-    for (; next < messageCount; ++next) {
-        const auto* to = static_cast<const sockaddr*>(messages[next].msg_hdr.msg_name);
-        for (size_t v = info[next].firstVector; v < info[next].firstVector + info[next].segments;
-             ++v) {
-            enqueue(static_cast<const uint8_t*>(vectors[v].iov_base), vectors[v].iov_len, to);
-        }
+    // No room in the kernel's buffer: what is left waits in libuv's queue.
+    for (; next < count; ++next) {
+        enqueue(static_cast<const uint8_t*>(vectors[next].iov_base), vectors[next].iov_len,
+                static_cast<const sockaddr*>(messages[next].msg_hdr.msg_name));
     }
 }
 

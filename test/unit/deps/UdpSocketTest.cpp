@@ -199,59 +199,6 @@ TEST(UdpSocket, SendErrorsAreCounted) {
     EXPECT_EQ(v4.stats().packetsSent, 0u);
 }
 
-// Datagrams of one size to one address leave as one message the kernel
-// segments (the last may be shorter); each arrives whole and in order.
-TEST(UdpSocket, RunsOfEqualDatagramsAreSegmentedByTheKernel) {
-    TestLoop loop;
-    Collector bListener;
-    Collector cListener;
-    UdpSocket a(loop.get(), "127.0.0.1", 0, nullptr);
-    UdpSocket b(loop.get(), "127.0.0.1", 0, &bListener);
-    UdpSocket c(loop.get(), "127.0.0.1", 0, &cListener);
-    // To b: 10 x 700, then 5 x 700 and 300 (the run ends on the short
-    // one), then 2 x 1500 (too large to segment); to c in between: 4 x 500.
-    std::vector<size_t> toB;
-    std::vector<uint8_t> packet(1500);
-    uint8_t n = 0;
-    const auto send = [&](UdpSocket& to, size_t size) {
-        packet[0] = n++;
-        ASSERT_TRUE(a.send(packet.data(), size, to.localAddress()));
-    };
-    for (int i = 0; i < 10; ++i) {
-        send(b, 700);
-    }
-    for (int i = 0; i < 4; ++i) {
-        send(c, 500);
-    }
-    for (int i = 0; i < 5; ++i) {
-        send(b, 700);
-    }
-    send(b, 300);
-    send(b, 700);
-    send(b, 1500);
-    send(b, 1500);
-    ASSERT_TRUE(loop.runUntil(
-        [&] { return bListener.packets.size() == 19 && cListener.packets.size() == 4; }));
-    const std::vector<size_t> sizes = {700, 700, 700, 700, 700, 700, 700, 700,  700, 700,
-                                       700, 700, 700, 700, 700, 300, 700, 1500, 1500};
-    uint8_t expect = 0;
-    for (size_t i = 0; i < sizes.size(); ++i) {
-        if (i == 10) {
-            expect = static_cast<uint8_t>(expect + 4); // c's four
-        }
-        EXPECT_EQ(bListener.packets[i].data.size(), sizes[i]) << i;
-        EXPECT_EQ(bListener.packets[i].data[0], expect++) << i;
-    }
-    for (size_t i = 0; i < 4; ++i) {
-        EXPECT_EQ(cListener.packets[i].data.size(), 500u);
-        EXPECT_EQ(cListener.packets[i].data[0], 10 + i);
-    }
-    EXPECT_EQ(a.stats().packetsSent, 23u);
-    EXPECT_EQ(a.stats().sendErrors, 0u);
-    // 10 to b, 4 to c, 6 to b: three segmented messages.
-    EXPECT_EQ(a.stats().segmentedSends, 3u);
-}
-
 TEST(UdpSocket, ADatagramTheKernelRefusesIsCountedAndTheRestGoOut) {
     TestLoop loop;
     Collector listener;
