@@ -38,19 +38,9 @@ const os = require('os');
 const path = require('path');
 
 const root = path.resolve(__dirname, '../../..');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  // Both browsers are headless and in the background: nothing may throttle
-  // their timers, renderers or decoders.
+// Both browsers are headless and in the background: nothing may throttle
+// their timers, renderers or decoders.
+const UNTHROTTLED = [
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
@@ -186,25 +176,15 @@ async function runCleanups() {
 // `origin`: the pages' origin, a veth address and not localhost, so not a
 // secure context by default (no media devices; mediasoup-client refuses).
 async function launchBrowser(executablePath, label, origin) {
-  const { chromium } = require('playwright-core');
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), `sfu-shaped-${label}-`));
-  cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(userDataDir, {
+  const { launchChromium, watchPage } = require('./chromium');
+  const context = await launchChromium({
     executablePath,
-    headless: true,
-    args: [...CHROMIUM_FLAGS, `--unsafely-treat-insecure-origin-as-secure=${origin}`],
+    label: `shaped-${label}`,
+    extraArgs: [...UNTHROTTLED, `--unsafely-treat-insecure-origin-as-secure=${origin}`],
     timeout: START_MS,
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
+    cleanups,
   });
-  cleanups.push(() => context.close());
-  const page = context.pages()[0] || (await context.newPage());
-  page.on('pageerror', (error) => console.log(`  [${label}] page error: ${error.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') console.log(`  [${label}] console: ${msg.text()}`);
-  });
-  return page;
+  return watchPage(context.pages()[0] || (await context.newPage()), label);
 }
 
 // Polls `check` until it returns something truthy or `ms` passed.
@@ -243,6 +223,7 @@ async function runOnce(codec, qdisc) {
   const wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-shaped-wrapper-'));
   cleanups.push(() => fs.rmSync(wrapperDir, { recursive: true, force: true }));
   const wrapper = path.join(wrapperDir, 'chromium-in-netns');
+  const { CHROMIUM } = require('./chromium');
   fs.writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${link.ns} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
 
   const origin = new URL(server.url).origin;

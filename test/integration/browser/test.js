@@ -7,27 +7,10 @@
 // sends data channel messages from one page to another and between the
 // pages and the host (runDataScenario).
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { launchChromium, watchPage } = require('./chromium');
 const { startServer } = require('./server');
 const { message, fingerprint } = require('./data-messages');
 
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-// The machine has no internet and runs as root: no sandbox, no GPU, fake
-// media devices that need no permission prompt, and nothing that phones home.
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const POLL_MS = 15000;
 const START_MS = 30000;
 const MIN_FRAMES = 30;
@@ -247,31 +230,14 @@ async function launch(scenario) {
   });
   cleanups.push(() => server.close());
 
-  // A fresh profile each run, so nothing carries over between scenarios.
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-browser-'));
-  cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    timeout: 15000,
-    // Signals are handled above, closing things in order.
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
-  cleanups.push(() => context.close());
+  const context = await launchChromium({ label: scenario.name, timeout: 15000, cleanups });
   return { server, context };
 }
 
 // A page of the context (its first tab, else a new one) at the server's URL.
 async function openPage(context, server, query, label) {
   const fresh = context.pages().find((p) => p.url() === 'about:blank');
-  const page = fresh || (await context.newPage());
-  page.on('pageerror', (error) => console.log(`  [${label}] page error: ${error.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') console.log(`  [${label}] console: ${msg.text()}`);
-  });
+  const page = watchPage(fresh || (await context.newPage()), label);
   await page.goto(server.url + query, { timeout: 10000 });
   return page;
 }
