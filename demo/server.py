@@ -454,8 +454,14 @@ class Room:
                 for s in await data_consumer.get_stats():
                     data_consumers.append({"label": data_consumer.label,
                                            "messagesSent": s.get("messagesSent", 0)})
+            # The worker's estimate of what it may send to this peer.
+            estimate = None
+            if peer.recv_transport is not None:
+                estimate = next((s.get("availableOutgoingBitrate")
+                                 for s in await peer.recv_transport.get_stats()), None)
             out["peers"][peer.id] = {"id": peer.id, "name": peer.name, "producers": producers,
-                                     "consumers": consumers, "dataConsumers": data_consumers}
+                                     "consumers": consumers, "dataConsumers": data_consumers,
+                                     "availableOutgoingBitrate": estimate}
         out["chat"] = len(self.chat)
         out["speakerDetection"] = {"activeSpeaker": self.speaker_observer is not None,
                                    "audioLevel": self.level_observer is not None}

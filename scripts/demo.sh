@@ -70,7 +70,7 @@ for _ in $(seq 100); do
 done
 [[ -s "$tmp/url" ]] || { echo "demo: the room server did not start" >&2; cat "$tmp/server.log" >&2; exit 1; }
 status=0
-timeout -k 5 50 node "$root/demo/headless.js" "$(cat "$tmp/url")" "$@" || status=$?
+timeout -k 5 70 node "$root/demo/headless.js" "$(cat "$tmp/url")" "$@" || status=$?
 if ((status)) && [[ -s "$tmp/server.log" ]]; then
   echo "demo: room server log:"
   cat "$tmp/server.log"

@@ -454,6 +454,10 @@ class SvcTest(sim.RouterCase):
         self.addCleanup(remb.stop)
         remb.set(bwe.HIGH_BPS)
         self.wait_layers(2, 2, 0, timeout=20)
+        # A consumer starts on the layers its share covers, at once: the
+        # producer's bitrate, measured over the last second, needs that
+        # long to be the stream's before it sets the REMB below.
+        time.sleep(1.5)
 
         def base_rate():
             stats = self.request("producer.getStats",

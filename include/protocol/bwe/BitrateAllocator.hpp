@@ -14,6 +14,9 @@
 //    what is left covers it, higher priorities first where not all fit.
 //    Then layers are raised one step at a time, higher priorities first;
 //    consumers of equal priority take their steps in turn.
+//  - A consumer's first grant needs no hold: it starts on the highest layer
+//    its share covers, once that layer's bitrate is known (until then, on
+//    its lowest layer, still starting).
 //  - Hysteresis: a layer above the one a consumer has now costs
 //    (1 + upMargin) times its bitrate, and it is granted only once the
 //    consumer has wanted more than it has for upHoldMs without a break;
@@ -94,6 +97,8 @@ private:
         int64_t upSinceMs = -1;
         Layer upFloor = kNoLayer;
         bool seen = false;
+        // Granted a layer of known bitrate: from then on, up takes the hold.
+        bool started = false;
         // The last switch up (-1: none within the window), and the budget
         // then.
         int64_t raisedAtMs = -1;

@@ -134,7 +134,14 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
         const int wanted = levels_[i];
         const int held = std::max(currentIndex_[i], 0);
         int granted = wanted;
-        if (wanted > held) {
+        if (!state.started) {
+            // Starting: the share it is given, once what it costs is known.
+            if (wanted >= 0 && request.layers[wanted].bps <= 0) {
+                granted = std::min(wanted, 0);
+            } else {
+                state.started = wanted >= 0;
+            }
+        } else if (wanted > held) {
             const Layer wantedLayer = request.layers[wanted].layer;
             if (state.upSinceMs < 0) {
                 state.upSinceMs = nowMs;

@@ -112,12 +112,19 @@ async function serverProblems(server, protocol, scenario, page) {
     if (!tuple || tuple.protocol !== protocol) problems.push(`${name} selected tuple ${JSON.stringify(tuple)}`);
   }
   // The streams the worker receives: one per encoding the browser sends
-  // (three for simulcast video, one for SVC), each with packets.
+  // (three for simulcast video, one for SVC), each with packets. Chromium
+  // turns its top simulcast encoding on once its own send estimate has
+  // ramped up, which on a loaded host may take longer than the call so far.
   const producerPackets = {};
   for (const p of server.producers.values()) {
-    const streams = (await p.getStats()).filter((s) => s.type === 'inbound-rtp');
-    const live = streams.filter((s) => s.packetCount > 0);
     const expected = p.kind === 'video' && scenario.layered === 'simulcast' ? 3 : 1;
+    let streams = [];
+    let live = [];
+    for (const deadline = Date.now() + POLL_MS; ; await sleep(500)) {
+      streams = (await p.getStats()).filter((s) => s.type === 'inbound-rtp');
+      live = streams.filter((s) => s.packetCount > 0);
+      if (live.length >= expected || Date.now() > deadline) break;
+    }
     producerPackets[p.kind] = live.map((s) => s.packetCount);
     if (live.length !== expected)
       problems.push(

@@ -42,6 +42,12 @@ protected:
         allocator_.allocate(available, nowMs, requests_, out);
         return out;
     }
+    // A first run whose budget covers only the lowest layers: every
+    // consumer has started, on its lowest layer; the time moves on 1 ms.
+    void start() {
+        run(150'000 * static_cast<int64_t>(requests_.size()), now_);
+        ++now_;
+    }
     // Runs twice, a hold apart: what the allocation settles on.
     std::vector<Layer> settle(int64_t available) {
         run(available, now_);
@@ -107,6 +113,7 @@ TEST_F(Allocator, FixedCostsAreTakenFirst) {
 
 TEST_F(Allocator, GoingUpWaitsForTheHoldAndGoingDownIsPrompt) {
     requests_ = {simulcast(1)};
+    start();
     EXPECT_EQ(run(2'000'000, now_), std::vector<Layer>{L(0)});
     EXPECT_EQ(run(2'000'000, now_ + kHold - 1), std::vector<Layer>{L(0)});
     EXPECT_EQ(run(2'000'000, now_ + kHold), std::vector<Layer>{L(2)});
@@ -129,6 +136,7 @@ TEST_F(Allocator, GoingUpNeedsTheMarginKeepingDoesNot) {
 
 TEST_F(Allocator, ADipRestartsTheHold) {
     requests_ = {simulcast(1)};
+    start();
     run(400'000, now_);
     run(400'000, now_ + 2000);
     // One run where the middle layer does not fit with its margin.
@@ -140,6 +148,7 @@ TEST_F(Allocator, ADipRestartsTheHold) {
 
 TEST_F(Allocator, AfterTheHoldTheLowestLayerWantedThroughoutIsGranted) {
     requests_ = {simulcast(1)};
+    start();
     run(2'000'000, now_);
     // The top fitted only part of the time, the middle all of it.
     run(400'000, now_ + 1000);
@@ -155,8 +164,9 @@ TEST_F(Allocator, BitrateWaitingForAHoldIsKeptFromLowerPriorities) {
     // A priority 2 consumer joins: the bitrate of the top layer it is to get
     // after its hold is kept for it, so the other one drops at once.
     requests_.push_back(simulcast(2, 2));
-    EXPECT_EQ(run(1'200'000, now_ + 1), (std::vector<Layer>{L(0), L(0)}));
-    EXPECT_EQ(run(1'200'000, now_ + 1 + kHold), (std::vector<Layer>{L(0), L(2)}));
+    run(300'000, now_ + 1); // it starts on its lowest layer
+    EXPECT_EQ(run(1'200'000, now_ + 2), (std::vector<Layer>{L(0), L(0)}));
+    EXPECT_EQ(run(1'200'000, now_ + 2 + kHold), (std::vector<Layer>{L(0), L(2)}));
 }
 
 TEST_F(Allocator, EverythingPausedGetsNothingAndCostsNothing) {
@@ -186,6 +196,7 @@ TEST_F(Allocator, LayersThatVanishMapToTheHighestOneBelow) {
 
 TEST_F(Allocator, ANoisyEstimateDoesNotMakeLayersOscillate) {
     requests_ = {simulcast(1)};
+    start();
     std::mt19937 rng(7);
     // Every 100 ms for 60 s, an estimate of 320 kbit/s +-15%: around the
     // middle layer's 300 kbit/s and its 330 kbit/s with the margin.
@@ -208,6 +219,7 @@ TEST_F(Allocator, ANoisyEstimateDoesNotMakeLayersOscillate) {
 
 TEST_F(Allocator, ASteadyEstimateAboveTheMarginClimbsOnceAndStays) {
     requests_ = {simulcast(1)};
+    start();
     std::mt19937 rng(11);
     int switches = 0;
     Layer last = kNone;
@@ -226,13 +238,38 @@ TEST_F(Allocator, ASteadyEstimateAboveTheMarginClimbsOnceAndStays) {
 TEST_F(Allocator, StateOfForgottenOrAbsentKeysStartsOver) {
     requests_ = {simulcast(1)};
     EXPECT_EQ(settle(10'000'000), std::vector<Layer>{L(2)});
+    // Starting over: a first grant, at once, at what the budget covers.
     allocator_.forget(1);
-    EXPECT_EQ(run(10'000'000, now_ + 1), std::vector<Layer>{L(0)});
+    EXPECT_EQ(run(400'000, now_ + 1), std::vector<Layer>{L(1)});
     settle(10'000'000);
     requests_ = {simulcast(2)};
     run(10'000'000, now_ + 1);
     requests_ = {simulcast(1)};
-    EXPECT_EQ(run(10'000'000, now_ + 2), std::vector<Layer>{L(0)});
+    EXPECT_EQ(run(400'000, now_ + 2), std::vector<Layer>{L(1)});
+}
+
+// A consumer's first grant needs no hold: the highest layer its share
+// covers, at once. Until the layers' bitrates are known (a producer that
+// just started), it starts on its lowest layer and is still starting; once
+// they are, it goes to its share at once, and from then on up takes the
+// hold.
+TEST_F(Allocator, AFirstGrantNeedsNoHold) {
+    requests_ = {simulcast(1)};
+    EXPECT_EQ(run(400'000, now_), std::vector<Layer>{L(1)});
+    EXPECT_EQ(run(2'000'000, now_ + 1), std::vector<Layer>{L(1)});
+
+    requests_ = {simulcast(2)};
+    for (auto& layer : requests_[0].layers) {
+        layer.bps = 0;
+    }
+    EXPECT_EQ(run(2'000'000, now_ + 2), std::vector<Layer>{L(0)});
+    requests_ = {simulcast(2)};
+    EXPECT_EQ(run(2'000'000, now_ + 3), std::vector<Layer>{L(2)});
+    // A budget too small for anything: nothing yet, and its share at once
+    // when there is one.
+    requests_ = {simulcast(3)};
+    EXPECT_EQ(run(50'000, now_ + 4), std::vector<Layer>{kNone});
+    EXPECT_EQ(run(400'000, now_ + 5), std::vector<Layer>{L(1)});
 }
 
 // A switch up that goes down again within the window failed: the layer is

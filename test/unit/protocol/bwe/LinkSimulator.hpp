@@ -43,6 +43,9 @@ struct LinkConfig {
     int64_t feedbackMinMs = 50;
     int64_t feedbackMaxMs = 100;
     double feedbackLoss = 0;
+    // A receiver short of CPU: each ms it stalls with this chance, for
+    // 10-40 ms, and stamps what arrived meanwhile with the time it reads it.
+    double receiverStall = 0;
     uint64_t seed = 1;
 };
 
@@ -74,6 +77,9 @@ public:
     int64_t desiredBps = 10'000'000;
     // When set, the sender offers at most this (application limited).
     std::optional<int64_t> appLimitBps;
+    // When set, the sender offers at most what may be allocated (the
+    // consumers' layers follow the allocation).
+    bool sendAllocatable = false;
     // When set, no feedback is sent and REMB is sent instead, every 200 ms.
     std::optional<int64_t> rembOnlyBps;
     // When set, REMB is sent along with the feedback, every 200 ms.
@@ -109,19 +115,23 @@ public:
         return v;
     }
     int64_t minTarget(int64_t fromMs, int64_t toMs) const {
-        int64_t v = INT64_MAX;
-        for (const Sample& s : samples_) {
-            if (s.timeMs >= fromMs && s.timeMs <= toMs) {
-                v = std::min(v, s.targetBps);
-            }
-        }
-        return v;
+        return extreme(fromMs, toMs, &Sample::targetBps, false);
     }
     int64_t maxTarget(int64_t fromMs, int64_t toMs) const {
-        int64_t v = 0;
+        return extreme(fromMs, toMs, &Sample::targetBps, true);
+    }
+    int64_t minAllocatable(int64_t fromMs, int64_t toMs) const {
+        return extreme(fromMs, toMs, &Sample::allocatableBps, false);
+    }
+    int64_t maxAllocatable(int64_t fromMs, int64_t toMs) const {
+        return extreme(fromMs, toMs, &Sample::allocatableBps, true);
+    }
+    // The largest (or smallest) `field` sampled in [fromMs, toMs].
+    int64_t extreme(int64_t fromMs, int64_t toMs, int64_t Sample::*field, bool largest) const {
+        int64_t v = largest ? 0 : INT64_MAX;
         for (const Sample& s : samples_) {
             if (s.timeMs >= fromMs && s.timeMs <= toMs) {
-                v = std::max(v, s.targetBps);
+                v = largest ? std::max(v, s.*field) : std::min(v, s.*field);
             }
         }
         return v;
@@ -237,15 +247,23 @@ private:
         if (appLimitBps) {
             rate = std::min(rate, *appLimitBps);
         }
+        if (sendAllocatable) {
+            rate = std::min({rate, bwe_.allocatableBitrate(), desiredBps});
+        }
         budget_ += static_cast<double>(rate) / 8000.0;
         budget_ = std::min(budget_, 2.0 * kPacketSize);
         while (budget_ >= kPacketSize) {
             budget_ -= kPacketSize;
             send(kPacketSize, kNoProbeCluster);
         }
-        // Arrivals at the receiver.
-        for (size_t i = 0; i < inFlight_.size();) {
+        // Arrivals at the receiver, read when it is not stalled.
+        if (nowMs_ >= stalledUntilMs_ && rng_.chance(link_.receiverStall)) {
+            stalledUntilMs_ = nowMs_ + 10 + static_cast<int64_t>(rng_.next() % 31);
+        }
+        const bool stalled = nowMs_ < stalledUntilMs_;
+        for (size_t i = 0; i < inFlight_.size() && !stalled;) {
             if (inFlight_[i].arrivalUs <= nowUs + 999) {
+                const int64_t readUs = std::max(inFlight_[i].arrivalUs, nowUs);
                 const auto delta = static_cast<int16_t>(
                     static_cast<uint16_t>(inFlight_[i].seq - static_cast<uint16_t>(rxMaxSeq_)));
                 const int64_t seq = rxMaxSeq_ < 0 ? inFlight_[i].seq : rxMaxSeq_ + delta;
@@ -254,7 +272,7 @@ private:
                     rxNextSeq_ = seq;
                 }
                 if (seq >= rxNextSeq_) {
-                    received_.push_back({seq, inFlight_[i].arrivalUs + kRemoteClockOffsetUs});
+                    received_.push_back({seq, readUs + kRemoteClockOffsetUs});
                 }
                 inFlight_[i] = inFlight_.back();
                 inFlight_.pop_back();
@@ -262,7 +280,7 @@ private:
                 ++i;
             }
         }
-        if (nowMs_ >= nextFeedbackMs_) {
+        if (nowMs_ >= nextFeedbackMs_ && !stalled) {
             sendFeedback();
             const int64_t span = link_.feedbackMaxMs - link_.feedbackMinMs;
             nextFeedbackMs_ =
@@ -322,6 +340,7 @@ private:
     int64_t rxNextSeq_ = -1;
     uint8_t fbCount_ = 0;
     int64_t nextFeedbackMs_ = 0;
+    int64_t stalledUntilMs_ = 0;
     std::vector<Sample> samples_;
 };
 
