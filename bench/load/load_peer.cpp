@@ -40,6 +40,7 @@
 //
 // Exit codes: 0 done, 1 socket or setup error, 2 bad options or command.
 
+#include "PeerCommon.hpp"
 #include "protocol/codecs/Vp8.hpp"
 #include "protocol/dtls/Certificate.hpp"
 #include "protocol/dtls/DtlsContext.hpp"
@@ -78,6 +79,9 @@
 
 namespace {
 
+using sfu::bench::cpuSeconds;
+using sfu::bench::nowUs;
+
 using nlohmann::json;
 namespace dtls = sfu::dtls;
 namespace ice = sfu::ice;
@@ -101,19 +105,6 @@ constexpr uint32_t kProducerSsrc = 0x1000'0001;
 constexpr uint64_t kFirstSequence = 1000;
 constexpr size_t kRtpHeaderSize = 12;
 constexpr size_t kDescriptorSize = 4;
-
-uint64_t nowUs() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-}
-
-double cpuSeconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
 
 [[noreturn]] void usage(const std::string& why) {
     std::fprintf(stderr,
@@ -228,16 +219,7 @@ private:
 class Leg : public dtls::DtlsTransport::Listener {
 public:
     explicit Leg(size_t index) : index_(index) {
-        fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        if (fd_ < 0) {
-            throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-        }
-        for (int option : {SO_RCVBUFFORCE, SO_SNDBUFFORCE}) {
-            if (setsockopt(fd_, SOL_SOCKET, option, &kSocketBuffer, sizeof(kSocketBuffer)) != 0) {
-                const int fallback = option == SO_RCVBUFFORCE ? SO_RCVBUF : SO_SNDBUF;
-                setsockopt(fd_, SOL_SOCKET, fallback, &kSocketBuffer, sizeof(kSocketBuffer));
-            }
-        }
+        fd_ = sfu::bench::openUdpSocket(kSocketBuffer);
         sockaddr_in local{};
         local.sin_family = AF_INET;
         local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

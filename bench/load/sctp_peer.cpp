@@ -27,6 +27,7 @@
 //
 // Exit codes: 0 done, 1 socket error, 2 bad options.
 
+#include "PeerCommon.hpp"
 #include "protocol/sctp/SctpAssociation.hpp"
 
 #include <arpa/inet.h>
@@ -49,6 +50,9 @@
 
 namespace {
 
+using sfu::bench::cpuSeconds;
+using sfu::bench::nowUs;
+
 using sfu::sctp::SctpAssociation;
 using sfu::sctp::State;
 
@@ -57,19 +61,6 @@ constexpr uint64_t kTimerTickUs = 10000;
 // Most datagrams read from one socket per loop round, so that one busy
 // association does not starve the others.
 constexpr int kReadBurst = 64;
-
-uint64_t nowUs() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-}
-
-double cpuSeconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
 
 [[noreturn]] void usage(const std::string& why) {
     std::fprintf(stderr,
@@ -134,19 +125,11 @@ class Peer : public SctpAssociation::Listener {
 public:
     Peer(const sockaddr_in& remote, const SctpAssociation::Options& options)
         : association_(options, *this) {
-        fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        if (fd_ < 0) {
-            std::perror("socket");
+        try {
+            fd_ = sfu::bench::openUdpSocket(kSocketBuffer);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s\n", e.what());
             std::exit(1);
-        }
-        // SO_RCVBUFFORCE (root) goes past net.core.rmem_max.
-        if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &kSocketBuffer, sizeof(kSocketBuffer)) !=
-            0) {
-            setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &kSocketBuffer, sizeof(kSocketBuffer));
-        }
-        if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &kSocketBuffer, sizeof(kSocketBuffer)) !=
-            0) {
-            setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &kSocketBuffer, sizeof(kSocketBuffer));
         }
         if (::connect(fd_, reinterpret_cast<const sockaddr*>(&remote), sizeof(remote)) != 0) {
             std::perror("connect");
