@@ -6,7 +6,8 @@ import asyncio
 import copy
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
+                    Type, TypeVar)
 
 from . import ortc
 from .active_speaker_observer import ActiveSpeakerObserver
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from .producer import Producer
 
 logger = logging.getLogger("sfu_host.router")
+
+TransportT = TypeVar("TransportT", bound=Transport)
 
 
 class PipeToRouterResult:
@@ -208,32 +211,19 @@ class Router(EventEmitter):
             raise ValueError("listen_ips must not be empty")
         ips = [normalize_listen_ip(ip) for ip in listen_ips]
         app_data = check_app_data(app_data)
-        for name, flag in (("enable_udp", enable_udp), ("enable_tcp", enable_tcp),
-                           ("prefer_udp", prefer_udp), ("prefer_tcp", prefer_tcp),
-                           ("enable_sctp", enable_sctp)):
-            check_bool(name, flag)
-        if port is not None:
-            check_int("port", port, 0, 65535)
         check_int("initial_available_outgoing_bitrate", initial_available_outgoing_bitrate, 0)
-        check_int("max_sctp_message_size", max_sctp_message_size, 1)
-        check_int("sctp_send_buffer_size", sctp_send_buffer_size, 1)
-        streams = normalize_num_sctp_streams(num_sctp_streams)
-        self._check_open()
-        internal = self._new_internal("transportId")
-        req: Dict[str, Any] = {
+        req = self._network_transport_request(
+            {"enable_udp": enable_udp, "enable_tcp": enable_tcp, "prefer_udp": prefer_udp,
+             "prefer_tcp": prefer_tcp, "enable_sctp": enable_sctp},
+            port, num_sctp_streams, max_sctp_message_size, sctp_send_buffer_size)
+        req.update({
             "listenIps": ips, "enableUdp": enable_udp, "enableTcp": enable_tcp,
             "preferUdp": prefer_udp, "preferTcp": prefer_tcp,
             "initialAvailableOutgoingBitrate": initial_available_outgoing_bitrate,
-            "enableSctp": enable_sctp, "numSctpStreams": streams,
-            "maxSctpMessageSize": max_sctp_message_size,
-            "sctpSendBufferSize": sctp_send_buffer_size, "isDataChannel": True,
-        }
-        if port is not None:
-            req["port"] = port
-        data = await self._channel.request("router.createWebRtcTransport", internal, req)
-        transport = WebRtcTransport(internal=internal, data=data, router=self, app_data=app_data)
-        self._register(transport)
-        return transport
+            "enableSctp": enable_sctp, "isDataChannel": True,
+        })
+        return await self._create_transport("router.createWebRtcTransport", WebRtcTransport,
+                                            req, app_data)
 
     async def create_plain_transport(
             self, *, listen_ip: TransportListenIp, port: Optional[int] = None,
@@ -246,31 +236,19 @@ class Router(EventEmitter):
         SCTP)."""
         ip = normalize_listen_ip(listen_ip)
         app_data = check_app_data(app_data)
-        for name, flag in (("rtcp_mux", rtcp_mux), ("comedia", comedia),
-                           ("enable_sctp", enable_sctp), ("enable_srtp", enable_srtp)):
-            check_bool(name, flag)
-        if port is not None:
-            check_int("port", port, 0, 65535)
-        check_int("max_sctp_message_size", max_sctp_message_size, 1)
-        check_int("sctp_send_buffer_size", sctp_send_buffer_size, 1)
+        req = self._network_transport_request(
+            {"rtcp_mux": rtcp_mux, "comedia": comedia, "enable_sctp": enable_sctp,
+             "enable_srtp": enable_srtp},
+            port, num_sctp_streams, max_sctp_message_size, sctp_send_buffer_size)
         if not isinstance(srtp_crypto_suite, str):
             raise TypeError("srtp_crypto_suite must be a string")
-        streams = normalize_num_sctp_streams(num_sctp_streams)
-        self._check_open()
-        internal = self._new_internal("transportId")
-        req: Dict[str, Any] = {
+        req.update({
             "listenIp": ip, "rtcpMux": rtcp_mux, "comedia": comedia,
-            "enableSctp": enable_sctp, "numSctpStreams": streams,
-            "maxSctpMessageSize": max_sctp_message_size,
-            "sctpSendBufferSize": sctp_send_buffer_size, "isDataChannel": False,
+            "enableSctp": enable_sctp, "isDataChannel": False,
             "enableSrtp": enable_srtp, "srtpCryptoSuite": srtp_crypto_suite,
-        }
-        if port is not None:
-            req["port"] = port
-        data = await self._channel.request("router.createPlainTransport", internal, req)
-        transport = PlainTransport(internal=internal, data=data, router=self, app_data=app_data)
-        self._register(transport)
-        return transport
+        })
+        return await self._create_transport("router.createPlainTransport", PlainTransport,
+                                            req, app_data)
 
     async def create_pipe_transport(
             self, *, listen_ip: TransportListenIp, port: Optional[int] = None,
@@ -281,28 +259,15 @@ class Router(EventEmitter):
         """Creates a pipe transport, to connect this router with another one."""
         ip = normalize_listen_ip(listen_ip)
         app_data = check_app_data(app_data)
-        for name, flag in (("enable_sctp", enable_sctp), ("enable_rtx", enable_rtx),
-                           ("enable_srtp", enable_srtp)):
-            check_bool(name, flag)
-        if port is not None:
-            check_int("port", port, 0, 65535)
-        check_int("max_sctp_message_size", max_sctp_message_size, 1)
-        check_int("sctp_send_buffer_size", sctp_send_buffer_size, 1)
-        streams = normalize_num_sctp_streams(num_sctp_streams)
-        self._check_open()
-        internal = self._new_internal("transportId")
-        req: Dict[str, Any] = {
-            "listenIp": ip, "enableSctp": enable_sctp, "numSctpStreams": streams,
-            "maxSctpMessageSize": max_sctp_message_size,
-            "sctpSendBufferSize": sctp_send_buffer_size, "isDataChannel": False,
+        req = self._network_transport_request(
+            {"enable_sctp": enable_sctp, "enable_rtx": enable_rtx, "enable_srtp": enable_srtp},
+            port, num_sctp_streams, max_sctp_message_size, sctp_send_buffer_size)
+        req.update({
+            "listenIp": ip, "enableSctp": enable_sctp, "isDataChannel": False,
             "enableRtx": enable_rtx, "enableSrtp": enable_srtp,
-        }
-        if port is not None:
-            req["port"] = port
-        data = await self._channel.request("router.createPipeTransport", internal, req)
-        transport = PipeTransport(internal=internal, data=data, router=self, app_data=app_data)
-        self._register(transport)
-        return transport
+        })
+        return await self._create_transport("router.createPipeTransport", PipeTransport,
+                                            req, app_data)
 
     async def create_direct_transport(self, *, max_message_size: int = 262144,
                                       app_data: Optional[AppData] = None) -> DirectTransport:
@@ -310,11 +275,41 @@ class Router(EventEmitter):
         with this program instead of a network peer."""
         check_int("max_message_size", max_message_size, 1)
         app_data = check_app_data(app_data)
+        return await self._create_transport(
+            "router.createDirectTransport", DirectTransport,
+            {"direct": True, "maxMessageSize": max_message_size}, app_data)
+
+    @staticmethod
+    def _network_transport_request(flags: Mapping[str, bool], port: Optional[int],
+                                   num_sctp_streams: Optional[Mapping[str, int]],
+                                   max_sctp_message_size: int,
+                                   sctp_send_buffer_size: int) -> Dict[str, Any]:
+        """Checks what the WebRTC, plain and pipe transports share (their
+        boolean options, port and SCTP settings) and gives the request's SCTP
+        fields and port."""
+        for name, flag in flags.items():
+            check_bool(name, flag)
+        if port is not None:
+            check_int("port", port, 0, 65535)
+        check_int("max_sctp_message_size", max_sctp_message_size, 1)
+        check_int("sctp_send_buffer_size", sctp_send_buffer_size, 1)
+        req: Dict[str, Any] = {
+            "numSctpStreams": normalize_num_sctp_streams(num_sctp_streams),
+            "maxSctpMessageSize": max_sctp_message_size,
+            "sctpSendBufferSize": sctp_send_buffer_size,
+        }
+        if port is not None:
+            req["port"] = port
+        return req
+
+    async def _create_transport(self, method: str, cls: Type[TransportT], req: Dict[str, Any],
+                                app_data: AppData) -> TransportT:
+        """Asks the worker for a transport of this router, with its arguments
+        checked, and registers it."""
         self._check_open()
         internal = self._new_internal("transportId")
-        req = {"direct": True, "maxMessageSize": max_message_size}
-        data = await self._channel.request("router.createDirectTransport", internal, req)
-        transport = DirectTransport(internal=internal, data=data, router=self, app_data=app_data)
+        data = await self._channel.request(method, internal, req)
+        transport = cls(internal=internal, data=data, router=self, app_data=app_data)
         self._register(transport)
         return transport
 
