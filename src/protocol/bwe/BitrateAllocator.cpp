@@ -135,9 +135,10 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
         const int held = std::max(currentIndex_[i], 0);
         int granted = wanted;
         if (!state.started) {
-            // Starting: the share it is given, once what it costs is known.
+            // Starting: the share it is given, once what it costs is known
+            // (until then its lowest layer).
             if (wanted >= 0 && request.layers[wanted].bps <= 0) {
-                granted = std::min(wanted, 0);
+                granted = 0;
             } else {
                 state.started = wanted >= 0;
             }
