@@ -144,18 +144,23 @@ bool TransportBwe::startProbeCluster(bool canProbe, int64_t nowMs) {
     if (!request || !canProbe || type_ != Type::TransportCc) {
         return false;
     }
-    // Few large packets rather than many small ones: a link's token bucket
-    // lets a burst of a packet or two through at line rate, which would
-    // make many small packets look like a faster link than it is.
-    const auto minBytes = static_cast<size_t>(std::max<int64_t>(request->minBytes(), 1));
-    const size_t wanted = (minBytes + kMaxProbePacketSize - 1) / kMaxProbePacketSize;
+    // Few large packets rather than many small ones, and never fewer bytes
+    // than kMinProbeClusterBytes (sent at the asked rate, over a longer
+    // time): a link's token bucket lets a burst of a packet or two through
+    // at line rate, which would make a cluster of that size or of many
+    // small packets look like a faster link than it is.
+    const auto bytes = static_cast<size_t>(
+        std::max<int64_t>({request->minBytes(), static_cast<int64_t>(kMinProbeClusterBytes), 1}));
+    const size_t wanted = (bytes + kMaxProbePacketSize - 1) / kMaxProbePacketSize;
     cluster_.packets = static_cast<uint32_t>(
         std::clamp<size_t>(wanted, std::max<uint32_t>(request->minPackets, 1), kMaxProbePackets));
-    cluster_.packetSize = std::clamp<size_t>((minBytes + cluster_.packets - 1) / cluster_.packets,
-                                             100, kMaxProbePacketSize);
+    cluster_.packetSize = std::clamp<size_t>((bytes + cluster_.packets - 1) / cluster_.packets, 100,
+                                             kMaxProbePacketSize);
     cluster_.id = request->id;
     cluster_.startMs = nowMs;
-    cluster_.durationMs = std::max<int64_t>(request->durationUs / 1000, 1);
+    const int64_t atRateMs =
+        request->bitrateBps > 0 ? static_cast<int64_t>(bytes) * 8'000 / request->bitrateBps : 0;
+    cluster_.durationMs = std::max<int64_t>({request->durationUs / 1000, atRateMs, 1});
     cluster_.sent = 0;
     cluster_.active = true;
     ++probeClusters_;

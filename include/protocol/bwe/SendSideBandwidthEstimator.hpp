@@ -13,8 +13,11 @@
 //    bitrate, the probe estimator, and, sorted by arrival time, the packet
 //    groups, trendline and overuse detector; the AIMD controller then moves
 //    the delay-based estimate (a probe result above it replaces it unless
-//    overusing; a decrease only once per RTT), and the loss-based bound
-//    takes the loss of the feedback.
+//    overusing; a decrease only once per RTT, from the delivered bitrate:
+//    the backlogged one when known (what arrived in the last 150 ms, when it
+//    was sent faster than it arrived: a building queue delivers at the
+//    bottleneck's rate), else the acknowledged one), and the loss-based
+//    bound takes the loss of the feedback.
 //  - targetBitrate() = min(delay-based estimate, loss-based bound, REMB,
 //    maximum), at least the minimum. Before any transport-wide feedback the
 //    delay-based estimate is the start bitrate; an endpoint that only sends
@@ -26,13 +29,12 @@
 //    feedback returns (counted in Stats::feedbackTimeouts).
 //  - The validated bitrate, what the link has shown it carries: none (no
 //    bound) until the delay-based detector first finds overuse or loss
-//    first cuts the loss-based bound; then the acknowledged bitrate at each
-//    of those, raised by the result of a probe the link carried whole (not
-//    saturated) and by an acknowledged bitrate above it. allocatableBitrate() is the
-//    target within it: what consumers may be given. The target itself may
-//    grow past it while the media sends less than the link could carry
-//    (the AIMD increase allows 1.5x the acknowledged bitrate), and giving
-//    that to a layer would send into a queue, until a probe validates it.
+//    first cuts the loss-based bound; then the delivered bitrate at an
+//    overuse and the acknowledged one at a loss cut, raised by the result of a probe the link
+//    carried whole (not saturated) and by an acknowledged bitrate above it. allocatableBitrate() is
+//    the target within it: what consumers may be given. The target itself may grow past it while
+//    the media sends less than the link could carry (the AIMD increase allows 1.5x the acknowledged
+//    bitrate), and giving that to a layer would send into a queue, until a probe validates it.
 //  - RTT: setRtt() (from RTCP) when known, else the time between sending the
 //    newest packet a feedback reports and receiving that feedback, smoothed.
 //  - Probing: the first packet sent starts the probe controller; requests
@@ -52,6 +54,7 @@
 #include "protocol/bwe/OveruseDetector.hpp"
 #include "protocol/bwe/ProbeBitrateEstimator.hpp"
 #include "protocol/bwe/ProbeController.hpp"
+#include "protocol/bwe/QueueDelay.hpp"
 #include "protocol/bwe/SendHistory.hpp"
 #include "protocol/bwe/TrendlineEstimator.hpp"
 #include "protocol/bwe/Types.hpp"
@@ -148,6 +151,9 @@ public:
     bool inAlr() const { return alr_.inAlr(); }
     int64_t rttMs() const { return rttUs_ / 1000; }
     int64_t inFlightBytes() const { return history_.inFlightBytes(); }
+    // How long the packet last sent among those reported received waited in
+    // queues on the way (QueueDelay).
+    int64_t queueDelayMs() const { return queueDelay_.delayMs(); }
     double lossFraction() const { return loss_.lossFraction(); }
     const Stats& stats() const;
 
@@ -187,6 +193,7 @@ private:
 
     SendHistory history_;
     AcknowledgedBitrate acked_;
+    QueueDelay queueDelay_;
     InterArrival interArrival_;
     TrendlineEstimator trendline_;
     OveruseDetector detector_;

@@ -126,6 +126,7 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     bool overuseStarted = false;
     for (const PacketResult& r : sorted_) {
         acked_.onPacket(r);
+        queueDelay_.onPacket(r);
         probeEstimator_.onPacket(r, nowUs);
         InterArrival::Deltas d;
         if (interArrival_.onPacket(r.sendUs, r.arrivalUs, r.size, d)) {
@@ -146,8 +147,13 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     if (probe) {
         ++stats_.probeResults;
     }
-    if (overuseStarted && ackedBps) {
-        validatedBps_ = *ackedBps;
+    // While a queue builds, what arrived lately is the link's rate; the
+    // whole window mixes in what came before, or a time the sender sent
+    // less than the link carries.
+    const auto backloggedBps = acked_.backloggedBitrate();
+    const auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
+    if (overuseStarted && deliveredBps) {
+        validatedBps_ = *deliveredBps;
     } else if (validatedBps_ != kNoBitrate) {
         // A probe the link carried whole validates its rate; a saturated
         // one, or one whose arrivals came bunched, does not (see
@@ -161,8 +167,8 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
             loss_.reset();
         }
     } else if (usage_ == BandwidthUsage::Overusing) {
-        if (aimd_.timeToReduceFurther(nowUs, ackedBps)) {
-            aimd_.update(usage_, ackedBps, nowUs);
+        if (aimd_.timeToReduceFurther(nowUs, deliveredBps)) {
+            aimd_.update(usage_, deliveredBps, nowUs);
         }
     } else if (delayUpdated || received > 0) {
         aimd_.update(usage_, ackedBps, nowUs);

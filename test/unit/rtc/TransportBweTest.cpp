@@ -285,10 +285,11 @@ TEST_F(TransportBweTest, ProbesGoOutOnTheProbationStream) {
     const auto probes = receivedRtp(1234);
     ASSERT_FALSE(probes.empty());
     // The first two clusters (3x and 6x the start bitrate: 4,500 and 9,000
-    // bytes) and no more, each in few large packets (5 of 900 bytes, 8 of
-    // 1,125), not in many small padding-only ones (48) that a token bucket
-    // would let through faster than its rate.
-    EXPECT_LE(probes.size(), 13u);
+    // bytes, the first raised to the 7,200 bytes a cluster carries at
+    // least) and no more, each in few large packets (6 of 1,200 bytes, 8 of
+    // 1,125), not in many small padding-only ones that a token bucket would
+    // let through faster than its rate.
+    EXPECT_LE(probes.size(), 14u);
     size_t probeBytes = 0;
     for (auto& bytes : received_) {
         const auto packet = sfu::rtp::RtpPacket::parse(bytes.data(), bytes.size());
@@ -298,7 +299,7 @@ TEST_F(TransportBweTest, ProbesGoOutOnTheProbationStream) {
             probeBytes += bytes.size();
         }
     }
-    EXPECT_GE(probeBytes, 4'500u + 9'000u);
+    EXPECT_GE(probeBytes, 7'200u + 9'000u);
     for (const auto& [ssrc, seq] : probes) {
         EXPECT_GT(seq, 0);
     }

@@ -7,6 +7,7 @@
 #include "protocol/bwe/OveruseDetector.hpp"
 #include "protocol/bwe/ProbeBitrateEstimator.hpp"
 #include "protocol/bwe/ProbeController.hpp"
+#include "protocol/bwe/QueueDelay.hpp"
 #include "protocol/bwe/SendHistory.hpp"
 #include "protocol/bwe/SendSideBandwidthEstimator.hpp"
 #include "protocol/bwe/TrendlineEstimator.hpp"
@@ -216,6 +217,77 @@ TEST(AcknowledgedBitrate, ThroughputOfReceived) {
     }
     ASSERT_TRUE(a.bitrate().has_value());
     EXPECT_NEAR(static_cast<double>(*a.bitrate()), 1e6, 3e4);
+}
+
+// 1,250-byte packets sent `sendGapUs` apart for a second, arriving 10 ms
+// apart (1 Mbit/s) after a 2 Mbit/s start.
+AcknowledgedBitrate deliveredAt1Mbps(int64_t sendGapUs) {
+    AcknowledgedBitrate a;
+    PacketResult p;
+    p.received = true;
+    p.size = 1250;
+    for (int i = 0; i < 100; ++i) {
+        p.sendUs = i * sendGapUs;
+        p.arrivalUs = 1'000'000 + i * 10'000;
+        a.onPacket(p);
+    }
+    return a;
+}
+
+// Sent twice as fast as they arrive: a queue spreads them, and the arrival
+// rate is the link's.
+TEST(AcknowledgedBitrate, BackloggedRateIsTheArrivalRateOfAQueue) {
+    const auto rate = deliveredAt1Mbps(5'000).backloggedBitrate();
+    ASSERT_TRUE(rate.has_value());
+    EXPECT_NEAR(static_cast<double>(*rate), 1e6, 3e4);
+}
+
+// Sent at the rate they arrive (or slower): the sender set that rate, and it
+// says nothing of what the link could carry.
+TEST(AcknowledgedBitrate, NoBackloggedRateWhenTheSenderSetTheRate) {
+    EXPECT_FALSE(deliveredAt1Mbps(10'000).backloggedBitrate().has_value());
+    EXPECT_FALSE(deliveredAt1Mbps(20'000).backloggedBitrate().has_value());
+    EXPECT_FALSE(AcknowledgedBitrate().backloggedBitrate().has_value());
+}
+
+// The receiver's clock runs 5 s ahead and the path takes 20 ms: a packet
+// that waited 150 ms more than the quickest one shows 150 ms of queueing;
+// then the queue drains. Only received packets count, and the newest sent.
+TEST(QueueDelay, DelayOverTheQuickestPacket) {
+    QueueDelay q;
+    EXPECT_EQ(q.delayMs(), 0);
+    PacketResult p;
+    p.received = true;
+    const auto packet = [&](int64_t sendUs, int64_t waitUs) {
+        p.sendUs = sendUs;
+        p.arrivalUs = 5'000'000 + sendUs + 20'000 + waitUs;
+        q.onPacket(p);
+    };
+    packet(0, 0);
+    packet(10'000, 150'000);
+    EXPECT_EQ(q.delayMs(), 150);
+    packet(5'000, 0); // older: reported late, changes nothing
+    EXPECT_EQ(q.delayMs(), 150);
+    p.received = false;
+    packet(20'000, 400'000);
+    EXPECT_EQ(q.delayMs(), 150);
+    p.received = true;
+    packet(30'000, 2'000);
+    EXPECT_EQ(q.delayMs(), 2);
+}
+
+// The quickest packet is forgotten after two windows: the clocks' drift
+// (here 1 ms a window) does not add up to a queue.
+TEST(QueueDelay, TheQuickestPacketAgesOut) {
+    QueueDelay q;
+    PacketResult p;
+    p.received = true;
+    for (int64_t w = 0; w < 5; ++w) {
+        p.sendUs = w * QueueDelay::kWindowUs;
+        p.arrivalUs = p.sendUs + 20'000 + w * 1'000;
+        q.onPacket(p);
+    }
+    EXPECT_EQ(q.delayMs(), 1);
 }
 
 // Six 1,000-byte packets of probe cluster 1 (registered for 5), sent

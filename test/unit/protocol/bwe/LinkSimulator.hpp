@@ -86,6 +86,7 @@ public:
     std::optional<int64_t> rembBps;
     uint64_t probesSent = 0;
     uint64_t packetsSent = 0;
+    uint64_t packetsDropped = 0;
     uint64_t feedbacksDelivered = 0;
 
     void run(int64_t durationMs, const std::function<void(LinkSimulator&)>& everyMs = nullptr) {
@@ -184,6 +185,7 @@ private:
         ++packetsSent;
         const int64_t nowUs = nowMs_ * 1000;
         if (linkFreeUs_ - nowUs > link_.queueLimitMs * 1000) {
+            ++packetsDropped;
             return; // drop-tail
         }
         const int64_t start = std::max(nowUs, linkFreeUs_);

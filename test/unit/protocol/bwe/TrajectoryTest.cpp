@@ -81,8 +81,10 @@ TEST(BweTrajectory, RampUpWithoutProbing) {
 
 // 2 Mbit/s -> 500 kbit/s at 20 s: under 600 k within 2 s, the queue (full
 // at the 500 ms drop-tail limit right after the step) back under 100 ms
-// within 3 s, and the estimate back around the new capacity (mean over
-// 25-40 s >= 350 k, never above 600 k, queue peaks <= 150 ms).
+// within 3.5 s (the first decrease, to 85% of what the link delivers,
+// drains it at 15% of the capacity), and the estimate back around the new
+// capacity (mean over 25-40 s >= 350 k, never above 600 k, queue peaks <=
+// 150 ms).
 TEST(BweTrajectory, CapacityStepDown) {
     LinkConfig link;
     link.capacityBps = 2'000'000;
@@ -97,10 +99,41 @@ TEST(BweTrajectory, CapacityStepDown) {
     EXPECT_LE(below, 22'000);
     const int64_t drained = sim.firstTime(21'000, [](const Sample& s) { return s.queueMs < 100; });
     ASSERT_GE(drained, 0);
-    EXPECT_LE(drained, 23'000);
+    EXPECT_LE(drained, 23'500);
     EXPECT_LE(maxQueue(sim, 25'000, 40'000), 150); // the sawtooth's peaks: a few packets
     EXPECT_GE(sim.meanTarget(25'000, 40'000), 350'000);
     EXPECT_LE(sim.maxTarget(25'000, 40'000), 600'000);
+}
+
+// 5 Mbit/s -> 600 kbit/s under media at 1.6 Mbit/s (the layers follow what
+// may be allocated), with a 200 ms drop-tail queue: the queue fills within
+// 150 ms, so every feedback interval the estimate takes to come down costs
+// packets. The first overuse decrease is taken from what the link delivered
+// lately, not from a window that still holds the 1.6 Mbit/s before the
+// step: the estimate is under the capacity within 250 ms and no more than
+// 8 packets are dropped (a decrease from the whole window took 500 ms, in
+// steps, and lost 18). Nor does it fall far below: at least 450 kbit/s.
+TEST(BweTrajectory, AThinnerLinkIsFoundAtTheFirstOveruse) {
+    LinkConfig link;
+    link.capacityBps = 5'000'000;
+    link.propagationMs = 1;
+    link.queueLimitMs = 200;
+    LinkSimulator sim(link, startAt(600'000));
+    sim.desiredBps = 1'600'000;
+    sim.bwe().setDesiredBitrate(2'000'000, 0);
+    sim.sendAllocatable = true;
+    sim.run(20'000);
+    ASSERT_GE(sim.bwe().allocatableBitrate(), 1'600'000);
+    const uint64_t droppedBefore = sim.packetsDropped;
+    sim.link().capacityBps = 600'000;
+    sim.run(5'000);
+    dump(sim, "a thinner link");
+    const int64_t below =
+        sim.firstTime(20'000, [](const Sample& s) { return s.targetBps < 600'000; });
+    ASSERT_GE(below, 0);
+    EXPECT_LE(below, 20'250);
+    EXPECT_LE(sim.packetsDropped - droppedBefore, 8u);
+    EXPECT_GE(sim.minTarget(20'000, 25'000), 450'000);
 }
 
 // 500 kbit/s -> 3 Mbit/s at 20 s: the consumers want 10 Mbit/s, so once the
