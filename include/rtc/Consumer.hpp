@@ -44,6 +44,9 @@ public:
         // consumer started or stopped sending, or its priority, preferred
         // layers or producer stream scores changed.
         virtual void onConsumerAllocationInputChanged(Consumer& consumer) { (void)consumer; }
+        // How long what is sent to the endpoint now waits in queues on the
+        // way, as far as the transport's estimate can tell (0 without one).
+        virtual int64_t linkQueueDelayMs() const { return 0; }
     };
 
     virtual ~Consumer() = default;

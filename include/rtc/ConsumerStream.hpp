@@ -75,6 +75,7 @@ public:
     void sync(uint16_t producerSeq) {
         seq_.sync(producerSeq);
         syncRequired_ = false;
+        restarting_ = true;
     }
 
     // The decision of a consumer that forwards a producer stream as it is:
@@ -95,7 +96,11 @@ public:
     rtp::SeqRewriter& seq() { return seq_; }
 
     // Answers a NACK from the endpoint: every packet still known is rebuilt
-    // and handed to send(packet, rtx). Nothing is resent unless `canResend`.
+    // and handed to send(packet, rtx). Nothing is resent unless `canResend`,
+    // nor while the stream waits for the key frame it restarts from, nor
+    // what was sent before it last restarted (counted as superseded): the
+    // receiver's decoder starts again from that key frame, and on a
+    // congested link a resend it cannot use takes the room of one it can.
     template <typename Send>
     void receiveNack(const rtcp::NackView& nack, uint64_t nowMs, bool canResend, ResendHook* hook,
                      Send&& send);
@@ -107,7 +112,8 @@ private:
     void writeMid(rtp::RtpPacket& packet) const;
     // How long after resending a packet a repeated NACK for it is ignored.
     uint32_t minResendIntervalMs() const;
-    void countUnavailable(const rtcp::NackView& nack);
+    // Counts the packets a NACK asks for as received requests.
+    size_t countNacked(const rtcp::NackView& nack);
 
     std::unique_ptr<RtpStreamSend> stream_;
     uint32_t producerSsrc_;
@@ -115,6 +121,9 @@ private:
     const std::optional<std::string>& mid_;
     uint8_t midId_;
     bool syncRequired_ = true;
+    // The first packet sent since the last sync(), once sent.
+    std::optional<uint16_t> restartSeq_;
+    bool restarting_ = false;
     rtp::SeqRewriter seq_;
     // What was sent, for retransmissions: only where NACK was negotiated.
     std::unique_ptr<recovery::SendSeqMap> sentMap_;
@@ -122,6 +131,8 @@ private:
     std::optional<recovery::RtxStream> rtx_;
     // Asked-for packets the store no longer had (or that were never sent).
     uint64_t retransmissionsUnavailable_ = 0;
+    // Asked-for packets sent before the last restart, or while waiting for it.
+    uint64_t retransmissionsSuperseded_ = 0;
 };
 
 // One buffer for every copy and retransmission the worker makes: it is
@@ -134,7 +145,11 @@ template <typename Send>
 void ConsumerStream::receiveNack(const rtcp::NackView& nack, uint64_t nowMs, bool canResend,
                                  ResendHook* hook, Send&& send) {
     if (!canResend || !sentMap_) {
-        countUnavailable(nack);
+        retransmissionsUnavailable_ += countNacked(nack);
+        return;
+    }
+    if (syncRequired_) {
+        retransmissionsSuperseded_ += countNacked(nack);
         return;
     }
     const auto response = recovery::respondToNack(
@@ -156,9 +171,11 @@ void ConsumerStream::receiveNack(const rtcp::NackView& nack, uint64_t nowMs, boo
             }
             stream_->countRetransmission(packet->size(), nowMs);
             send(*packet, rtx_.has_value());
-        });
+        },
+        restartSeq_);
     stream_->countNackReceived(response.requested);
     retransmissionsUnavailable_ += response.unknown + response.notStored;
+    retransmissionsSuperseded_ += response.superseded;
 }
 
 } // namespace sfu::rtc

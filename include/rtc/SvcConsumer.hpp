@@ -10,6 +10,12 @@
 // last forwarded layer of each picture as its end. Sequence numbers stay
 // continuous over dropped packets; picture ids and TL0PICIDX are kept, and
 // continue across pauses.
+//
+// A switch down that the allocation forces (the link became congested)
+// restarts the stream from a key frame: nothing is sent until it comes, and
+// it is asked for once the queueing delay the transport measured at the
+// switch has passed (at most kMaxKeyFrameDelayMs), when the queue that
+// built up on the link has drained and the key frame does not land in it.
 #pragma once
 
 #include "protocol/codecs/Codecs.hpp"
@@ -41,9 +47,19 @@ private:
     std::optional<ForwardParams> decide(const rtp::RtpPacket& packet, const RtpForwardInfo& info);
     LayerSelector::Layers currentLayers() const;
 
+    // Asks for the key frame a forced switch down waits for, once the
+    // queue it left on the link has had time to drain.
+    void requestDeferredKeyFrame(uint64_t nowMs);
+
+    static constexpr int64_t kMaxKeyFrameDelayMs = 500;
+
     LayerSelector::Layers target_;
     std::vector<uint8_t> layerScores_;
     codecs::EncodingContext context_;
+    // The wait (the link's queueing delay at the switch), from the first
+    // packet after it.
+    std::optional<int64_t> keyFrameDelayMs_;
+    std::optional<uint64_t> keyFrameWaitFromMs_;
 };
 
 } // namespace sfu::rtc

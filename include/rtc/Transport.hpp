@@ -169,6 +169,7 @@ private:
                                        bool rtx) override;
     void onConsumerKeyFrameRequested(Consumer& consumer, uint32_t mappedSsrc) override;
     void onConsumerAllocationInputChanged(Consumer& consumer) override;
+    int64_t linkQueueDelayMs() const override;
     // DataProducer::Listener
     void onDataProducerMessage(DataProducer& dataProducer, uint32_t ppid, const uint8_t* data,
                                size_t length) override;

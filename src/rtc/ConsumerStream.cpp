@@ -97,6 +97,10 @@ std::optional<rtp::RtpPacket> ConsumerStream::send(const rtp::RtpPacket& packet,
     }
     copy->remapExtensionIds(*rewrite_.extensionIds);
     writeMid(*copy);
+    if (restarting_) {
+        restartSeq_ = params.sequenceNumber;
+        restarting_ = false;
+    }
     stream_->sentPacket(*copy, info.nowMs);
     if (info.store != nullptr && sentMap_) {
         sentMap_->record(params.sequenceNumber, packet.sequenceNumber(), params.timestampOffset,
@@ -118,13 +122,13 @@ uint32_t ConsumerStream::minResendIntervalMs() const {
         stream_->hasRoundTripTime() ? std::max(10.0, stream_->roundTripTimeMs() / 2) : 20.0);
 }
 
-void ConsumerStream::countUnavailable(const rtcp::NackView& nack) {
+size_t ConsumerStream::countNacked(const rtcp::NackView& nack) {
     size_t packets = 0;
     for (const rtcp::NackItem item : nack.items()) {
         rtcp::forEachNacked(item, [&](uint16_t) { ++packets; });
     }
     stream_->countNackReceived(packets);
-    retransmissionsUnavailable_ += packets;
+    return packets;
 }
 
 json ConsumerStream::dump() const {
@@ -140,6 +144,7 @@ json ConsumerStream::dump() const {
 json ConsumerStream::stats(uint64_t nowMs) {
     json stats = stream_->stats(nowMs);
     stats["retransmissionsUnavailable"] = retransmissionsUnavailable_;
+    stats["retransmissionsSuperseded"] = retransmissionsSuperseded_;
     return stats;
 }
 

@@ -76,14 +76,34 @@ void SvcConsumer::updateTarget(bool forceKeyFrame) {
     context_.setTargetLayers(static_cast<uint8_t>(target.spatial),
                              static_cast<uint8_t>(target.temporal));
     // Up a spatial layer needs a key frame. Down does not, but when the
-    // allocation forces it a key frame is asked for all the same: the
-    // congestion behind it has mostly lost packets of the pictures in
-    // flight, which would leave the receiver frozen until its own key frame
-    // request, seconds later; the lower layers' key frame costs far less.
+    // allocation forces it the stream restarts from a key frame all the
+    // same: the congestion behind it has mostly lost packets of the
+    // pictures in flight, which would leave the receiver frozen until its
+    // own key frame request, seconds later. Until that key frame nothing is
+    // sent, resends of what it supersedes included, and it is asked for
+    // once the queue on the link has drained (requestDeferredKeyFrame()).
     const bool down = target.spatial < current.spatial;
-    const bool keyFrameDue = current.spatial < 0 || streams_[0]->syncRequired() ||
-                             (spatialChanged && (!down || heldBackByAllocation(target)));
+    if (active() && spatialChanged && down && heldBackByAllocation(target)) {
+        streams_[0]->requireSync();
+        const int64_t delay = std::min(listener_.linkQueueDelayMs(), kMaxKeyFrameDelayMs);
+        if (delay > 0) {
+            keyFrameDelayMs_ = delay;
+            keyFrameWaitFromMs_.reset();
+            return;
+        }
+    }
+    const bool keyFrameDue =
+        current.spatial < 0 || streams_[0]->syncRequired() || (spatialChanged && !down);
     if (active() && keyFrameDue && (spatialChanged || forceKeyFrame)) {
+        requestKeyFrame();
+    }
+}
+
+void SvcConsumer::requestDeferredKeyFrame(uint64_t nowMs) {
+    if (!keyFrameWaitFromMs_) {
+        keyFrameWaitFromMs_ = nowMs;
+    }
+    if (nowMs - *keyFrameWaitFromMs_ >= static_cast<uint64_t>(*keyFrameDelayMs_)) {
         requestKeyFrame();
     }
 }
@@ -93,10 +113,14 @@ uint8_t SvcConsumer::producerScore() const {
 }
 
 void SvcConsumer::requestKeyFrame() {
+    keyFrameDelayMs_.reset();
     listener_.onConsumerKeyFrameRequested(*this, streams_[0]->producerSsrc());
 }
 
 void SvcConsumer::sendRtpPacket(rtp::RtpPacket& packet, const RtpForwardInfo& info) {
+    if (keyFrameDelayMs_ && active()) {
+        requestDeferredKeyFrame(info.nowMs);
+    }
     const auto params = decide(packet, info);
     if (!params) {
         return;
@@ -124,6 +148,7 @@ std::optional<ForwardParams> SvcConsumer::decide(const rtp::RtpPacket& packet,
         }
         out.sync(packet.sequenceNumber());
         context_.requestSync();
+        keyFrameDelayMs_.reset();
     }
     const auto decision = context_.decide(packet.payload(), packet.payloadLength());
     if (!decision.forward) {

@@ -637,6 +637,12 @@ void Transport::onConsumerAllocationInputChanged(Consumer& consumer) {
     allocationDue_ = true;
 }
 
+int64_t Transport::linkQueueDelayMs() const {
+    return bwe_ && bwe_->type() == TransportBwe::Type::TransportCc
+               ? bwe_->estimator().queueDelayMs()
+               : 0;
+}
+
 void Transport::allocateBitrate(uint64_t now, int64_t bweNow) {
     allocationDue_ = false;
     lastAllocationMs_ = bweNow;

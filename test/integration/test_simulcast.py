@@ -38,9 +38,9 @@ What is checked:
   receiver and consumer.requestKeyFrame, a consumer created before any
   media arrives, getStats;
 - NACKs: packets of the stream forwarded come back over RTX as forwarded;
-  those forwarded from another stream before a switch do not, and the
-  consumer counts them in retransmissionsUnavailable (mediasoup 3.8 would
-  resend them);
+  those forwarded from another stream before a switch do not (the key frame
+  the switch started from supersedes them), and the consumer counts them in
+  retransmissionsSuperseded (mediasoup 3.8 would resend them);
 - a PipeConsumer forwards every stream on its own SSRC, payload unchanged,
   sequence numbers continuous, timestamps with the sender's spacing, each
   from a key frame;
@@ -1730,10 +1730,11 @@ class SimulcastTest(SimulcastCase):
 
     def test_11_no_retransmission_from_before_a_switch(self):
         """Packets forwarded from the previous stream just before a switch
-        are not retransmitted: SimulcastConsumer::rewriteResend() refuses
-        resends from another run than the current one (it rewrote their
+        are not retransmitted: the key frame the new stream started from
+        supersedes them (and SimulcastConsumer::rewriteResend() refuses
+        resends from another run than the current one: it rewrote their
         picture ids for that run only). The receiver's NACK for them gets no
-        RTX, and the consumer counts each one in retransmissionsUnavailable.
+        RTX, and the consumer counts each one in retransmissionsSuperseded.
         mediasoup 3.8 serves them (its consumer keeps what it sent, 600
         packets / 2 s, whichever stream it came from); this pins the worker's
         current behaviour down, so that changing it shows here. Packets of
@@ -1753,11 +1754,11 @@ class SimulcastTest(SimulcastCase):
         self.assertEqual(sorted(refused & set(resent)), [],
                          "packets from before the switch were resent: %s" % resent)
         delta = {key: after.get(key, 0) - before.get(key, 0)
-                 for key in ("nackCount", "nackPacketCount", "retransmissionsUnavailable",
-                             "packetsRetransmitted")}
+                 for key in ("nackCount", "nackPacketCount", "retransmissionsSuperseded",
+                             "retransmissionsUnavailable", "packetsRetransmitted")}
         self.assertEqual(delta, {"nackCount": 1, "nackPacketCount": len(refused),
-                                 "retransmissionsUnavailable": len(refused),
-                                 "packetsRetransmitted": 0},
+                                 "retransmissionsSuperseded": len(refused),
+                                 "retransmissionsUnavailable": 0, "packetsRetransmitted": 0},
                          "consumer stats before %s, after %s" % (before, after))
 
         time.sleep(0.1)
@@ -1765,14 +1766,14 @@ class SimulcastTest(SimulcastCase):
                    if p.stream == 0 and time.monotonic() - p.t >= 0.05][-3:]
         self.assert_resent(current, self.nack_and_collect(current))
         final = self.outbound_stats()
-        self.assertEqual(final["retransmissionsUnavailable"], after["retransmissionsUnavailable"],
+        self.assertEqual(final["retransmissionsSuperseded"], after["retransmissionsSuperseded"],
                          final)
         self.assertEqual(final["packetsRetransmitted"] - after["packetsRetransmitted"],
                          len(current), final)
         self.report("refused %s; resent %s; consumer stats %s" % (
             sorted(refused), [p.seq for p in current],
             {k: final.get(k) for k in ("nackCount", "nackPacketCount", "packetsRetransmitted",
-                                        "retransmissionsUnavailable")}))
+                                        "retransmissionsSuperseded")}))
         self.finish()
 
 

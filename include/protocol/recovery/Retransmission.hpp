@@ -10,6 +10,7 @@
 #include "protocol/recovery/PacketStore.hpp"
 #include "protocol/rtcp/Feedback.hpp"
 #include "protocol/rtp/RtpPacket.hpp"
+#include "protocol/rtp/SeqNum.hpp"
 
 #include <array>
 #include <bitset>
@@ -132,25 +133,34 @@ std::optional<rtp::RtpPacket> rewriteForResend(const StoredPacket& stored, const
                                                const Rewrite& rewrite, uint8_t* out, size_t cap);
 
 struct NackResponse {
-    size_t requested = 0; // sequence numbers the NACK asked for
-    size_t resent = 0;    // handed to the callback
-    size_t unknown = 0;   // not in the consumer's map (too old, or never sent)
-    size_t notStored = 0; // mapped, but the store no longer holds the packet
-    size_t throttled = 0; // resent less than the minimum interval ago
+    size_t requested = 0;  // sequence numbers the NACK asked for
+    size_t resent = 0;     // handed to the callback
+    size_t unknown = 0;    // not in the consumer's map (too old, or never sent)
+    size_t notStored = 0;  // mapped, but the store no longer holds the packet
+    size_t throttled = 0;  // resent less than the minimum interval ago
+    size_t superseded = 0; // sent before the key frame the receiver restarts from
 };
 
 // Answers one NACK for a consumer: for every sequence number asked for that
 // the map and the store it was sent from still know, calls
 // resend(const StoredPacket&, const SentPacket&) (typically
 // buildRetransmission() and send). `items` is a span of NackItem or a
-// NackView's items(). Allocates nothing.
+// NackView's items(). Sequence numbers before `wantedFrom`, when given, are
+// superseded (not resent): for a stream that restarted from a key frame
+// there, the receiver's decoder needs nothing older.
+// Allocates nothing.
 template <typename Items, typename Fn>
 NackResponse respondToNack(const Items& items, SendSeqMap& map, uint64_t nowMs,
-                           uint32_t minResendIntervalMs, Fn&& resend) {
+                           uint32_t minResendIntervalMs, Fn&& resend,
+                           std::optional<uint16_t> wantedFrom = std::nullopt) {
     NackResponse response;
     for (const rtcp::NackItem item : items) {
         rtcp::forEachNacked(item, [&](uint16_t outputSeq) {
             ++response.requested;
+            if (wantedFrom && rtp::isNewer(*wantedFrom, outputSeq)) {
+                ++response.superseded;
+                return;
+            }
             const std::optional<SentPacket> sent = map.lookup(outputSeq);
             if (!sent) {
                 ++response.unknown;

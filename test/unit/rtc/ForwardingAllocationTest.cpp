@@ -227,27 +227,16 @@ TEST_F(Forwarding, SvcLayerFilteringDoesNotAllocate) {
             const bool key = pictureId % 60 == 0;
             const uint8_t tid = kTemporalPattern[pictureId % 4];
             for (uint8_t sid = 0; sid < 3; ++sid, ++seq) {
-                // I, L, B, E; P on delta pictures; D on the upper layers
-                // (full SVC); V with the three layer sizes on a key
-                // picture's base layer, then the start of its frame header.
+                // Full SVC: the upper layers depend on the lower ones.
                 std::array<uint8_t, 640> payload{};
-                payload.fill(0xAB);
-                const std::array<uint8_t, 5> descriptor = {
-                    static_cast<uint8_t>(0xAC | (key ? 0 : 0x40) | (key && sid == 0 ? 0x02 : 0)),
-                    static_cast<uint8_t>(0x80 | (pictureId >> 8)), static_cast<uint8_t>(pictureId),
-                    static_cast<uint8_t>(tid << 5 | (tid > 0 ? 0x10 : 0) | sid << 1 | (sid > 0)),
-                    static_cast<uint8_t>(pictureId / 4)};
-                // Three layer sizes, then a key frame header; or a delta one.
-                const std::array<uint8_t, 22> keyStart = {
-                    0x50, 0x01, 0x40, 0x00, 0xb4, 0x02, 0x80, 0x01, 0x68, 0x05, 0x00,
-                    0x02, 0xd0, 0x82, 0x49, 0x83, 0x42, 0x00, 0x13, 0xf0, 0x0b, 0x30};
-                const std::array<uint8_t, 2> deltaStart = {0x86, 0x00};
-                auto at = std::copy(descriptor.begin(), descriptor.end(), payload.begin());
-                if (key && sid == 0) {
-                    std::copy(keyStart.begin(), keyStart.end(), at);
-                } else {
-                    std::copy(deltaStart.begin(), deltaStart.end(), at);
-                }
+                sfu::test::vp9LayerPayload(payload,
+                                           {.keyPicture = key,
+                                            .pictureId = pictureId,
+                                            .tid = tid,
+                                            .sid = sid,
+                                            .tl0PicIdx = static_cast<uint8_t>(pictureId / 4),
+                                            .interLayerDependency = sid > 0,
+                                            .switchingUp = tid > 0});
                 sfu::rtp::RtpPacketSpec spec;
                 spec.payloadType = 98;
                 spec.sequenceNumber = seq;

@@ -18,6 +18,7 @@
 #include "rtc/Consumer.hpp"
 #include "rtc/ConsumerFactory.hpp"
 #include "rtc/EntityEnvironment.hpp"
+#include "rtc/MediaFixtures.hpp"
 #include "rtc/PortManager.hpp"
 #include "rtc/RtpForwardInfo.hpp"
 #include "utils/Errors.hpp"
@@ -381,20 +382,20 @@ protected:
 
     // A generic NACK from the receiver for these output sequence numbers.
     void nack(uint32_t mediaSsrc, const std::vector<uint16_t>& seqs) {
-        const auto items = sfu::rtcp::compressNack(seqs);
-        uint8_t buffer[1500];
-        const size_t size = sfu::rtcp::writeNack(1234, mediaSsrc, items, buffer, sizeof(buffer));
-        ASSERT_GT(size, 0u);
-        const auto packet = sfu::rtcp::PacketView::parse(buffer, size);
-        ASSERT_TRUE(packet.has_value());
-        const auto view = sfu::rtcp::NackView::parse(*packet);
-        ASSERT_TRUE(view.has_value());
-        consumer_->receiveNack(*view, nowMs_);
+        bool parsed = false;
+        sfu::test::withNack(1234, mediaSsrc, seqs, [&](const sfu::rtcp::NackView& view) {
+            parsed = true;
+            consumer_->receiveNack(view, nowMs_);
+        });
+        ASSERT_TRUE(parsed);
     }
 
-    uint64_t retransmissionsUnavailable() {
-        return consumer_->stats(nowMs_).at(0).value("retransmissionsUnavailable", uint64_t{0});
+    uint64_t outboundCount(const char* name) {
+        return consumer_->stats(nowMs_).at(0).value(name, uint64_t{0});
     }
+    uint64_t retransmissionsUnavailable() { return outboundCount("retransmissionsUnavailable"); }
+    // Asked for, but from before the stream last restarted at a key frame.
+    uint64_t retransmissionsSuperseded() { return outboundCount("retransmissionsSuperseded"); }
 
     sfu::test::EntityEnvironment env_{43000, 43999};
 
@@ -723,7 +724,8 @@ TEST_F(SimulcastConsumerTest, PauseResumeRequests) {
 }
 
 // Spec 6: retransmissions are the first send byte for byte; those of an
-// earlier run (another source stream) cannot be rebuilt and are counted.
+// earlier run (another source stream) are superseded by the key frame the
+// current run started from, and counted.
 TEST_F(SimulcastConsumerTest, NackResendsCurrentRunOnly) {
     create(simulcastData());
     activate();
@@ -753,12 +755,13 @@ TEST_F(SimulcastConsumerTest, NackResendsCurrentRunOnly) {
     nack(5000, {firstRun[2].seq, secondRun.seq});
     ASSERT_EQ(listener_.resent.size(), 1u);
     EXPECT_EQ(listener_.resent[0].bytes, secondRun.bytes);
-    EXPECT_EQ(retransmissionsUnavailable(), 1u) << "the first run's packet";
+    EXPECT_EQ(retransmissionsSuperseded(), 1u) << "the first run's packet";
 
     // The first run's packets again, twice: still not sent.
     nack(5000, {firstRun[0].seq, firstRun[5].seq});
     EXPECT_EQ(listener_.resent.size(), 1u);
-    EXPECT_EQ(retransmissionsUnavailable(), 3u);
+    EXPECT_EQ(retransmissionsSuperseded(), 3u);
+    EXPECT_EQ(retransmissionsUnavailable(), 0u);
 }
 
 // Back on a stream forwarded before (2 -> 0 -> 2): the first run of stream 2
@@ -800,7 +803,7 @@ TEST_F(SimulcastConsumerTest, NackOfEarlierRunOfSameStreamIsNotResent) {
     }
     ASSERT_EQ(listener_.resent.size(), 1u);
     EXPECT_EQ(listener_.resent[0].bytes, listener_.sent[9].bytes);
-    EXPECT_EQ(retransmissionsUnavailable(), 2u);
+    EXPECT_EQ(retransmissionsSuperseded(), 2u);
 }
 
 // Activation in the other order: the transport first, the scores later.
