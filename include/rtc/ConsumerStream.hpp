@@ -121,7 +121,9 @@ private:
     const std::optional<std::string>& mid_;
     uint8_t midId_;
     bool syncRequired_ = true;
-    // The first packet sent since the last sync(), once sent.
+    // The first packet sent since the last sync(), once sent, until
+    // kRestartHorizon packets later.
+    static constexpr int32_t kRestartHorizon = 0x4000;
     std::optional<uint16_t> restartSeq_;
     bool restarting_ = false;
     rtp::SeqRewriter seq_;

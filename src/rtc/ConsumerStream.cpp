@@ -1,6 +1,7 @@
 #include "rtc/ConsumerStream.hpp"
 
 #include "protocol/rtp/Extensions.hpp"
+#include "protocol/rtp/SeqNum.hpp"
 #include "utils/Errors.hpp"
 #include "utils/Random.hpp"
 
@@ -100,6 +101,10 @@ std::optional<rtp::RtpPacket> ConsumerStream::send(const rtp::RtpPacket& packet,
     if (restarting_) {
         restartSeq_ = params.sequenceNumber;
         restarting_ = false;
+    } else if (restartSeq_ && rtp::seqDiff(params.sequenceNumber, *restartSeq_) > kRestartHorizon) {
+        // Far enough on that nothing from before the restart is stored any
+        // more, and before the numbers wrap round to look older than it.
+        restartSeq_.reset();
     }
     stream_->sentPacket(*copy, info.nowMs);
     if (info.store != nullptr && sentMap_) {

@@ -30,11 +30,13 @@
 //  - The validated bitrate, what the link has shown it carries: none (no
 //    bound) until the delay-based detector first finds overuse or loss
 //    first cuts the loss-based bound; then the delivered bitrate at an
-//    overuse and the acknowledged one at a loss cut, raised by the result of a probe the link
-//    carried whole (not saturated) and by an acknowledged bitrate above it. allocatableBitrate() is
-//    the target within it: what consumers may be given. The target itself may grow past it while
-//    the media sends less than the link could carry (the AIMD increase allows 1.5x the acknowledged
-//    bitrate), and giving that to a layer would send into a queue, until a probe validates it.
+//    overuse and the acknowledged one at a loss cut, raised by the result
+//    of a probe the link carried whole (not saturated) and by an
+//    acknowledged bitrate above it. allocatableBitrate() is the target
+//    within it: what consumers may be given. The target itself may grow
+//    past it while the media sends less than the link could carry (the
+//    AIMD increase allows 1.5x the acknowledged bitrate), and giving that
+//    to a layer would send into a queue, until a probe validates it.
 //  - RTT: setRtt() (from RTCP) when known, else the time between sending the
 //    newest packet a feedback reports and receiving that feedback, smoothed.
 //  - Probing: the first packet sent starts the probe controller; requests

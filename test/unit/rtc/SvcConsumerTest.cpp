@@ -193,6 +193,18 @@ TEST_F(SvcConsumerTest, AForcedSwitchDownWaitsForTheQueueToDrain) {
         << "the numbering goes on from the last packet sent";
 }
 
+// Sequence numbers wrap: long after a restart (here 45,000 packets, past
+// half the number space), a NACK for a packet just sent is answered, not
+// taken for one from before the restart.
+TEST_F(SvcConsumerTest, LongAfterARestartResendsAgain) {
+    picture(true);
+    pictures(15'000);
+    ASSERT_GT(listener_.sent.size(), 40'000u);
+    nack({listener_.sent.back().seq});
+    EXPECT_EQ(listener_.resent.size(), 1u);
+    EXPECT_EQ(superseded(), 0u);
+}
+
 // Without a queue on the link (or without an estimate: a REMB-only or
 // plain transport), the key frame of a forced switch down is asked for at
 // once.
