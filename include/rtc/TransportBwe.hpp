@@ -24,12 +24,13 @@
 //  - Probing (type TransportCc only): each probe request becomes a cluster
 //    of probation packets (SSRC kProbationSsrc, payload type
 //    kProbationPayloadType, as mediasoup-client's "probator" receiver
-//    expects) of the request's bytes or kMinProbeClusterBytes, whichever is
-//    more, in as few packets as the request's minimum packets allows, each
-//    at most kMaxProbePacketSize (padding-only when that is enough), paced
-//    by nextProbePacket() over the request's duration or the time those
-//    bytes take at its rate, whichever is longer; at most kMaxProbePackets
-//    per cluster.
+//    expects) of the request's bytes (ProbeRequest::minBytes()), in as few
+//    packets as the request's minimum packets allows, each at most
+//    kMaxProbePacketSize (padding-only when that is enough), paced by
+//    nextProbePacket() over the request's duration or the time those bytes
+//    take at its rate, whichever is longer; at most kMaxProbePackets per
+//    cluster. Media sent between a cluster's first and last packet is
+//    recorded as part of it: it shares the link with the probe.
 //  - takeTrace() gives the latest state for a "bwe" trace event when it
 //    changed, at most every kTraceIntervalMs.
 //  - Nothing is allocated after construction.
@@ -55,7 +56,6 @@ public:
     static constexpr uint8_t kProbationPayloadType = 127;
     static constexpr uint32_t kMaxProbePackets = 64;
     static constexpr size_t kMaxProbePacketSize = 1200;
-    static constexpr size_t kMinProbeClusterBytes = 6 * kMaxProbePacketSize;
     // Room past the largest probe for the transport's encryption.
     static constexpr size_t kProbeBufferSize = kMaxProbePacketSize + 256;
     static constexpr int64_t kTraceIntervalMs = 500;

@@ -58,6 +58,11 @@ void TransportBwe::stamp(rtp::RtpPacket& packet, uint8_t tccId, uint8_t absSendT
         return;
     }
     seq_ = next;
+    // What goes out while a cluster is being sent shares the link with it:
+    // the cluster's rates are those of everything sent meanwhile.
+    if (probeClusterId == bwe::kNoProbeCluster && cluster_.active && cluster_.sent > 0) {
+        probeClusterId = cluster_.id;
+    }
     estimator_.onPacketSent(next, static_cast<uint32_t>(packet.size()), nowMs, probeClusterId,
                             kind);
 }
@@ -140,17 +145,13 @@ bool TransportBwe::startProbeCluster(bool canProbe, int64_t nowMs) {
     if (cluster_.active) {
         return true;
     }
-    const auto request = estimator_.takeProbeRequest();
+    const auto request = estimator_.takeProbeRequest(nowMs);
     if (!request || !canProbe || type_ != Type::TransportCc) {
         return false;
     }
-    // Few large packets rather than many small ones, and never fewer bytes
-    // than kMinProbeClusterBytes (sent at the asked rate, over a longer
-    // time): a link's token bucket lets a burst of a packet or two through
-    // at line rate, which would make a cluster of that size or of many
-    // small packets look like a faster link than it is.
-    const auto bytes = static_cast<size_t>(
-        std::max<int64_t>({request->minBytes(), static_cast<int64_t>(kMinProbeClusterBytes), 1}));
+    // Few large packets rather than many small ones: a link lets a burst of
+    // small packets through at line rate.
+    const auto bytes = static_cast<size_t>(std::max<int64_t>(request->minBytes(), 1));
     const size_t wanted = (bytes + kMaxProbePacketSize - 1) / kMaxProbePacketSize;
     cluster_.packets = static_cast<uint32_t>(
         std::clamp<size_t>(wanted, std::max<uint32_t>(request->minPackets, 1), kMaxProbePackets));

@@ -7,9 +7,9 @@
 // floor for a cluster not registered), each further packet recomputes:
 //   send rate = bytes but the last sent / (last send - first send)
 //   receive rate = bytes but the first received / (last arrival - first)
-// A cluster whose intervals are empty or longer than 1 s, or whose send rate
-// is over twice its receive rate, gives nothing. The result is min(send,
-// receive), and 0.95 x receive when the receive rate is under 90% of the send
+// A cluster whose intervals are empty or longer than 1 s, or whose receive
+// rate is over twice its send rate (arrivals bunched), gives nothing. The
+// result is min(send, receive), and 0.95 x receive when the receive rate is under 90% of the send
 // rate (the link saturated: what arrived is the capacity). takeEstimate()
 // returns the latest result once. Clusters not touched for 1 s are dropped;
 // at most kMaxClusters are tracked (the oldest replaced).
@@ -38,6 +38,8 @@ public:
     // under 90% of the send rate): then it rests on the receiver's arrival
     // times alone, which a receiver that reads late bunches together.
     bool lastSaturated() const { return saturated_; }
+    // The receive rate of the latest result's cluster.
+    int64_t lastReceiveRate() const { return receiveBps_; }
     // Whether the link carried the latest result's cluster whole: neither
     // saturated nor arriving bunched (receive rate over 1.25 x the send
     // rate: the receiver read the packets late, so its times say nothing
@@ -64,6 +66,7 @@ private:
 
     std::array<Cluster, kMaxClusters> clusters_{};
     std::optional<int64_t> estimate_;
+    int64_t receiveBps_ = 0;
     bool saturated_ = false;
     bool bunched_ = false;
 };

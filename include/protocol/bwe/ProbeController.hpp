@@ -22,6 +22,7 @@
 
 #include "protocol/bwe/Types.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -34,8 +35,15 @@ struct ProbeRequest {
     int64_t bitrateBps = 0;
     uint32_t minPackets = 5;
     int64_t durationUs = 15'000;
-    // The bytes the cluster should hold at least: the rate over its duration.
-    int64_t minBytes() const { return bitrateBps * durationUs / 8'000'000; }
+    // A link's token bucket lets a burst of a packet or two through at line
+    // rate, which would make a smaller cluster look like a faster link than
+    // it is: no cluster holds less than this.
+    static constexpr int64_t kMinClusterBytes = 7'200;
+    // The bytes the cluster should hold at least: the rate over its
+    // duration, or kMinClusterBytes (sent at the rate, over a longer time).
+    int64_t minBytes() const {
+        return std::max(bitrateBps * durationUs / 8'000'000, kMinClusterBytes);
+    }
 };
 
 class ProbeController {

@@ -16,8 +16,11 @@
 //    overusing; a decrease only once per RTT, from the delivered bitrate:
 //    the backlogged one when known (what arrived in the last 150 ms, when it
 //    was sent faster than it arrived: a building queue delivers at the
-//    bottleneck's rate), else the acknowledged one), and the loss-based
-//    bound takes the loss of the feedback.
+//    bottleneck's rate), else the acknowledged one, and never less than the
+//    receive rate of a probe that saturated the link in the last
+//    kSaturatedProbeUs: a probe that fills the queue while the media sends
+//    less than the link carries has just measured the bottleneck), and the
+//    loss-based bound takes the loss of the feedback.
 //  - targetBitrate() = min(delay-based estimate, loss-based bound, REMB,
 //    maximum), at least the minimum. Before any transport-wide feedback the
 //    delay-based estimate is the start bitrate; an endpoint that only sends
@@ -40,7 +43,7 @@
 //  - RTT: setRtt() (from RTCP) when known, else the time between sending the
 //    newest packet a feedback reports and receiving that feedback, smoothed.
 //  - Probing: the first packet sent starts the probe controller; requests
-//    are taken with takeProbeRequest() and the caller sends each as a cluster
+//    are taken with takeProbeRequest(now) and the caller sends each as a cluster
 //    (at its rate, at least its packets and bytes) tagged with its id.
 //  - Trace: every change of the target by 1% or more, and every change of the
 //    bounds or desired bitrate, queues a BweTrace (a fixed ring of
@@ -100,6 +103,7 @@ public:
     static constexpr int64_t kFeedbackTimeoutUs = 1'000'000;
     static constexpr int64_t kFeedbackTimeoutCutUs = 500'000;
     static constexpr double kFeedbackTimeoutFactor = 0.8;
+    static constexpr int64_t kSaturatedProbeUs = 1'000'000;
 
     struct Config {
         int64_t startBps = kDefaultStartBps;
@@ -159,7 +163,7 @@ public:
     double lossFraction() const { return loss_.lossFraction(); }
     const Stats& stats() const;
 
-    std::optional<ProbeRequest> takeProbeRequest();
+    std::optional<ProbeRequest> takeProbeRequest(int64_t nowMs);
     bool popTrace(BweTrace& out);
     BweTrace snapshot(int64_t nowMs) const;
 
@@ -187,6 +191,9 @@ private:
     bool haveTcc_ = false;
     bool haveRtt_ = false;
     int64_t validatedBps_ = kNoBitrate;
+    // The receive rate of the latest probe that saturated the link, and when.
+    int64_t saturatedProbeBps_ = kNoBitrate;
+    int64_t saturatedProbeUs_ = 0;
     int64_t lastFeedbackUs_ = 0;
     int64_t lastTimeoutCutUs_ = 0;
     int64_t rttUs_ = AimdRateControl::kDefaultRttUs;

@@ -79,7 +79,7 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
     }
     const int64_t sendRate = bitrateOf(c->bytes - c->lastSendSize, sendInterval);
     const int64_t recvRate = bitrateOf(c->bytes - c->firstArrivalSize, recvInterval);
-    if (recvRate <= 0 || sendRate > 2 * recvRate) {
+    if (recvRate <= 0 || recvRate > 2 * sendRate) {
         return std::nullopt;
     }
     int64_t result = sendRate < recvRate ? sendRate : recvRate;
@@ -89,6 +89,7 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
         result = recvRate * 95 / 100;
     }
     estimate_ = result;
+    receiveBps_ = recvRate;
     return result;
 }
 

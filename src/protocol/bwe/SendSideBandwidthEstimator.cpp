@@ -68,11 +68,11 @@ void SendSideBandwidthEstimator::onPacketSent(uint16_t seq, uint32_t size, int64
     alr_.onSent(size, nowUs);
 }
 
-std::optional<ProbeRequest> SendSideBandwidthEstimator::takeProbeRequest() {
+std::optional<ProbeRequest> SendSideBandwidthEstimator::takeProbeRequest(int64_t nowMs) {
     auto r = probes_.takeRequest();
     if (r) {
         // Registered now, so that its feedback is judged on its full size.
-        probeEstimator_.onClusterStarted(r->id, r->minPackets, r->minBytes(), 0);
+        probeEstimator_.onClusterStarted(r->id, r->minPackets, r->minBytes(), nowMs * 1000);
     }
     return r;
 }
@@ -146,12 +146,20 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     const auto probe = probeEstimator_.takeEstimate();
     if (probe) {
         ++stats_.probeResults;
+        if (probeEstimator_.lastSaturated()) {
+            saturatedProbeBps_ = probeEstimator_.lastReceiveRate();
+            saturatedProbeUs_ = nowUs;
+        }
     }
     // While a queue builds, what arrived lately is the link's rate; the
     // whole window mixes in what came before, or a time the sender sent
-    // less than the link carries.
+    // less than the link carries. A probe that lately saturated the link
+    // measured it outright.
     const auto backloggedBps = acked_.backloggedBitrate();
-    const auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
+    auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
+    if (saturatedProbeBps_ != kNoBitrate && nowUs - saturatedProbeUs_ <= kSaturatedProbeUs) {
+        deliveredBps = std::max(deliveredBps.value_or(0), saturatedProbeBps_);
+    }
     if (overuseStarted && deliveredBps) {
         validatedBps_ = *deliveredBps;
     } else if (validatedBps_ != kNoBitrate) {

@@ -311,6 +311,45 @@ TEST_F(TransportBweTest, ProbesGoOutOnTheProbationStream) {
     EXPECT_GT(stats["probationBytesSent"].get<uint64_t>(), 0u);
 }
 
+// Media that goes out while a cluster is being sent shares the link with
+// it, and is counted in it: one probe packet and six media packets sent
+// meanwhile make a cluster large enough to give a result, where the probe
+// packet alone would not.
+TEST(TransportBweCluster, MediaSentDuringAClusterCountsInIt) {
+    sfu::rtc::TransportBwe bwe(sfu::rtc::TransportBwe::Type::TransportCc, {.startBps = kStartBps},
+                               0);
+    uint8_t buffer[1500];
+    auto media = [&](uint16_t seq, int64_t nowMs) {
+        const size_t size = sfu::test::vp8Packet(buffer, {.seq = seq, .timestamp = seq * 3000u});
+        auto packet = sfu::rtp::RtpPacket::parse(buffer, size, sizeof(buffer));
+        ASSERT_TRUE(packet);
+        bwe.stamp(*packet, kConsumerTccId, 0, sfu::bwe::PacketKind::Media, nowMs);
+    };
+    media(1, 0); // starts the estimator, which asks for its first probes
+    ASSERT_TRUE(bwe.startProbeCluster(true, 1));
+    ASSERT_TRUE(bwe.nextProbePacket(kConsumerTccId, 0, 1).has_value());
+    for (uint16_t i = 0; i < 6; ++i) {
+        media(static_cast<uint16_t>(2 + i), 2 + i);
+    }
+    ASSERT_TRUE(bwe.probing());
+    ASSERT_EQ(bwe.lastTransportWideSeq(), 8);
+
+    // All arrived, 5 ms apart: slower than sent (the link saturated).
+    sfu::rtcp::TransportCcBuilder builder(4321, kConsumerSsrc, 1, 0, 0);
+    for (uint16_t seq = 1; seq <= 8; ++seq) {
+        ASSERT_EQ(builder.addReceived(seq, 20'000 + seq * 5'000),
+                  sfu::rtcp::TransportCcBuilder::AddResult::Ok);
+    }
+    uint8_t out[256];
+    const size_t size = builder.serialize(out, sizeof(out));
+    const auto packet = sfu::rtcp::PacketView::parse(out, size);
+    ASSERT_TRUE(packet);
+    const auto feedback = sfu::rtcp::TransportCcView::parse(*packet);
+    ASSERT_TRUE(feedback);
+    bwe.onTransportCcFeedback(*feedback, 80);
+    EXPECT_EQ(bwe.estimator().stats().probeResults, 1u);
+}
+
 TEST_F(TransportBweTest, MaxIncomingBitrateSendsRembToTheProducersEndpoint) {
     sendMedia(1, 5);
     request("transport.setMaxIncomingBitrate", {{"transportId", "t"}}, {{"bitrate", 250'000}});

@@ -332,13 +332,26 @@ TEST(ProbeBitrateEstimator, CarriedWholeGivesSendRate) {
 }
 
 // Arrivals closer together than the sends: the receiver read them late, so
-// the result (the send rate) is given but not taken as carried whole.
+// the result (the send rate) is given but not taken as carried whole; at
+// over twice the send rate they say nothing at all.
 TEST(ProbeBitrateEstimator, BunchedArrivalsAreNotCarriedWhole) {
     ProbeBitrateEstimator e;
-    probeCluster(e, 8000, 50'000, 500); // sent at 1 Mbit/s
+    probeCluster(e, 8000, 50'000, 5000); // sent at 1 Mbit/s, arriving at 1.6
     EXPECT_EQ(e.takeEstimate(), 1'000'000);
     EXPECT_FALSE(e.lastSaturated());
     EXPECT_FALSE(e.lastCarriedWhole());
+    ProbeBitrateEstimator bunched;
+    probeCluster(bunched, 8000, 50'000, 3900); // arriving at just over 2 Mbit/s
+    EXPECT_FALSE(bunched.takeEstimate().has_value());
+}
+
+// A link that carries a fifth of what was sent: its receive rate is the
+// capacity, however far below the send rate.
+TEST(ProbeBitrateEstimator, FarSaturatedLinkStillGivesReceiveRate) {
+    ProbeBitrateEstimator e;
+    probeCluster(e, 2000, 0, 10'000); // sent at 4 Mbit/s, arriving at 800 kbit/s
+    EXPECT_EQ(e.takeEstimate(), 760'000);
+    EXPECT_TRUE(e.lastSaturated());
 }
 
 TEST(AlrDetector, StartsWhenSendingWellBelow) {

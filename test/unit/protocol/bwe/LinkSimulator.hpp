@@ -174,6 +174,7 @@ private:
     struct Cluster {
         int32_t id;
         int64_t bitrateBps;
+        uint32_t packets;
         uint32_t left;
         double nextUs;
     };
@@ -224,11 +225,12 @@ private:
         if (nowMs_ % 10 == 0) {
             bwe_.process(nowMs_);
         }
-        while (auto r = bwe_.takeProbeRequest()) {
+        while (auto r = bwe_.takeProbeRequest(nowMs_)) {
             const auto byBytes =
                 static_cast<uint32_t>((r->minBytes() + kPacketSize - 1) / kPacketSize);
-            clusters_.push_back({r->id, r->bitrateBps, std::max(r->minPackets, byBytes),
-                                 static_cast<double>(nowUs)});
+            const uint32_t packets = std::max(r->minPackets, byBytes);
+            clusters_.push_back(
+                {r->id, r->bitrateBps, packets, packets, static_cast<double>(nowUs)});
             ++probesSent;
         }
         // Probe clusters first (one at a time, as a pacer sends them), then
@@ -242,8 +244,11 @@ private:
                 c.nextUs += kPacketSize * 8e6 / static_cast<double>(c.bitrateBps);
             }
         }
+        int32_t probing = kNoProbeCluster;
         if (!clusters_.empty() && clusters_.front().left == 0) {
             clusters_.erase(clusters_.begin());
+        } else if (!clusters_.empty() && clusters_.front().left < clusters_.front().packets) {
+            probing = clusters_.front().id;
         }
         int64_t rate = bwe_.targetBitrate();
         if (appLimitBps) {
@@ -254,9 +259,11 @@ private:
         }
         budget_ += static_cast<double>(rate) / 8000.0;
         budget_ = std::min(budget_, 2.0 * kPacketSize);
+        // Media sent while a cluster is under way belongs to it (as
+        // TransportBwe tags it).
         while (budget_ >= kPacketSize) {
             budget_ -= kPacketSize;
-            send(kPacketSize, kNoProbeCluster);
+            send(kPacketSize, probing);
         }
         // Arrivals at the receiver, read when it is not stalled.
         if (nowMs_ >= stalledUntilMs_ && rng_.chance(link_.receiverStall)) {

@@ -35,7 +35,7 @@ TEST(BweNoAllocation, SendAndFeedback) {
             e.onTransportCcFeedback(*rtcp::TransportCcView::parse(*pkt), now + 80);
             e.onRemb(5'000'000, now + 80);
             e.process(now + 80);
-            while (e.takeProbeRequest()) {
+            while (e.takeProbeRequest(now + 80)) {
             }
             BweTrace t;
             while (e.popTrace(t)) {

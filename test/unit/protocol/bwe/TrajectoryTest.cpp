@@ -136,6 +136,37 @@ TEST(BweTrajectory, AThinnerLinkIsFoundAtTheFirstOveruse) {
     EXPECT_GE(sim.minTarget(20'000, 25'000), 450'000);
 }
 
+// 5 Mbit/s -> 600 kbit/s (200 ms queue), where the layers that fit send
+// 300 kbit/s while the consumers want 1.7 Mbit/s: every 5 s a probe fills
+// the queue and the detector finds overuse. The probe saturated the link,
+// so its receive rate is what the link delivers: the cut goes to 85% of
+// the 600 kbit/s, not of the 300 kbit/s of media (which would leave less
+// than the layer sending needs with its margin), and every probe gives a
+// result although the media sent during it adds to its send rate.
+TEST(BweTrajectory, AProbeThatFillsAThinLinkMeasuresIt) {
+    LinkConfig link;
+    link.capacityBps = 5'000'000;
+    link.queueLimitMs = 200;
+    LinkSimulator sim(link, startAt(1'000'000));
+    sim.desiredBps = 1'700'000;
+    sim.bwe().setDesiredBitrate(1'700'000, 0);
+    sim.appLimitBps = 1'600'000;
+    sim.run(10'000);
+    sim.link().capacityBps = 600'000;
+    sim.run(2'000);
+    sim.appLimitBps = 300'000;
+    const uint64_t probesBefore = sim.probesSent;
+    const uint64_t resultsBefore = sim.bwe().stats().probeResults;
+    const uint64_t overusesBefore = sim.bwe().stats().overuses;
+    sim.run(25'000);
+    dump(sim, "a probe that fills a thin link");
+    EXPECT_GE(sim.probesSent - probesBefore, 4u);
+    EXPECT_GE(sim.bwe().stats().probeResults - resultsBefore, sim.probesSent - probesBefore);
+    EXPECT_GE(sim.bwe().stats().overuses - overusesBefore, 3u); // the probes do fill it
+    EXPECT_GE(sim.minTarget(15'000, 37'000), 480'000);
+    EXPECT_LE(sim.maxTarget(15'000, 37'000), 620'000);
+}
+
 // 500 kbit/s -> 3 Mbit/s at 20 s: the consumers want 10 Mbit/s, so once the
 // estimate leaves the old capacity behind, probing finds the new one:
 // >= 2 Mbit/s within 15 s, and no more than 3.6 Mbit/s.
