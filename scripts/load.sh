@@ -10,11 +10,14 @@
 # 3 times each, and prints the medians and the ratios of CPU per packet;
 # --json FILE also saves them for bench/load/chart.py to draw. The scale
 # runs (1,000 consumer legs, 10,000 WebRtcTransports) are bench/load/scale.py.
-# --legs srtp-cm|srtp-gcm|webrtc puts the producer and the consumers on SRTP
-# PlainTransports or WebRtcTransports (ICE, DTLS-SRTP), driven by
-# build/sfu-load_peer; the default is plain RTP:
+# --legs srtp-cm|srtp-gcm|webrtc|webrtc-cm puts the producer and the
+# consumers on SRTP PlainTransports or WebRtcTransports (ICE, DTLS-SRTP;
+# webrtc-cm: AES_CM_128_HMAC_SHA1_80 only), driven by build/sfu-load_peer;
+# the default is plain RTP. --shared-port PORT puts our worker's
+# WebRtcTransports on one UDP port:
 #   scripts/load.sh --compare --loads 10x10000 --legs srtp-cm --repeat 1
 #   scripts/load.sh --compare --loads 10x5000 100x1000 --legs webrtc
+#   scripts/load.sh --compare --loads 10x10000 --legs webrtc-cm --shared-port 40000
 # Options go to bench/load/fanout.py (see its --help). BUILD_DIR is honoured
 # as in scripts/build.sh. A measurement, not a test: about 12 s per N. On a
 # machine busy with other work, --nice -10 (as root) keeps the run from being

@@ -33,7 +33,13 @@ plain RTP PlainTransports (the default):
   webrtc             WebRtcTransports (UDP): ICE with the transport's
                      credentials, DTLS with the peer as client (the worker
                      is the server), SRTP keyed from the DTLS exporter with
-                     whatever profile the two agree on.
+                     whatever profile the two agree on;
+  webrtc-cm          the same, with the peer offering only
+                     AES_CM_128_HMAC_SHA1_80 (what browsers mostly use).
+With --shared-port PORT, the workers other than the reference are started
+with SFU_WEBRTC_UDP_PORT=PORT: every WebRtcTransport of the worker on that
+one UDP port, so what goes to many consumers leaves through one socket in
+one sendmmsg (mediasoup 3.8.4 has no such setting).
 Python cannot protect SRTP at these rates, so these legs are driven by the
 load peer, build/sfu-load_peer (bench/load/load_peer.cpp, on the project's
 own SRTP, STUN and DTLS units): one process sending the producer's stream,
@@ -45,6 +51,8 @@ ICE and DTLS states of a WebRtcTransport):
 
     /usr/bin/python3 bench/load/fanout.py --compare --loads 10x10000 --legs srtp-cm
     /usr/bin/python3 bench/load/fanout.py --compare --loads 10x5000 100x1000 --legs webrtc
+    /usr/bin/python3 bench/load/fanout.py --compare --loads 10x10000 --legs webrtc-cm \
+        --shared-port 40000
 
 With --compare and any legs but plain, the floor is skipped (the raw
 forwarder forwards datagrams unchanged); with srtp-gcm so is mediasoup
@@ -117,7 +125,9 @@ REFERENCE_WORKER = os.path.expanduser("~/.cache/mediasoup-3.8.4-worker/mediasoup
 # What the producer and the consumers are on (--legs): plain RTP on
 # PlainTransports, SRTP on PlainTransports with SDES keys in either suite,
 # or WebRtcTransports (ICE, DTLS-SRTP).
-LEG_KINDS = ("plain", "srtp-cm", "srtp-gcm", "webrtc")
+LEG_KINDS = ("plain", "srtp-cm", "srtp-gcm", "webrtc", "webrtc-cm")
+# What the load peer is told for each kind of legs.
+PEER_OPTIONS = {"webrtc-cm": ["--srtp=AES_CM_128_HMAC_SHA1_80"]}
 SRTP_SUITES = {"srtp-cm": "AES_CM_128_HMAC_SHA1_80", "srtp-gcm": "AEAD_AES_128_GCM"}
 # Master key + salt (RFC 3711, RFC 7714).
 SRTP_KEY_LENGTHS = {"AES_CM_128_HMAC_SHA1_80": 30, "AEAD_AES_128_GCM": 28}
@@ -535,9 +545,9 @@ class LoadPeer:
 class PeerSender(LoadPeer):
     """The load peer sending one video Stream over one leg."""
 
-    def __init__(self, path, stream):
+    def __init__(self, path, stream, options=()):
         super().__init__(path, ["--mode=send", "--rate=%d" % stream.rate,
-                                "--size=%d" % stream.size, "--fps=%d" % stream.fps])
+                                "--size=%d" % stream.size, "--fps=%d" % stream.fps] + list(options))
 
     def sent(self):
         return self.counters()["sent"]
@@ -550,8 +560,8 @@ class PeerReceivers(LoadPeer):
     """The load peer receiving every consumer's stream, one leg each, with
     the counters of Receivers."""
 
-    def __init__(self, path, n):
-        super().__init__(path, ["--mode=recv", "--legs=%d" % n])
+    def __init__(self, path, n, options=()):
+        super().__init__(path, ["--mode=recv", "--legs=%d" % n] + list(options))
         self.pids = [self.pid]
 
     def snapshot(self):
@@ -677,7 +687,7 @@ class WebRtcLegs:
 def make_legs(kind, sender=None, receivers=None):
     if kind == "plain":
         return PlainLegs()
-    if kind == "webrtc":
+    if kind.startswith("webrtc"):
         return WebRtcLegs(sender, receivers)
     return SrtpLegs(SRTP_SUITES[kind], sender, receivers)
 
@@ -796,7 +806,8 @@ class Topology:
     def transport_states(self):
         """How the producer's and the first consumer's transports say they
         are secured: the SRTP suite of a PlainTransport (from its dump), the
-        ICE and DTLS states of a WebRtcTransport (from its stats)."""
+        ICE and DTLS states and candidate ports of a WebRtcTransport (from
+        its stats and dump)."""
         states = {}
         for name, internal in (("producer", self.producer_transports[0]),
                                ("consumer", self.consumers[0])):
@@ -807,6 +818,7 @@ class Topology:
                 "srtp": (dump.get("srtpParameters") or {}).get("cryptoSuite"),
                 "ice": stats.get("iceState"),
                 "dtls": stats.get("dtlsState"),
+                "ports": sorted({c["port"] for c in dump.get("iceCandidates", [])}),
             }
         return states
 
@@ -821,10 +833,10 @@ class WorkerUnderLoad:
     `ports`. rss_start_mb is its RSS before the router was created,
     rss_created_mb once the topology was, before any media."""
 
-    def __init__(self, path, ports, layout, legs=None):
+    def __init__(self, path, ports, layout, legs=None, env=None):
         # The harness spawns whatever SFU_WORKER_BIN names.
         os.environ["SFU_WORKER_BIN"] = path
-        self.process = WorkerProcess(["--logLevel=warn"])
+        self.process = WorkerProcess(["--logLevel=warn"], env_extra=env)
         try:
             self.pid = int(self.process.wait_running()["targetId"])
             self.rss_start_mb = process_rss_mb(self.pid)
@@ -1018,17 +1030,20 @@ def measure_layout(layout, args, ctx, system):
                                               for _ in range(count)])
     else:
         procs = 1
-        receivers = PeerReceivers(args.load_peer, n)
+        receivers = PeerReceivers(args.load_peer, n, PEER_OPTIONS.get(legs_kind, []))
     forwarder = None
     sender = None
     try:
         if not plain:
-            sender = PeerSender(args.load_peer, layout[0][0])
+            sender = PeerSender(args.load_peer, layout[0][0], PEER_OPTIONS.get(legs_kind, []))
         legs = make_legs(legs_kind, sender, receivers)
         if kind == "floor":
             forwarder = RawForwarder(path, receivers.ports, layout)
         else:
-            forwarder = WorkerUnderLoad(path, receivers.ports, layout, legs)
+            env = {}
+            if getattr(args, "shared_port", 0) and label != "reference":
+                env["SFU_WEBRTC_UDP_PORT"] = str(args.shared_port)
+            forwarder = WorkerUnderLoad(path, receivers.ports, layout, legs, env)
         if plain:
             sender = PythonSender(ctx, list(zip(forwarder.producer_ports,
                                                 (stream for stream, _ in layout))))
@@ -1182,7 +1197,7 @@ def security_lines(row):
         return []
     lines = []
     for name, state in sorted(row["transports"].items()):
-        if row["legs"] == "webrtc":
+        if row["legs"].startswith("webrtc"):
             lines.append("worker %s transport: iceState %s, dtlsState %s"
                          % (name, state["ice"], state["dtls"]))
         else:
@@ -1195,7 +1210,7 @@ def security_lines(row):
         lines.append("load peer %s: %d of %d legs keyed (%s)%s; %d sampled packets "
                      "decrypted, %d failed; %d protect failures"
                      % (name, p["keyed"], p["legs"], p["suite"] or "no suite",
-                        "" if row["legs"] != "webrtc" else ", ICE done on %d, DTLS %s" % (
+                        "" if not row["legs"].startswith("webrtc") else ", ICE done on %d, DTLS %s" % (
                             p["ice_done"], p["dtls_states"]),
                         p["decrypted"], p["decrypt_failures"], p["protect_failures"]))
     return lines
@@ -1352,6 +1367,9 @@ def run_compare(args, ctx):
           "average at start %.2f %.2f %.2f"
           % (", ".join("%s=%s" % (label, path) for label, _, path in systems), args.repeat,
              args.legs, args.size, args.fps, *os.getloadavg()))
+    if args.shared_port:
+        print("shared port: every WebRtcTransport of the workers but the reference on UDP port %d"
+              % args.shared_port)
     rows = []
     for n, rate in loads:
         print("load %d consumers x %d pps:" % (n, rate))
@@ -1370,7 +1388,8 @@ def run_compare(args, ctx):
         write_json(args.json, {
             "settings": {"size": args.size, "fps": args.fps, "duration": args.duration,
                          "warmup": args.warmup, "repeat": args.repeat,
-                         "loads": ["%dx%d" % load for load in loads], "legs": args.legs},
+                         "loads": ["%dx%d" % load for load in loads], "legs": args.legs,
+                         "sharedPort": args.shared_port},
             "systems": [{"label": label, "kind": kind, "path": path}
                         for label, kind, path in systems],
             "loadavg_start": loadavg_start,
@@ -1445,12 +1464,17 @@ def parse_args(argv):
                         "on PlainTransports (srtp-cm: AES_CM_128_HMAC_SHA1_80, srtp-gcm: "
                         "AEAD_AES_128_GCM) or WebRtcTransports (ICE, DTLS-SRTP); all but "
                         "plain are driven by the load peer")
+    p.add_argument("--shared-port", type=int, default=0, metavar="PORT",
+                   help="with webrtc legs: start the workers but the reference with "
+                        "SFU_WEBRTC_UDP_PORT=PORT (one UDP port for every WebRtcTransport)")
     p.add_argument("--load-peer", default="", help="the load peer (default: sfu-load_peer "
                    "beside the worker)")
     args = p.parse_args(argv)
     args.load_peer = args.load_peer or os.path.join(os.path.dirname(worker_bin()),
                                                     "sfu-load_peer")
     rates = [rate for _, rate in args.loads] + [args.rate]
+    if args.shared_port and not args.legs.startswith("webrtc"):
+        p.error("--shared-port takes webrtc legs")
     if min(rates) < args.fps or any(n < 1 for n in args.counts + [n for n, _ in args.loads]):
         p.error("need rate >= fps and N >= 1")
     return args

@@ -17,7 +17,9 @@
 //     start a VP8 key frame.
 //
 // Either mode decrypts every SRTCP packet the worker sends (the counters'
-// "decrypted" holds those and the RTP samples).
+// "decrypted" holds those and the RTP samples). Either takes
+// --srtp=PROFILE (e.g. AES_CM_128_HMAC_SHA1_80): the one DTLS-SRTP profile
+// its WebRtcTransport legs offer, instead of every profile it knows.
 //
 // At start the peer binds its sockets on 127.0.0.1 and prints one JSON line:
 // {"ports":[...],"fingerprint":"AB:..."}, the sha-256 fingerprint of the
@@ -71,6 +73,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <poll.h>
+#include <span>
 #include <string>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -109,8 +112,9 @@ constexpr size_t kDescriptorSize = 4;
 [[noreturn]] void usage(const std::string& why) {
     std::fprintf(stderr,
                  "sfu-load_peer: %s\n"
-                 "usage: sfu-load_peer --mode=send [--rate=N] [--size=S] [--fps=F]\n"
-                 "       sfu-load_peer --mode=recv --legs=N\n",
+                 "usage: sfu-load_peer --mode=send [--rate=N] [--size=S] [--fps=F] "
+                 "[--srtp=PROFILE]\n"
+                 "       sfu-load_peer --mode=recv --legs=N [--srtp=PROFILE]\n",
                  why.c_str());
     std::exit(2);
 }
@@ -461,10 +465,11 @@ private:
 
 class Peer {
 public:
-    Peer(size_t legs, std::optional<Vp8Stream> stream) : stream_(std::move(stream)) {
+    Peer(size_t legs, std::optional<Vp8Stream> stream, std::span<const dtls::SrtpProfile> profiles)
+        : stream_(std::move(stream)) {
         auto certificate = dtls::Certificate::generate();
         fingerprint_ = certificate->fingerprint(dtls::FingerprintAlgorithm::Sha256);
-        context_ = std::make_shared<const dtls::DtlsContext>(std::move(certificate));
+        context_ = std::make_shared<const dtls::DtlsContext>(std::move(certificate), profiles);
         for (size_t i = 0; i < legs; ++i) {
             legs_.push_back(std::make_unique<Leg>(i));
         }
@@ -661,14 +666,23 @@ int main(int argc, char** argv) {
     }
     for (const auto& [key, value] : options) {
         const bool known =
-            key == "mode" ||
+            key == "mode" || key == "srtp" ||
             (mode == "send" ? key == "size" || key == "rate" || key == "fps" : key == "legs");
         if (!known) {
             usage("--" + key + " is not an option of --mode=" + mode);
         }
     }
+    std::vector<dtls::SrtpProfile> profiles(dtls::kAllSrtpProfiles.begin(),
+                                            dtls::kAllSrtpProfiles.end());
+    if (options.count("srtp")) {
+        const auto profile = dtls::parseSrtpProfile(options["srtp"]);
+        if (!profile) {
+            usage("unknown DTLS-SRTP profile " + options["srtp"]);
+        }
+        profiles = {*profile};
+    }
     try {
-        Peer peer(legs, std::move(stream));
+        Peer peer(legs, std::move(stream), profiles);
         std::cout << peer.hello().dump() << std::endl;
         peer.run();
     } catch (const std::exception& e) {

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "bench", "load"))
 
 import fanout  # noqa: E402
 from harness import worker_bin  # noqa: E402
+from loss_util import free_udp_port  # noqa: E402
 
 CONSUMERS = 2
 RATE = 200
@@ -41,10 +42,10 @@ class LoadLegsTest(unittest.TestCase):
         else:
             os.environ["SFU_WORKER_BIN"] = previous
 
-    def run_legs(self, legs):
+    def run_legs(self, legs, extra=()):
         args = fanout.parse_args([str(CONSUMERS), "--rate", str(RATE), "--duration", "1",
                                   "--warmup", "0.5", "--legs", legs,
-                                  "--load-peer", LOAD_PEER_BIN])
+                                  "--load-peer", LOAD_PEER_BIN] + list(extra))
         ctx = multiprocessing.get_context("spawn")
         row = fanout.measure(CONSUMERS, RATE, args, ctx, ("ours", "worker", worker_bin()))
         self.assertEqual(row["exit_code"], 0, row["worker_logs"])
@@ -80,8 +81,8 @@ class LoadLegsTest(unittest.TestCase):
     def test_srtp_aead_gcm(self):
         self.check_srtp("srtp-gcm", "AEAD_AES_128_GCM")
 
-    def test_webrtc(self):
-        row = self.run_legs("webrtc")
+    def check_webrtc(self, legs, extra=()):
+        row = self.run_legs(legs, extra)
         for name in ("producer", "consumer"):
             state = row["transports"][name]
             self.assertIn(state["ice"], ("connected", "completed"), row["transports"])
@@ -94,6 +95,21 @@ class LoadLegsTest(unittest.TestCase):
             self.assertIn(peer["suite"], ("AEAD_AES_256_GCM", "AEAD_AES_128_GCM",
                                           "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"))
         self.assertEqual(row["peer_sender"]["suite"], row["peer_receivers"]["suite"])
+        return row
+
+    def test_webrtc(self):
+        row = self.check_webrtc("webrtc")
+        transports = row["transports"]
+        self.assertNotEqual(transports["producer"]["ports"], transports["consumer"]["ports"])
+
+    def test_webrtc_aes_cm_on_a_shared_port(self):
+        # The peer offers AES_CM_128_HMAC_SHA1_80 alone, and every
+        # WebRtcTransport of the worker is on the one port given.
+        port = free_udp_port()
+        row = self.check_webrtc("webrtc-cm", ["--shared-port", str(port)])
+        self.assertEqual(row["peer_sender"]["suite"], "AES_CM_128_HMAC_SHA1_80")
+        for name in ("producer", "consumer"):
+            self.assertEqual(row["transports"][name]["ports"], [port], row["transports"])
 
 
 if __name__ == "__main__":
