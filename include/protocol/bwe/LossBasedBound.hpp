@@ -44,6 +44,13 @@ public:
     // The last complete window's loss fraction (0 before any).
     double lossFraction() const { return lossFraction_; }
     void reset() { bound_ = kNoBitrate; }
+    // Drops what the current window counted; a new one starts now.
+    void restartWindow(int64_t nowUs) {
+        lost_ = 0;
+        expected_ = 0;
+        haveStart_ = true;
+        windowStartUs_ = nowUs;
+    }
 
 private:
     Config config_;

@@ -19,8 +19,16 @@
 //    bottleneck's rate), else the acknowledged one, and never less than the
 //    receive rate of a probe that saturated the link in the last
 //    kSaturatedProbeUs: a probe that fills the queue while the media sends
-//    less than the link carries has just measured the bottleneck), and the
-//    loss-based bound takes the loss of the feedback.
+//    less than the link carries has just measured the bottleneck). A
+//    decrease goes to 0.85 x that, or lower when the queue the link built
+//    (queueDelayMs()) would take longer than kQueueDrainUs to drain at
+//    15% under it (down to kMinDecreaseFactor). Once decreased, no further
+//    decrease is taken while no queue builds and less was sent over the
+//    acknowledged bitrate's window than it: the queue drains already, and
+//    less acknowledged is the sender sending less, not a thinner link.
+//  - The loss-based bound takes the loss of the packets sent since the
+//    last decrease (its window restarts there): what a queue lost before
+//    it is what that decrease answered.
 //  - targetBitrate() = min(delay-based estimate, loss-based bound, REMB,
 //    maximum), at least the minimum. Before any transport-wide feedback the
 //    delay-based estimate is the start bitrate; an endpoint that only sends
@@ -33,9 +41,11 @@
 //  - The validated bitrate, what the link has shown it carries: none (no
 //    bound) until the delay-based detector first finds overuse or loss
 //    first cuts the loss-based bound; then the delivered bitrate at an
-//    overuse and the acknowledged one at a loss cut, raised by the result
+//    overuse and the acknowledged one at a loss cut (a bitrate validated
+//    before kept down to the new bound, not below), raised by the result
 //    of a probe the link carried whole (not saturated) and by an
-//    acknowledged bitrate above it. allocatableBitrate() is the target
+//    acknowledged bitrate above it whose window (and an RTT) holds nothing
+//    from before that overuse or cut. allocatableBitrate() is the target
 //    within it: what consumers may be given. The target itself may grow
 //    past it while the media sends less than the link could carry (the
 //    AIMD increase allows 1.5x the acknowledged bitrate), and giving that
@@ -43,8 +53,9 @@
 //  - RTT: setRtt() (from RTCP) when known, else the time between sending the
 //    newest packet a feedback reports and receiving that feedback, smoothed.
 //  - Probing: the first packet sent starts the probe controller; requests
-//    are taken with takeProbeRequest(now) and the caller sends each as a cluster
-//    (at its rate, at least its packets and bytes) tagged with its id.
+//    are taken with takeProbeRequest(now) and the caller sends each as a
+//    cluster (at its rate, at least its packets and bytes) tagged with its
+//    id.
 //  - Trace: every change of the target by 1% or more, and every change of the
 //    bounds or desired bitrate, queues a BweTrace (a fixed ring of
 //    kTraceCapacity, the oldest dropped); popTrace() takes them in order.
@@ -104,6 +115,8 @@ public:
     static constexpr int64_t kFeedbackTimeoutCutUs = 500'000;
     static constexpr double kFeedbackTimeoutFactor = 0.8;
     static constexpr int64_t kSaturatedProbeUs = 1'000'000;
+    static constexpr int64_t kQueueDrainUs = 2'000'000;
+    static constexpr double kMinDecreaseFactor = 0.5;
 
     struct Config {
         int64_t startBps = kDefaultStartBps;
@@ -191,9 +204,13 @@ private:
     bool haveTcc_ = false;
     bool haveRtt_ = false;
     int64_t validatedBps_ = kNoBitrate;
+    int64_t validatedCutUs_ = 0; // when it was last set at an overuse or loss cut
     // The receive rate of the latest probe that saturated the link, and when.
     int64_t saturatedProbeBps_ = kNoBitrate;
     int64_t saturatedProbeUs_ = 0;
+    // Packets sent before this (the last delay-based decrease) do not count
+    // towards the loss-based bound.
+    int64_t lossFromUs_ = 0;
     int64_t lastFeedbackUs_ = 0;
     int64_t lastTimeoutCutUs_ = 0;
     int64_t rttUs_ = AimdRateControl::kDefaultRttUs;

@@ -95,14 +95,21 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
 
     uint32_t lost = 0;
     uint32_t received = 0;
+    // The loss-based bound takes what was sent since the last delay-based
+    // decrease: what a queue lost before it is what that decrease answered.
+    uint32_t lostSinceCut = 0;
+    uint32_t receivedSinceCut = 0;
     int64_t newestSendUs = results.front().sendUs;
     sorted_.clear();
     for (const PacketResult& r : results) {
+        const bool sinceCut = r.sendUs >= lossFromUs_;
         if (!r.received) {
             ++lost;
+            lostSinceCut += sinceCut ? 1 : 0;
             continue;
         }
         ++received;
+        receivedSinceCut += sinceCut ? 1 : 0;
         newestSendUs = std::max(newestSendUs, r.sendUs);
         if (sorted_.size() < sorted_.capacity()) {
             sorted_.push_back(r);
@@ -155,19 +162,27 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     // whole window mixes in what came before, or a time the sender sent
     // less than the link carries. A probe that lately saturated the link
     // measured it outright.
-    const auto backloggedBps = acked_.backloggedBitrate();
+    // At an overuse's start a queue stands before the link, which then
+    // delivers at its rate whatever the sender sent lately.
+    const auto backloggedBps = overuseStarted ? acked_.recentBitrate() : acked_.backloggedBitrate();
     auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
     if (saturatedProbeBps_ != kNoBitrate && nowUs - saturatedProbeUs_ <= kSaturatedProbeUs) {
         deliveredBps = std::max(deliveredBps.value_or(0), saturatedProbeBps_);
     }
     if (overuseStarted && deliveredBps) {
         validatedBps_ = *deliveredBps;
+        validatedCutUs_ = nowUs;
     } else if (validatedBps_ != kNoBitrate) {
         // A probe the link carried whole validates its rate; a saturated
         // one, or one whose arrivals came bunched, does not (see
-        // ProbeBitrateEstimator::lastCarriedWhole()).
+        // ProbeBitrateEstimator::lastCarriedWhole()). The acknowledged
+        // bitrate does once its window holds nothing sent before the
+        // validated bitrate was last cut.
         const int64_t carried = probe && probeEstimator_.lastCarriedWhole() ? *probe : 0;
-        validatedBps_ = std::max({validatedBps_, carried, ackedBps.value_or(0)});
+        const bool ackedSinceCut =
+            nowUs - validatedCutUs_ >= AcknowledgedBitrate::kDefaultWindowUs + effectiveRttUs();
+        validatedBps_ =
+            std::max({validatedBps_, carried, ackedSinceCut ? ackedBps.value_or(0) : int64_t{0}});
     }
     if (probe && usage_ != BandwidthUsage::Overusing && *probe > aimd_.estimate()) {
         aimd_.setEstimate(*probe, nowUs);
@@ -175,19 +190,40 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
             loss_.reset();
         }
     } else if (usage_ == BandwidthUsage::Overusing) {
-        if (aimd_.timeToReduceFurther(nowUs, deliveredBps)) {
-            aimd_.update(usage_, deliveredBps, nowUs);
+        // Within one overuse, a decrease after the first needs a queue
+        // still building: less acknowledged since is otherwise the sender
+        // sending less (the cut itself, a layer waiting for a key frame),
+        // not a thinner link, and the queue drains already.
+        const bool draining = !overuseStarted && !backloggedBps;
+        if (!draining && aimd_.timeToReduceFurther(nowUs, deliveredBps)) {
+            // Below the link by enough to drain the queue it built within
+            // kQueueDrainUs (85% of it drains 150 ms of queue a second).
+            const double drain = 1.0 - static_cast<double>(queueDelay_.delayMs() * 1000) /
+                                           static_cast<double>(kQueueDrainUs);
+            const double beta = std::clamp(drain, kMinDecreaseFactor, AimdRateControl::kBeta);
+            aimd_.update(usage_, deliveredBps, nowUs, beta);
+            lossFromUs_ = nowUs;
+            loss_.restartWindow(nowUs);
+            if (backloggedBps && validatedBps_ != kNoBitrate) {
+                // A queue still builds: the link delivers at this rate now.
+                validatedBps_ = *backloggedBps;
+                validatedCutUs_ = nowUs;
+            }
         }
     } else if (delayUpdated || received > 0) {
         aimd_.update(usage_, ackedBps, nowUs);
     }
 
     const int64_t boundBefore = loss_.bound();
-    loss_.onPackets(lost, received, target_, nowUs);
+    loss_.onPackets(lostSinceCut, receivedSinceCut, target_, nowUs);
     if (loss_.bound() < boundBefore && ackedBps) {
         // Loss cut the bound: the link showed what it carries, as at an
-        // overuse.
-        validatedBps_ = *ackedBps;
+        // overuse. A bitrate validated before is kept down to the new
+        // bound: a sender that sent less meanwhile showed only that.
+        validatedBps_ = validatedBps_ == kNoBitrate
+                            ? *ackedBps
+                            : std::min(validatedBps_, std::max(*ackedBps, loss_.bound()));
+        validatedCutUs_ = nowUs;
     }
     updateTarget(nowUs, false);
     if (config_.probing) {

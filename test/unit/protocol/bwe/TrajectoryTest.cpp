@@ -134,7 +134,68 @@ TEST(BweTrajectory, AThinnerLinkIsFoundAtTheFirstOveruse) {
     EXPECT_LE(below, 20'250);
     EXPECT_LE(sim.packetsDropped - droppedBefore, 8u);
     EXPECT_GE(sim.minTarget(20'000, 25'000), 450'000);
+    EXPECT_LE(sim.bwe().validatedBitrate(), 620'000);
 }
+
+// 5 Mbit/s -> 400, 600 or 900 kbit/s (200 ms drop-tail queue), over
+// links of 1, 25 and 50 ms and feedback every 50, 100 and 200 ms: the media
+// at 1.6 Mbit/s goes on until the estimate falls (the layers follow it),
+// then the sender goes quiet for 600 ms (a layer switched down waits for
+// its key frame) and sends half the capacity. The queue overflows for a
+// while, but what it lost before the first decrease is what that decrease
+// answered, and sending less afterwards is no sign of a thinner link:
+// - the validated bitrate ends between 70% of the capacity and the
+//   capacity, not at a rate mixed from the 1.6 Mbit/s before the step
+//   (which let layers above the capacity be allocated) nor at the quiet
+//   sender's;
+// - what may be allocated stays at 70% of the capacity or more once the
+//   estimate has fallen (further decreases from the quieter acknowledged
+//   bitrate, and the loss of the overflowing queue, took it to a fifth),
+//   and at the capacity or less from 1 s on (the first decrease may start
+//   from a rate that mixes in the time before the step).
+class StepDownUnderAQuietSender
+    : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
+
+TEST_P(StepDownUnderAQuietSender, TheLinkIsFoundAndKept) {
+    const auto [propagationMs, feedbackMs, capacityBps] = GetParam();
+    LinkConfig link;
+    link.capacityBps = 5'000'000;
+    link.propagationMs = propagationMs;
+    link.queueLimitMs = 200;
+    link.feedbackMinMs = feedbackMs;
+    link.feedbackMaxMs = feedbackMs + 50;
+    LinkSimulator sim(link, startAt(1'000'000));
+    sim.desiredBps = 1'700'000;
+    sim.bwe().setDesiredBitrate(1'700'000, 0);
+    sim.appLimitBps = 1'600'000;
+    sim.run(10'000);
+    sim.link().capacityBps = capacityBps;
+    int64_t cutAtMs = -1;
+    int64_t maxValidated = 0;
+    sim.run(5'000, [&](LinkSimulator& s) {
+        if (cutAtMs < 0 && s.bwe().targetBitrate() < 1'000'000) {
+            cutAtMs = s.nowMs();
+        }
+        if (cutAtMs >= 0) {
+            s.appLimitBps = s.nowMs() < cutAtMs + 600 ? 20'000 : capacityBps / 2;
+            if (s.nowMs() > cutAtMs + 1000) {
+                maxValidated = std::max(maxValidated, s.bwe().validatedBitrate());
+            }
+        }
+    });
+    dump(sim, "a step down under a quiet sender");
+    ASSERT_GE(cutAtMs, 0);
+    EXPECT_LE(cutAtMs, 10'500);
+    EXPECT_LE(maxValidated, capacityBps * 102 / 100);
+    EXPECT_GE(sim.bwe().validatedBitrate(), capacityBps * 7 / 10);
+    EXPECT_GE(sim.minAllocatable(cutAtMs + 100, 15'000), capacityBps * 7 / 10);
+    EXPECT_LE(sim.maxAllocatable(cutAtMs + 1'000, 15'000), capacityBps);
+}
+
+INSTANTIATE_TEST_SUITE_P(Links, StepDownUnderAQuietSender,
+                         ::testing::Combine(::testing::Values(1, 25, 50),
+                                            ::testing::Values(50, 100, 200),
+                                            ::testing::Values(400'000, 600'000, 900'000)));
 
 // 5 Mbit/s -> 600 kbit/s (200 ms queue), where the layers that fit send
 // 300 kbit/s while the consumers want 1.7 Mbit/s: every 5 s a probe fills
