@@ -16,16 +16,20 @@
 //    overusing; a decrease only once per RTT, from the delivered bitrate:
 //    the backlogged one when known (what arrived in the last 150 ms, when it
 //    was sent faster than it arrived: a building queue delivers at the
-//    bottleneck's rate), else the acknowledged one, and never less than the
-//    receive rate of a probe that saturated the link in the last
-//    kSaturatedProbeUs: a probe that fills the queue while the media sends
-//    less than the link carries has just measured the bottleneck). A
-//    decrease goes to 0.85 x that, or lower when the queue the link built
-//    (queueDelayMs()) would take longer than kQueueDrainUs to drain at
-//    15% under it (down to kMinDecreaseFactor). Once decreased, no further
-//    decrease is taken while no queue builds and less was sent over the
-//    acknowledged bitrate's window than it: the queue drains already, and
-//    less acknowledged is the sender sending less, not a thinner link.
+//    bottleneck's rate), else the acknowledged one; at an overuse's start
+//    (a queue stands, so the link delivers at its rate) the lower of the
+//    acknowledged one and what arrived in the last 150 ms however fast it
+//    was sent, and never less than the receive rate of a probe that
+//    saturated the link in the last kSaturatedProbeUs: a probe that fills
+//    the queue while the media sends less than the link carries has just
+//    measured the bottleneck). A decrease goes to 0.85 x that, or lower
+//    when the queue the link built (queueDelayMs()) would take longer than
+//    kQueueDrainUs to drain at 15% under it (down to kMinDecreaseFactor).
+//    Within one overuse, a further decrease needs a queue still building
+//    (the backlogged bitrate known) or overflowing (over a tenth of what
+//    was sent since the last decrease lost): otherwise the queue drains
+//    already, and less acknowledged is the sender sending less, not a
+//    thinner link.
 //  - The loss-based bound takes the loss of the packets sent since the
 //    last decrease (its window restarts there): what a queue lost before
 //    it is what that decrease answered.

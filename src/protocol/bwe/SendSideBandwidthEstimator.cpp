@@ -163,10 +163,20 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     // less than the link carries. A probe that lately saturated the link
     // measured it outright.
     // At an overuse's start a queue stands before the link, which then
-    // delivers at its rate whatever the sender sent lately.
-    const auto backloggedBps = overuseStarted ? acked_.recentBitrate() : acked_.backloggedBitrate();
+    // delivers at its rate whatever the sender sent lately; what arrived
+    // lately may still mix in a burst from before the queue (a token
+    // bucket's, or bunched), and the whole window the time before: the
+    // lower of the two.
+    auto backloggedBps = acked_.backloggedBitrate();
+    if (overuseStarted && !backloggedBps) {
+        const auto recentBps = acked_.recentBitrate();
+        if (recentBps && ackedBps) {
+            backloggedBps = std::min(*recentBps, *ackedBps);
+        }
+    }
     auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
-    if (saturatedProbeBps_ != kNoBitrate && nowUs - saturatedProbeUs_ <= kSaturatedProbeUs) {
+    if (overuseStarted && saturatedProbeBps_ != kNoBitrate &&
+        nowUs - saturatedProbeUs_ <= kSaturatedProbeUs) {
         deliveredBps = std::max(deliveredBps.value_or(0), saturatedProbeBps_);
     }
     if (overuseStarted && deliveredBps) {
@@ -191,10 +201,13 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         }
     } else if (usage_ == BandwidthUsage::Overusing) {
         // Within one overuse, a decrease after the first needs a queue
-        // still building: less acknowledged since is otherwise the sender
-        // sending less (the cut itself, a layer waiting for a key frame),
-        // not a thinner link, and the queue drains already.
-        const bool draining = !overuseStarted && !backloggedBps;
+        // still building, or overflowing (more than a tenth of what was
+        // sent since the last decrease lost): less acknowledged is
+        // otherwise the sender sending less (the cut itself, a layer
+        // waiting for a key frame), not a thinner link, and the queue
+        // drains already.
+        const bool overflowing = lostSinceCut * 10 > lostSinceCut + receivedSinceCut;
+        const bool draining = !overuseStarted && !backloggedBps && !overflowing;
         if (!draining && aimd_.timeToReduceFurther(nowUs, deliveredBps)) {
             // Below the link by enough to drain the queue it built within
             // kQueueDrainUs (85% of it drains 150 ms of queue a second).
