@@ -41,13 +41,8 @@ public:
     // (the bottleneck spread them, not the sender). Nullopt otherwise, and
     // with fewer than kRecentMinPackets of them.
     std::optional<int64_t> backloggedBitrate() const;
-    // The arrival rate of the packets received lately, however fast they
-    // were sent: the link's rate whenever a queue stood before it.
-    std::optional<int64_t> recentBitrate() const;
 
 private:
-    std::optional<int64_t> recentRate(bool backlogged) const;
-
     struct Recent {
         int64_t sendUs = 0;
         int64_t arrivalUs = 0;

@@ -17,19 +17,16 @@
 //    the backlogged one when known (what arrived in the last 150 ms, when it
 //    was sent faster than it arrived: a building queue delivers at the
 //    bottleneck's rate), else the acknowledged one; at an overuse's start
-//    (a queue stands, so the link delivers at its rate) the lower of the
-//    acknowledged one and what arrived in the last 150 ms however fast it
-//    was sent, and never less than the receive rate of a probe that
+//    never less than the receive rate of a probe that
 //    saturated the link in the last kSaturatedProbeUs: a probe that fills
 //    the queue while the media sends less than the link carries has just
 //    measured the bottleneck). A decrease goes to 0.85 x that, or lower
 //    when the queue the link built (queueDelayMs()) would take longer than
 //    kQueueDrainUs to drain at 15% under it (down to kMinDecreaseFactor).
 //    Within one overuse, a further decrease needs a queue still building
-//    (the backlogged bitrate known) or overflowing (over a tenth of what
-//    was sent since the last decrease lost): otherwise the queue drains
-//    already, and less acknowledged is the sender sending less, not a
-//    thinner link.
+//    (the backlogged bitrate known): otherwise the queue drains already,
+//    and less acknowledged is the sender sending less, not a thinner link
+//    (the loss-based bound still answers a queue that overflows).
 //  - The loss-based bound takes the loss of the packets sent since the
 //    last decrease (its window restarts there): what a queue lost before
 //    it is what that decrease answered.
@@ -45,7 +42,8 @@
 //  - The validated bitrate, what the link has shown it carries: none (no
 //    bound) until the delay-based detector first finds overuse or loss
 //    first cuts the loss-based bound; then the delivered bitrate at an
-//    overuse and the acknowledged one at a loss cut (a bitrate validated
+//    overuse (and the backlogged one at each further decrease while a
+//    queue builds) and the acknowledged one at a loss cut (a bitrate validated
 //    before kept down to the new bound, not below), raised by the result
 //    of a probe the link carried whole (not saturated) and by an
 //    acknowledged bitrate above it whose window (and an RTT) holds nothing

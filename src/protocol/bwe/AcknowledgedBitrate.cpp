@@ -23,14 +23,6 @@ void AcknowledgedBitrate::onPacket(const PacketResult& p) {
 }
 
 std::optional<int64_t> AcknowledgedBitrate::backloggedBitrate() const {
-    return recentRate(true);
-}
-
-std::optional<int64_t> AcknowledgedBitrate::recentBitrate() const {
-    return recentRate(false);
-}
-
-std::optional<int64_t> AcknowledgedBitrate::recentRate(bool backlogged) const {
     // The packets within the window, newest first, and the extremes of
     // their send and arrival times (the first arrival's and the last send's
     // bytes left out: each rate counts what came after its first packet).
@@ -67,8 +59,7 @@ std::optional<int64_t> AcknowledgedBitrate::recentRate(bool backlogged) const {
     const int64_t arrivedBits = (bytes - firstArrival->size) * 8;
     const int64_t sentBits = (bytes - lastSend->size) * 8;
     // Sent no faster than 1.25x the arrivals: nothing held them back.
-    if (backlogged && sendSpanUs > 0 &&
-        sentBits * arrivalSpanUs * 4 < arrivedBits * sendSpanUs * 5) {
+    if (sendSpanUs > 0 && sentBits * arrivalSpanUs * 4 < arrivedBits * sendSpanUs * 5) {
         return std::nullopt;
     }
     return arrivedBits * 1'000'000 / arrivalSpanUs;

@@ -162,18 +162,7 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     // whole window mixes in what came before, or a time the sender sent
     // less than the link carries. A probe that lately saturated the link
     // measured it outright.
-    // At an overuse's start a queue stands before the link, which then
-    // delivers at its rate whatever the sender sent lately; what arrived
-    // lately may still mix in a burst from before the queue (a token
-    // bucket's, or bunched), and the whole window the time before: the
-    // lower of the two.
-    auto backloggedBps = acked_.backloggedBitrate();
-    if (overuseStarted && !backloggedBps) {
-        const auto recentBps = acked_.recentBitrate();
-        if (recentBps && ackedBps) {
-            backloggedBps = std::min(*recentBps, *ackedBps);
-        }
-    }
+    const auto backloggedBps = acked_.backloggedBitrate();
     auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
     if (overuseStarted && saturatedProbeBps_ != kNoBitrate &&
         nowUs - saturatedProbeUs_ <= kSaturatedProbeUs) {
@@ -201,13 +190,10 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         }
     } else if (usage_ == BandwidthUsage::Overusing) {
         // Within one overuse, a decrease after the first needs a queue
-        // still building, or overflowing (more than a tenth of what was
-        // sent since the last decrease lost): less acknowledged is
-        // otherwise the sender sending less (the cut itself, a layer
-        // waiting for a key frame), not a thinner link, and the queue
-        // drains already.
-        const bool overflowing = lostSinceCut * 10 > lostSinceCut + receivedSinceCut;
-        const bool draining = !overuseStarted && !backloggedBps && !overflowing;
+        // still building: less acknowledged is otherwise the sender sending
+        // less (the cut itself, a layer waiting for its key frame), not a
+        // thinner link, and the queue drains already.
+        const bool draining = !overuseStarted && !backloggedBps;
         if (!draining && aimd_.timeToReduceFurther(nowUs, deliveredBps)) {
             // Below the link by enough to drain the queue it built within
             // kQueueDrainUs (85% of it drains 150 ms of queue a second).

@@ -250,16 +250,6 @@ TEST(AcknowledgedBitrate, NoBackloggedRateWhenTheSenderSetTheRate) {
     EXPECT_FALSE(AcknowledgedBitrate().backloggedBitrate().has_value());
 }
 
-// The recent rate is the arrival rate however fast the packets were sent.
-TEST(AcknowledgedBitrate, RecentRateIsTheArrivalRate) {
-    for (const int64_t gap : {5'000, 10'000, 20'000}) {
-        const auto rate = deliveredAt1Mbps(gap).recentBitrate();
-        ASSERT_TRUE(rate.has_value());
-        EXPECT_NEAR(static_cast<double>(*rate), 1e6, 3e4);
-    }
-    EXPECT_FALSE(AcknowledgedBitrate().recentBitrate().has_value());
-}
-
 // The receiver's clock runs 5 s ahead and the path takes 20 ms: a packet
 // that waited 150 ms more than the quickest one shows 150 ms of queueing;
 // then the queue drains. Only received packets count, and the newest sent.
