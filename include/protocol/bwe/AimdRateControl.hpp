@@ -13,9 +13,8 @@
 //    (RTT + 100 ms), at least 4 kbit/s per second. Never past
 //    1.5 x acknowledged + 10 kbit/s, so that an application-limited sender
 //    does not let the estimate run away; never lowered by an increase.
-//  - Decrease: to beta (0.85, or the lower factor update() is given) x
-//    acknowledged bitrate (beta x the link capacity estimate when that
-//    would not lower it), only ever downwards; the
+//  - Decrease: to beta (0.85) x acknowledged bitrate (beta x the link capacity
+//    estimate when that would not lower it), only ever downwards; the
 //    acknowledged bitrate then feeds the link capacity estimate (an average
 //    with its variance; reset when a sample falls 3 deviations below it).
 //    Then Hold.
@@ -62,8 +61,7 @@ public:
     void setEstimate(int64_t bps, int64_t nowUs);
     void setRtt(int64_t rttUs) { rttUs_ = rttUs; }
 
-    int64_t update(BandwidthUsage usage, std::optional<int64_t> ackedBps, int64_t nowUs,
-                   double beta = kBeta);
+    int64_t update(BandwidthUsage usage, std::optional<int64_t> ackedBps, int64_t nowUs);
 
     // Whether another decrease may follow the last one already: an RTT has
     // passed (10 to 200 ms), or the estimate is twice what gets through.

@@ -20,10 +20,8 @@
 //    never less than the receive rate of a probe that
 //    saturated the link in the last kSaturatedProbeUs: a probe that fills
 //    the queue while the media sends less than the link carries has just
-//    measured the bottleneck). A decrease goes to 0.85 x that, or lower
-//    when the queue the link built (queueDelayMs()) would take longer than
-//    kQueueDrainUs to drain at 15% under it (down to kMinDecreaseFactor).
-//    Within one overuse, a further decrease needs a queue still building
+//    measured the bottleneck). A decrease goes to 0.85 x that. Within one
+//    overuse, a further decrease needs a queue still building
 //    (the backlogged bitrate known): otherwise the queue drains already,
 //    and less acknowledged is the sender sending less, not a thinner link
 //    (the loss-based bound still answers a queue that overflows).
@@ -117,8 +115,6 @@ public:
     static constexpr int64_t kFeedbackTimeoutCutUs = 500'000;
     static constexpr double kFeedbackTimeoutFactor = 0.8;
     static constexpr int64_t kSaturatedProbeUs = 1'000'000;
-    static constexpr int64_t kQueueDrainUs = 2'000'000;
-    static constexpr double kMinDecreaseFactor = 0.5;
 
     struct Config {
         int64_t startBps = kDefaultStartBps;

@@ -71,7 +71,7 @@ int64_t AimdRateControl::additiveIncreasePerSecond() const {
 }
 
 int64_t AimdRateControl::update(BandwidthUsage usage, std::optional<int64_t> ackedBps,
-                                int64_t nowUs, double beta) {
+                                int64_t nowUs) {
     if (!haveChange_) {
         haveChange_ = true;
         lastChangeUs_ = nowUs;
@@ -121,9 +121,9 @@ int64_t AimdRateControl::update(BandwidthUsage usage, std::optional<int64_t> ack
     }
     case State::Decrease: {
         int64_t decreased =
-            static_cast<int64_t>(beta * static_cast<double>(ackedBps ? *ackedBps : estimate_));
+            static_cast<int64_t>(kBeta * static_cast<double>(ackedBps ? *ackedBps : estimate_));
         if (decreased > estimate_ && link_.has()) {
-            decreased = static_cast<int64_t>(beta * static_cast<double>(link_.estimate()));
+            decreased = static_cast<int64_t>(kBeta * static_cast<double>(link_.estimate()));
         }
         if (decreased < estimate_) {
             estimate_ = decreased;

@@ -195,12 +195,7 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         // thinner link, and the queue drains already.
         const bool draining = !overuseStarted && !backloggedBps;
         if (!draining && aimd_.timeToReduceFurther(nowUs, deliveredBps)) {
-            // Below the link by enough to drain the queue it built within
-            // kQueueDrainUs (85% of it drains 150 ms of queue a second).
-            const double drain = 1.0 - static_cast<double>(queueDelay_.delayMs() * 1000) /
-                                           static_cast<double>(kQueueDrainUs);
-            const double beta = std::clamp(drain, kMinDecreaseFactor, AimdRateControl::kBeta);
-            aimd_.update(usage_, deliveredBps, nowUs, beta);
+            aimd_.update(usage_, deliveredBps, nowUs);
             lossFromUs_ = nowUs;
             loss_.restartWindow(nowUs);
             if (backloggedBps && validatedBps_ != kNoBitrate) {

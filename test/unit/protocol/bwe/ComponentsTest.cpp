@@ -419,6 +419,31 @@ TEST(SendSideBandwidthEstimator, BoundsStartRembAndTrace) {
 // does not raise it (its result rests on arrival times alone, which a
 // receiver reading late bunches), one the link carried whole does. The
 // allocatable bitrate is the target within it.
+// A cluster asked for 5 s into a transport's life is judged on its full
+// size (at least 80% of its 7,200 bytes), not forgotten as stale and
+// judged on 5 packets: 4 packets of 500 bytes give no result.
+TEST(SendSideBandwidthEstimator, ProbeClustersAreRegisteredWhenAskedFor) {
+    SendSideBandwidthEstimator e;
+    e.onPacketSent(0, 1000, 5'000);
+    const auto request = e.takeProbeRequest(5'000);
+    ASSERT_TRUE(request.has_value());
+    std::vector<PacketResult> results;
+    for (uint16_t i = 0; i < 4; ++i) {
+        e.onPacketSent(static_cast<uint16_t>(1 + i), 500, 5'001 + i, request->id,
+                       PacketKind::Padding);
+        PacketResult p;
+        p.seq = 1 + i;
+        p.sendUs = (5'001 + i) * 1000;
+        p.arrivalUs = p.sendUs + 20'000 + i * 2'000;
+        p.size = 500;
+        p.probeClusterId = request->id;
+        p.received = true;
+        results.push_back(p);
+    }
+    e.onPacketResults(results, 5'100);
+    EXPECT_EQ(e.stats().probeResults, 0u);
+}
+
 TEST(SendSideBandwidthEstimator, ValidatedBitrate) {
     SendSideBandwidthEstimator::Config config;
     config.startBps = 1'000'000;
