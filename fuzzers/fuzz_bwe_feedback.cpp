@@ -156,7 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             e.process(now);
             break;
         case 7:
-            if (auto r = e.takeProbeRequest()) {
+            if (auto r = e.takeProbeRequest(now)) {
                 check(r->bitrateBps > 0);
                 cluster = r->id;
             } else {

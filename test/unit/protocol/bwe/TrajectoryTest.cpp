@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <gtest/gtest.h>
+#include <tuple>
 
 namespace sfu::bwe::test {
 namespace {
@@ -157,7 +158,9 @@ class StepDownUnderAQuietSender
     : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
 
 TEST_P(StepDownUnderAQuietSender, TheLinkIsFoundAndKept) {
-    const auto [propagationMs, feedbackMs, capacityBps] = GetParam();
+    const int64_t propagationMs = std::get<0>(GetParam());
+    const int64_t feedbackMs = std::get<1>(GetParam());
+    const int64_t capacityBps = std::get<2>(GetParam());
     LinkConfig link;
     link.capacityBps = 5'000'000;
     link.propagationMs = propagationMs;
