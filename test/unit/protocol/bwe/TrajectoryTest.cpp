@@ -31,6 +31,14 @@ void dump(const LinkSimulator& sim, const char* name) {
     }
 }
 
+// Layers of 1.6 Mbit/s sent for 10 s (the consumers want 1.7 Mbit/s).
+void sendLayersOfAMegabitAndAHalf(LinkSimulator& sim) {
+    sim.desiredBps = 1'700'000;
+    sim.bwe().setDesiredBitrate(1'700'000, 0);
+    sim.appLimitBps = 1'600'000;
+    sim.run(10'000);
+}
+
 int64_t maxQueue(const LinkSimulator& sim, int64_t fromMs, int64_t toMs) {
     int64_t v = 0;
     for (const Sample& s : sim.samples()) {
@@ -168,10 +176,7 @@ TEST_P(StepDownUnderAQuietSender, TheLinkIsFoundAndKept) {
     link.feedbackMinMs = feedbackMs;
     link.feedbackMaxMs = feedbackMs + 50;
     LinkSimulator sim(link, startAt(1'000'000));
-    sim.desiredBps = 1'700'000;
-    sim.bwe().setDesiredBitrate(1'700'000, 0);
-    sim.appLimitBps = 1'600'000;
-    sim.run(10'000);
+    sendLayersOfAMegabitAndAHalf(sim);
     sim.link().capacityBps = capacityBps;
     int64_t cutAtMs = -1;
     int64_t maxValidated = 0;
@@ -212,10 +217,7 @@ TEST(BweTrajectory, AProbeThatFillsAThinLinkMeasuresIt) {
     link.capacityBps = 5'000'000;
     link.queueLimitMs = 200;
     LinkSimulator sim(link, startAt(1'000'000));
-    sim.desiredBps = 1'700'000;
-    sim.bwe().setDesiredBitrate(1'700'000, 0);
-    sim.appLimitBps = 1'600'000;
-    sim.run(10'000);
+    sendLayersOfAMegabitAndAHalf(sim);
     sim.link().capacityBps = 600'000;
     sim.run(2'000);
     sim.appLimitBps = 300'000;
