@@ -28,6 +28,9 @@ public:
     static constexpr size_t kRecentPackets = 64;
     static constexpr int64_t kRecentWindowUs = 150'000;
     static constexpr size_t kRecentMinPackets = 4;
+    // Arrival times closer than this are one (transport-wide feedback
+    // reports them in 250 us steps).
+    static constexpr int64_t kArrivalTickUs = 250;
 
     explicit AcknowledgedBitrate(int64_t windowUs = kDefaultWindowUs)
         : window_(windowUs, kBucketUs, kMinSpanUs) {}
@@ -38,8 +41,10 @@ public:
     // The link's rate while a queue built at it: the arrival rate of the
     // packets received lately (within kRecentWindowUs of the newest
     // arrival), when they were sent at least 1.25x faster than they arrived
-    // (the bottleneck spread them, not the sender). Nullopt otherwise, and
-    // with fewer than kRecentMinPackets of them.
+    // (the bottleneck spread them, not the sender). The bytes of the first
+    // arrival tick (kArrivalTickUs) arrived by the window's start and do
+    // not count: a receiver that read a burst late stamps it with one time.
+    // Nullopt otherwise, and with fewer than kRecentMinPackets of them.
     std::optional<int64_t> backloggedBitrate() const;
 
 private:

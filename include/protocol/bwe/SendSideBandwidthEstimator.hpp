@@ -40,8 +40,12 @@
 //  - The validated bitrate, what the link has shown it carries: none (no
 //    bound) until the delay-based detector first finds overuse or loss
 //    first cuts the loss-based bound; then the delivered bitrate at an
-//    overuse (and the backlogged one at each further decrease while a
-//    queue builds) and the acknowledged one at a loss cut (a bitrate validated
+//    overuse (not above the higher of the bitrate validated before and the
+//    acknowledged one: a rate over 150 ms is no proof of more, as a
+//    receiver's late reads shorten its span; and never a saturated probe's
+//    receive rate, which bounds the decrease alone), lowered to the
+//    backlogged one at each further decrease while a queue builds, and the
+//    acknowledged one at a loss cut (a bitrate validated
 //    before kept down to the new bound, not below), raised by the result
 //    of a probe the link carried whole (not saturated) and by an
 //    acknowledged bitrate above it whose window (and an RTT) holds nothing

@@ -56,7 +56,18 @@ std::optional<int64_t> AcknowledgedBitrate::backloggedBitrate() const {
     if (arrivalSpanUs <= 0) {
         return std::nullopt;
     }
-    const int64_t arrivedBits = (bytes - firstArrival->size) * 8;
+    // What arrived in the first tick of the window (the feedback's
+    // resolution) arrived by then: a receiver that read late stamps a
+    // burst with one time, and counting it would shorten the span it took.
+    int64_t firstTickBytes = 0;
+    for (size_t i = 0; i < recentCount_; ++i) {
+        const Recent& r = recent_[(recentNext_ + kRecentPackets - 1 - i) % kRecentPackets];
+        if (r.arrivalUs >= firstArrival->arrivalUs &&
+            r.arrivalUs < firstArrival->arrivalUs + kArrivalTickUs) {
+            firstTickBytes += r.size;
+        }
+    }
+    const int64_t arrivedBits = (bytes - firstTickBytes) * 8;
     const int64_t sentBits = (bytes - lastSend->size) * 8;
     // Sent no faster than 1.25x the arrivals: nothing held them back.
     if (sendSpanUs > 0 && sentBits * arrivalSpanUs * 4 < arrivedBits * sendSpanUs * 5) {

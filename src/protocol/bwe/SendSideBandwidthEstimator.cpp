@@ -163,13 +163,23 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     // less than the link carries. A probe that lately saturated the link
     // measured it outright.
     const auto backloggedBps = acked_.backloggedBitrate();
-    auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
+    const auto deliveredBps = backloggedBps ? backloggedBps : ackedBps;
+    // The rate a decrease starts from. A saturated probe's receive rate
+    // bounds it, not the validated bitrate: a receiver that reads late
+    // bunches its arrivals and makes it look faster than the link.
+    auto cutFromBps = deliveredBps;
     if (overuseStarted && saturatedProbeBps_ != kNoBitrate &&
         nowUs - saturatedProbeUs_ <= kSaturatedProbeUs) {
-        deliveredBps = std::max(deliveredBps.value_or(0), saturatedProbeBps_);
+        cutFromBps = std::max(deliveredBps.value_or(0), saturatedProbeBps_);
     }
     if (overuseStarted && deliveredBps) {
-        validatedBps_ = *deliveredBps;
+        // The delivered bitrate, but not above what was validated or
+        // acknowledged before: a rate over a short window is no proof the
+        // link carries more (late reads shorten it).
+        validatedBps_ =
+            validatedBps_ == kNoBitrate
+                ? *deliveredBps
+                : std::min(*deliveredBps, std::max(validatedBps_, ackedBps.value_or(0)));
         validatedCutUs_ = nowUs;
     } else if (validatedBps_ != kNoBitrate) {
         // A probe the link carried whole validates its rate; a saturated
@@ -194,13 +204,13 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         // less (the cut itself, a layer waiting for its key frame), not a
         // thinner link, and the queue drains already.
         const bool draining = !overuseStarted && !backloggedBps;
-        if (!draining && aimd_.timeToReduceFurther(nowUs, deliveredBps)) {
-            aimd_.update(usage_, deliveredBps, nowUs);
+        if (!draining && aimd_.timeToReduceFurther(nowUs, cutFromBps)) {
+            aimd_.update(usage_, cutFromBps, nowUs);
             lossFromUs_ = nowUs;
             loss_.restartWindow(nowUs);
             if (backloggedBps && validatedBps_ != kNoBitrate) {
                 // A queue still builds: the link delivers at this rate now.
-                validatedBps_ = *backloggedBps;
+                validatedBps_ = std::min(validatedBps_, *backloggedBps);
                 validatedCutUs_ = nowUs;
             }
         }

@@ -242,6 +242,28 @@ TEST(AcknowledgedBitrate, BackloggedRateIsTheArrivalRateOfAQueue) {
     EXPECT_NEAR(static_cast<double>(*rate), 1e6, 3e4);
 }
 
+// The same queue under a receiver that read the four packets arriving at
+// 1,840-1,870 ms at once, stamping them all 1,870 ms, now at the start of
+// the 150 ms window (the newest arrived at 1,990 ms). They arrived by then:
+// counted, they would make the rate over the window 1.25 Mbit/s.
+TEST(AcknowledgedBitrate, ABurstReadLateAtTheWindowsStartDoesNotCount) {
+    AcknowledgedBitrate a;
+    PacketResult p;
+    p.received = true;
+    p.size = 1250;
+    for (int i = 0; i < 100; ++i) {
+        p.sendUs = i * 5'000;
+        p.arrivalUs = 1'000'000 + i * 10'000;
+        if (p.arrivalUs >= 1'840'000 && p.arrivalUs <= 1'870'000) {
+            p.arrivalUs = 1'870'000;
+        }
+        a.onPacket(p);
+    }
+    const auto rate = a.backloggedBitrate();
+    ASSERT_TRUE(rate.has_value());
+    EXPECT_NEAR(static_cast<double>(*rate), 1e6, 3e4);
+}
+
 // Sent at the rate they arrive (or slower): the sender set that rate, and it
 // says nothing of what the link could carry.
 TEST(AcknowledgedBitrate, NoBackloggedRateWhenTheSenderSetTheRate) {
