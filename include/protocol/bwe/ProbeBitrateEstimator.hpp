@@ -6,7 +6,8 @@
 // received (as registered with onClusterStarted(), 5 packets and no byte
 // floor for a cluster not registered), each further packet recomputes:
 //   send rate = bytes but the last sent / (last send - first send)
-//   receive rate = bytes but the first received / (last arrival - first)
+//   receive rate = bytes but those of the first arrival tick (250 us: a
+//     burst read late is stamped with one time) / (last arrival - first)
 // A cluster whose intervals are empty or longer than 1 s, or whose receive
 // rate is over twice its send rate (arrivals bunched), gives nothing. The
 // result is min(send, receive), and 0.95 x receive when the receive rate is under 90% of the send
@@ -29,6 +30,8 @@ public:
     static constexpr size_t kMaxClusters = 8;
     static constexpr int64_t kMaxIntervalUs = 1'000'000;
     static constexpr int64_t kClusterTimeoutUs = 1'000'000;
+    // Arrival times closer than this are one (the feedback's resolution).
+    static constexpr int64_t kArrivalTickUs = 250;
 
     void onClusterStarted(int32_t id, uint32_t minPackets, int64_t minBytes, int64_t nowUs);
     // Returns the cluster's result when this packet produced one.
@@ -40,6 +43,8 @@ public:
     bool lastSaturated() const { return saturated_; }
     // The receive rate of the latest result's cluster.
     int64_t lastReceiveRate() const { return receiveBps_; }
+    // The id of the latest result's cluster.
+    int32_t lastClusterId() const { return clusterId_; }
     // Whether the link carried the latest result's cluster whole: neither
     // saturated nor arriving bunched (receive rate over 1.25 x the send
     // rate: the receiver read the packets late, so its times say nothing
@@ -58,7 +63,7 @@ private:
         int64_t lastSendUs = 0;
         uint32_t lastSendSize = 0;
         int64_t firstArrivalUs = 0;
-        uint32_t firstArrivalSize = 0;
+        int64_t firstTickBytes = 0; // arrived within kArrivalTickUs of the first
         int64_t lastArrivalUs = 0;
     };
 
@@ -67,6 +72,7 @@ private:
     std::array<Cluster, kMaxClusters> clusters_{};
     std::optional<int64_t> estimate_;
     int64_t receiveBps_ = 0;
+    int32_t clusterId_ = kNoProbeCluster;
     bool saturated_ = false;
     bool bunched_ = false;
 };

@@ -24,7 +24,12 @@
 //    overuse, a further decrease needs a queue still building
 //    (the backlogged bitrate known): otherwise the queue drains already,
 //    and less acknowledged is the sender sending less, not a thinner link
-//    (the loss-based bound still answers a queue that overflows).
+//    (the loss-based bound still answers a queue that overflows); and none
+//    within an overuse a probe caused (one that starts within
+//    kSaturatedProbeUs of a saturated probe's result, no queue building
+//    at the media's rate): a probe's burst between an application-limited
+//    sender's frames passes for a queue whose rate, over the gaps, is far
+//    below the link's.
 //  - The loss-based bound takes the loss of the packets sent since the
 //    last decrease (its window restarts there): what a queue lost before
 //    it is what that decrease answered.
@@ -43,11 +48,17 @@
 //    overuse (not above the higher of the bitrate validated before and the
 //    acknowledged one: a rate over 150 ms is no proof of more, as a
 //    receiver's late reads shorten its span; and never a saturated probe's
-//    receive rate, which bounds the decrease alone), lowered to the
+//    receive rate, which bounds the decrease alone; left as it is at an
+//    overuse within kSaturatedProbeUs of a saturated probe's result with
+//    no queue building at the media's rate: that is the probe's queue, and
+//    what is acknowledged then is the media, not the link), lowered to the
 //    backlogged one at each further decrease while a queue builds, and the
 //    acknowledged one at a loss cut (a bitrate validated
 //    before kept down to the new bound, not below), raised by the result
-//    of a probe the link carried whole (not saturated) and by an
+//    of a probe the link carried whole (not saturated), by the smaller
+//    result of two saturated probes in a row (within kSaturatedPairUs)
+//    that agree within kSaturatedAgreement (one alone may have been read
+//    late), and by an
 //    acknowledged bitrate above it whose window (and an RTT) holds nothing
 //    from before that overuse or cut. allocatableBitrate() is the target
 //    within it: what consumers may be given. The target itself may grow
@@ -119,6 +130,10 @@ public:
     static constexpr int64_t kFeedbackTimeoutCutUs = 500'000;
     static constexpr double kFeedbackTimeoutFactor = 0.8;
     static constexpr int64_t kSaturatedProbeUs = 1'000'000;
+    // Two saturated probes within this time whose results differ by at most
+    // kSaturatedAgreement of the larger validate the smaller.
+    static constexpr int64_t kSaturatedPairUs = 15'000'000;
+    static constexpr double kSaturatedAgreement = 0.2;
 
     struct Config {
         int64_t startBps = kDefaultStartBps;
@@ -210,6 +225,16 @@ private:
     // The receive rate of the latest probe that saturated the link, and when.
     int64_t saturatedProbeBps_ = kNoBitrate;
     int64_t saturatedProbeUs_ = 0;
+    // The results of the last two clusters that saturated the link (the
+    // latest cluster's updated as more of it is reported), and when each
+    // came.
+    int32_t saturatedCluster_ = kNoProbeCluster;
+    int64_t saturatedResultBps_ = kNoBitrate;
+    int64_t saturatedResultUs_ = 0;
+    int64_t earlierSaturatedBps_ = kNoBitrate;
+    int64_t earlierSaturatedUs_ = 0;
+    // Whether the current (or last) overuse was a probe's queue.
+    bool probesOveruse_ = false;
     // Packets sent before this (the last delay-based decrease) do not count
     // towards the loss-based bound.
     int64_t lossFromUs_ = 0;

@@ -48,7 +48,7 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
         c->firstSendUs = c->lastSendUs = p.sendUs;
         c->lastSendSize = p.size;
         c->firstArrivalUs = c->lastArrivalUs = p.arrivalUs;
-        c->firstArrivalSize = p.size;
+        c->firstTickBytes = p.size;
     } else {
         if (p.sendUs < c->firstSendUs) {
             c->firstSendUs = p.sendUs;
@@ -58,8 +58,11 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
             c->lastSendSize = p.size;
         }
         if (p.arrivalUs < c->firstArrivalUs) {
+            const bool sameTick = c->firstArrivalUs - p.arrivalUs < kArrivalTickUs;
+            c->firstTickBytes = sameTick ? c->firstTickBytes + p.size : p.size;
             c->firstArrivalUs = p.arrivalUs;
-            c->firstArrivalSize = p.size;
+        } else if (p.arrivalUs - c->firstArrivalUs < kArrivalTickUs) {
+            c->firstTickBytes += p.size;
         }
         if (p.arrivalUs > c->lastArrivalUs) {
             c->lastArrivalUs = p.arrivalUs;
@@ -78,7 +81,7 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
         return std::nullopt;
     }
     const int64_t sendRate = bitrateOf(c->bytes - c->lastSendSize, sendInterval);
-    const int64_t recvRate = bitrateOf(c->bytes - c->firstArrivalSize, recvInterval);
+    const int64_t recvRate = bitrateOf(c->bytes - c->firstTickBytes, recvInterval);
     if (recvRate <= 0 || recvRate > 2 * sendRate) {
         return std::nullopt;
     }
@@ -90,6 +93,7 @@ std::optional<int64_t> ProbeBitrateEstimator::onPacket(const PacketResult& p, in
     }
     estimate_ = result;
     receiveBps_ = recvRate;
+    clusterId_ = p.probeClusterId;
     return result;
 }
 

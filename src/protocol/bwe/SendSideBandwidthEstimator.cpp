@@ -156,6 +156,24 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         if (probeEstimator_.lastSaturated()) {
             saturatedProbeBps_ = probeEstimator_.lastReceiveRate();
             saturatedProbeUs_ = nowUs;
+            if (probeEstimator_.lastClusterId() != saturatedCluster_) {
+                earlierSaturatedBps_ = saturatedResultBps_;
+                earlierSaturatedUs_ = saturatedResultUs_;
+                saturatedCluster_ = probeEstimator_.lastClusterId();
+            }
+            saturatedResultBps_ = *probe;
+            saturatedResultUs_ = nowUs;
+        }
+    }
+    // Two saturated probes in a row that agree measured the link: one alone
+    // may have been read late and bunched.
+    int64_t saturatedPairBps = 0;
+    if (probe && probeEstimator_.lastSaturated() && earlierSaturatedBps_ != kNoBitrate &&
+        nowUs - earlierSaturatedUs_ <= kSaturatedPairUs) {
+        const int64_t lo = std::min(earlierSaturatedBps_, saturatedResultBps_);
+        const int64_t hi = std::max(earlierSaturatedBps_, saturatedResultBps_);
+        if (static_cast<double>(hi - lo) <= kSaturatedAgreement * static_cast<double>(hi)) {
+            saturatedPairBps = lo;
         }
     }
     // While a queue builds, what arrived lately is the link's rate; the
@@ -168,11 +186,19 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     // bounds it, not the validated bitrate: a receiver that reads late
     // bunches its arrivals and makes it look faster than the link.
     auto cutFromBps = deliveredBps;
-    if (overuseStarted && saturatedProbeBps_ != kNoBitrate &&
-        nowUs - saturatedProbeUs_ <= kSaturatedProbeUs) {
+    const bool afterSaturatedProbe =
+        saturatedProbeBps_ != kNoBitrate && nowUs - saturatedProbeUs_ <= kSaturatedProbeUs;
+    if (overuseStarted && afterSaturatedProbe) {
         cutFromBps = std::max(deliveredBps.value_or(0), saturatedProbeBps_);
     }
-    if (overuseStarted && deliveredBps) {
+    // An overuse right after a probe saturated the link, with no queue
+    // building at the media's own rate, is the probe's queue: what is
+    // acknowledged then is the media, not the link.
+    const bool probesQueue = afterSaturatedProbe && !backloggedBps;
+    if (overuseStarted) {
+        probesOveruse_ = probesQueue;
+    }
+    if (overuseStarted && deliveredBps && (validatedBps_ == kNoBitrate || !probesQueue)) {
         // The delivered bitrate, but not above what was validated or
         // acknowledged before: a rate over a short window is no proof the
         // link carries more (late reads shorten it).
@@ -190,8 +216,8 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         const int64_t carried = probe && probeEstimator_.lastCarriedWhole() ? *probe : 0;
         const bool ackedSinceCut =
             nowUs - validatedCutUs_ >= AcknowledgedBitrate::kDefaultWindowUs + effectiveRttUs();
-        validatedBps_ =
-            std::max({validatedBps_, carried, ackedSinceCut ? ackedBps.value_or(0) : int64_t{0}});
+        validatedBps_ = std::max({validatedBps_, carried, saturatedPairBps,
+                                  ackedSinceCut ? ackedBps.value_or(0) : int64_t{0}});
     }
     if (probe && usage_ != BandwidthUsage::Overusing && *probe > aimd_.estimate()) {
         aimd_.setEstimate(*probe, nowUs);
@@ -203,7 +229,9 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         // still building: less acknowledged is otherwise the sender sending
         // less (the cut itself, a layer waiting for its key frame), not a
         // thinner link, and the queue drains already.
-        const bool draining = !overuseStarted && !backloggedBps;
+        // Nor within an overuse a probe caused: what seems to build a queue
+        // then is the probe's burst between the media's packets.
+        const bool draining = !overuseStarted && (!backloggedBps || probesOveruse_);
         if (!draining && aimd_.timeToReduceFurther(nowUs, cutFromBps)) {
             aimd_.update(usage_, cutFromBps, nowUs);
             lossFromUs_ = nowUs;

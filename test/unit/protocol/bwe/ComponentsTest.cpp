@@ -13,6 +13,7 @@
 #include "protocol/bwe/TrendlineEstimator.hpp"
 #include "protocol/rtcp/Packet.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <vector>
 
@@ -374,6 +375,27 @@ TEST(ProbeBitrateEstimator, FarSaturatedLinkStillGivesReceiveRate) {
     probeCluster(e, 2000, 0, 10'000); // sent at 4 Mbit/s, arriving at 800 kbit/s
     EXPECT_EQ(e.takeEstimate(), 760'000);
     EXPECT_TRUE(e.lastSaturated());
+}
+
+// Ten packets of 1,000 bytes sent at 4 Mbit/s into an 800 kbit/s link,
+// the first three read late by the receiver and stamped with the third's
+// arrival time: they arrived by then, and the other seven over 70 ms give
+// the link's rate. Counting two of the three would read 1.03 Mbit/s.
+TEST(ProbeBitrateEstimator, ABurstReadLateAtTheStartDoesNotCount) {
+    ProbeBitrateEstimator e;
+    e.onClusterStarted(1, 5, 0, 0);
+    for (int i = 0; i < 10; ++i) {
+        PacketResult p;
+        p.received = true;
+        p.probeClusterId = 1;
+        p.size = 1000;
+        p.sendUs = i * 2'000;
+        p.arrivalUs = std::max(i, 2) * 10'000;
+        e.onPacket(p, 0);
+    }
+    EXPECT_EQ(e.takeEstimate(), 760'000);
+    EXPECT_TRUE(e.lastSaturated());
+    EXPECT_EQ(e.lastClusterId(), 1);
 }
 
 TEST(AlrDetector, StartsWhenSendingWellBelow) {

@@ -75,8 +75,16 @@ public:
     const std::vector<Sample>& samples() const { return samples_; }
 
     int64_t desiredBps = 10'000'000;
+    // What the consumers want, told to the estimator as well.
+    void want(int64_t bps) {
+        desiredBps = bps;
+        bwe_.setDesiredBitrate(bps, nowMs_);
+    }
     // When set, the sender offers at most this (application limited).
     std::optional<int64_t> appLimitBps;
+    // When set, the media leaves in bursts, one every frameMs (a video
+    // frame's packets at once), rather than paced.
+    int64_t frameMs = 0;
     // When set, the sender offers at most what may be allocated (the
     // consumers' layers follow the allocation).
     bool sendAllocatable = false;
@@ -179,10 +187,9 @@ private:
         double nextUs;
     };
 
-    void send(uint32_t size, int32_t cluster) {
+    void send(uint32_t size, int32_t cluster, PacketKind kind) {
         const uint16_t seq = seq_++;
-        bwe_.onPacketSent(seq, size, nowMs_, cluster,
-                          cluster == kNoProbeCluster ? PacketKind::Media : PacketKind::Padding);
+        bwe_.onPacketSent(seq, size, nowMs_, cluster, kind);
         ++packetsSent;
         const int64_t nowUs = nowMs_ * 1000;
         if (linkFreeUs_ - nowUs > link_.queueLimitMs * 1000) {
@@ -239,7 +246,7 @@ private:
             Cluster& c = clusters_.front();
             c.nextUs = std::max(c.nextUs, static_cast<double>(nowUs));
             while (c.left > 0 && c.nextUs < static_cast<double>(nowUs + 1000)) {
-                send(kPacketSize, c.id);
+                send(kPacketSize, c.id, PacketKind::Padding);
                 --c.left;
                 c.nextUs += kPacketSize * 8e6 / static_cast<double>(c.bitrateBps);
             }
@@ -258,12 +265,14 @@ private:
             rate = std::min({rate, bwe_.allocatableBitrate(), desiredBps});
         }
         budget_ += static_cast<double>(rate) / 8000.0;
-        budget_ = std::min(budget_, 2.0 * kPacketSize);
+        const double frameBytes = static_cast<double>(rate) * static_cast<double>(frameMs) / 8000.0;
+        budget_ = std::min(budget_, std::max(2.0 * kPacketSize, frameBytes + kPacketSize));
+        const bool frameDue = frameMs <= 0 || nowMs_ % frameMs == 0;
         // Media sent while a cluster is under way belongs to it (as
         // TransportBwe tags it).
-        while (budget_ >= kPacketSize) {
+        while (frameDue && budget_ >= kPacketSize) {
             budget_ -= kPacketSize;
-            send(kPacketSize, probing);
+            send(kPacketSize, probing, PacketKind::Media);
         }
         // Arrivals at the receiver, read when it is not stalled.
         if (nowMs_ >= stalledUntilMs_ && rng_.chance(link_.receiverStall)) {
