@@ -28,9 +28,6 @@ public:
     static constexpr size_t kRecentPackets = 64;
     static constexpr int64_t kRecentWindowUs = 150'000;
     static constexpr size_t kRecentMinPackets = 4;
-    // Arrival times closer than this are one (transport-wide feedback
-    // reports them in 250 us steps).
-    static constexpr int64_t kArrivalTickUs = 250;
 
     explicit AcknowledgedBitrate(int64_t windowUs = kDefaultWindowUs)
         : window_(windowUs, kBucketUs, kMinSpanUs) {}

@@ -30,8 +30,6 @@ public:
     static constexpr size_t kMaxClusters = 8;
     static constexpr int64_t kMaxIntervalUs = 1'000'000;
     static constexpr int64_t kClusterTimeoutUs = 1'000'000;
-    // Arrival times closer than this are one (the feedback's resolution).
-    static constexpr int64_t kArrivalTickUs = 250;
 
     void onClusterStarted(int32_t id, uint32_t minPackets, int64_t minBytes, int64_t nowUs);
     // Returns the cluster's result when this packet produced one.

@@ -226,11 +226,10 @@ private:
     int64_t saturatedProbeBps_ = kNoBitrate;
     int64_t saturatedProbeUs_ = 0;
     // The results of the last two clusters that saturated the link (the
-    // latest cluster's updated as more of it is reported), and when each
-    // came.
+    // latest cluster's updated as more of it is reported; it came at
+    // saturatedProbeUs_), and when the earlier one came.
     int32_t saturatedCluster_ = kNoProbeCluster;
     int64_t saturatedResultBps_ = kNoBitrate;
-    int64_t saturatedResultUs_ = 0;
     int64_t earlierSaturatedBps_ = kNoBitrate;
     int64_t earlierSaturatedUs_ = 0;
     // Whether the current (or last) overuse was a probe's queue.

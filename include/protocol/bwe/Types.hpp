@@ -13,6 +13,10 @@ namespace sfu::bwe {
 
 inline constexpr int64_t kNoBitrate = std::numeric_limits<int64_t>::max();
 inline constexpr int32_t kNoProbeCluster = -1;
+// Arrival times closer than this are one: transport-wide feedback reports
+// them in 250 us steps, and a receiver that read a burst late stamps it
+// with one time.
+inline constexpr int64_t kArrivalTickUs = 250;
 
 // Bits per second of `bytes` over `us` microseconds (0 when `us` <= 0).
 inline int64_t bitrateOf(int64_t bytes, int64_t us) {

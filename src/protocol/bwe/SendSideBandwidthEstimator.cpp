@@ -154,15 +154,14 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     if (probe) {
         ++stats_.probeResults;
         if (probeEstimator_.lastSaturated()) {
-            saturatedProbeBps_ = probeEstimator_.lastReceiveRate();
-            saturatedProbeUs_ = nowUs;
             if (probeEstimator_.lastClusterId() != saturatedCluster_) {
                 earlierSaturatedBps_ = saturatedResultBps_;
-                earlierSaturatedUs_ = saturatedResultUs_;
+                earlierSaturatedUs_ = saturatedProbeUs_;
                 saturatedCluster_ = probeEstimator_.lastClusterId();
             }
             saturatedResultBps_ = *probe;
-            saturatedResultUs_ = nowUs;
+            saturatedProbeBps_ = probeEstimator_.lastReceiveRate();
+            saturatedProbeUs_ = nowUs;
         }
     }
     // Two saturated probes in a row that agree measured the link: one alone
