@@ -43,6 +43,12 @@ public:
     // not count: a receiver that read a burst late stamps it with one time.
     // Nullopt otherwise, and with fewer than kRecentMinPackets of them.
     std::optional<int64_t> backloggedBitrate() const;
+    // Whether the bottleneck had a packet waiting throughout that window:
+    // each packet in it (after its first) was sent before the one received
+    // before it arrived, less the path's offset with nothing queued
+    // (`baseOffsetUs`, arrival in the receiver's clock minus send time, as
+    // QueueDelay keeps it). False with fewer than kRecentMinPackets.
+    bool keptBusy(int64_t baseOffsetUs) const;
 
 private:
     struct Recent {

@@ -6,7 +6,9 @@
 // within two windows the clocks drift apart by far less than a queue holds.
 //
 // Contract: delayMs() is that of the last packet sent among those reported
-// received, at least 0; 0 before any. Nothing is allocated.
+// received, at least 0; 0 before any. baseOffsetUs() is the offset
+// it is taken against (meaningful once a packet is in). Nothing is
+// allocated.
 #pragma once
 
 #include "protocol/bwe/Types.hpp"
@@ -46,10 +48,10 @@ public:
     }
 
     int64_t delayMs() const {
-        return have_ ? std::max<int64_t>(0, newestOffset_ - std::min(minCurrent_, minPrevious_)) /
-                           1000
-                     : 0;
+        return have_ ? std::max<int64_t>(0, newestOffset_ - baseOffsetUs()) / 1000 : 0;
     }
+    // The offset that stands for the path with nothing queued.
+    int64_t baseOffsetUs() const { return std::min(minCurrent_, minPrevious_); }
 
 private:
     bool have_ = false;

@@ -22,14 +22,14 @@
 //    the queue while the media sends less than the link carries has just
 //    measured the bottleneck). A decrease goes to 0.85 x that. Within one
 //    overuse, a further decrease needs a queue still building
-//    (the backlogged bitrate known): otherwise the queue drains already,
-//    and less acknowledged is the sender sending less, not a thinner link
-//    (the loss-based bound still answers a queue that overflows); and none
-//    within an overuse a probe caused (one that starts within
-//    kSaturatedProbeUs of a saturated probe's result, no queue building
-//    at the media's rate): a probe's burst between an application-limited
-//    sender's frames passes for a queue whose rate, over the gaps, is far
-//    below the link's.
+//    (the backlogged bitrate known) that kept the link busy through the
+//    backlogged window (AcknowledgedBitrate::keptBusy()): otherwise the
+//    queue drains already, and less acknowledged is the sender sending
+//    less, not a thinner link (the loss-based bound still answers a queue
+//    that overflows). Frames sent in bursts, or a probe's burst between an
+//    application-limited sender's frames, each queue behind their first
+//    packet and pass the backlogged test while the link idles between
+//    them: their rate, over the gaps, is below the link's.
 //  - The loss-based bound takes the loss of the packets sent since the
 //    last decrease (its window restarts there): what a queue lost before
 //    it is what that decrease answered.
@@ -232,8 +232,6 @@ private:
     int64_t saturatedResultBps_ = kNoBitrate;
     int64_t earlierSaturatedBps_ = kNoBitrate;
     int64_t earlierSaturatedUs_ = 0;
-    // Whether the current (or last) overuse was a probe's queue.
-    bool probesOveruse_ = false;
     // Packets sent before this (the last delay-based decrease) do not count
     // towards the loss-based bound.
     int64_t lossFromUs_ = 0;

@@ -76,4 +76,23 @@ std::optional<int64_t> AcknowledgedBitrate::backloggedBitrate() const {
     return arrivedBits * 1'000'000 / arrivalSpanUs;
 }
 
+bool AcknowledgedBitrate::keptBusy(int64_t baseOffsetUs) const {
+    // Oldest first: the order they were fed in, by arrival within each
+    // feedback.
+    size_t count = 0;
+    const Recent* previous = nullptr;
+    for (size_t i = recentCount_; i > 0; --i) {
+        const Recent& r = recent_[(recentNext_ + kRecentPackets - i) % kRecentPackets];
+        if (r.arrivalUs < lastArrivalUs_ - kRecentWindowUs) {
+            continue;
+        }
+        if (previous != nullptr && r.sendUs + baseOffsetUs > previous->arrivalUs) {
+            return false; // the link was idle before this one
+        }
+        previous = &r;
+        ++count;
+    }
+    return count >= kRecentMinPackets;
+}
+
 } // namespace sfu::bwe

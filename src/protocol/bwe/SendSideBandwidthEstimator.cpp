@@ -194,9 +194,6 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
     // building at the media's own rate, is the probe's queue: what is
     // acknowledged then is the media, not the link.
     const bool probesQueue = afterSaturatedProbe && !backloggedBps;
-    if (overuseStarted) {
-        probesOveruse_ = probesQueue;
-    }
     if (overuseStarted && deliveredBps && (validatedBps_ == kNoBitrate || !probesQueue)) {
         // The delivered bitrate, but not above what was validated or
         // acknowledged before: a rate over a short window is no proof the
@@ -228,9 +225,13 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         // still building: less acknowledged is otherwise the sender sending
         // less (the cut itself, a layer waiting for its key frame), not a
         // thinner link, and the queue drains already.
-        // Nor within an overuse a probe caused: what seems to build a queue
-        // then is the probe's burst between the media's packets.
-        const bool draining = !overuseStarted && (!backloggedBps || probesOveruse_);
+        // Nor with the link idle at times within the backlogged window:
+        // frames sent in bursts each queue behind their own first packet
+        // (and a probe's burst behind its first), so they arrive slower
+        // than they were sent although the queue between them has
+        // drained, and their rate, taken over the gaps, is below the link's.
+        const bool linkBusy = acked_.keptBusy(queueDelay_.baseOffsetUs());
+        const bool draining = !overuseStarted && (!backloggedBps || !linkBusy);
         if (!draining && aimd_.timeToReduceFurther(nowUs, cutFromBps)) {
             aimd_.update(usage_, cutFromBps, nowUs);
             lossFromUs_ = nowUs;

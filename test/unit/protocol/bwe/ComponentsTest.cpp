@@ -265,6 +265,42 @@ TEST(AcknowledgedBitrate, ABurstReadLateAtTheWindowsStartDoesNotCount) {
     EXPECT_NEAR(static_cast<double>(*rate), 1e6, 3e4);
 }
 
+// A 1 Mbit/s link whose path takes 20 ms with nothing queued (the receiver's
+// clock 5 s ahead), packets of 1250 bytes (10 ms on the link). Sent one
+// every 5 ms, they keep a packet waiting throughout. Sent as frames every
+// 40 ms of 1, 1 and 6 packets (temporal layers, 0.67 Mbit/s), the last
+// frame's packets queue behind its first, so the window looks backlogged
+// (at 0.73 Mbit/s, over the gaps) while the link idled between frames.
+TEST(AcknowledgedBitrate, FramesOnAnIdleLinkDoNotKeepItBusy) {
+    constexpr int64_t kBaseUs = 5'020'000;
+    constexpr int64_t kOnLinkUs = 10'000;
+    const auto through = [](int64_t everyUs, const std::vector<int>& frames, int packets) {
+        AcknowledgedBitrate a;
+        PacketResult p;
+        p.received = true;
+        p.size = 1250;
+        int64_t linkFreeUs = 0;
+        for (int i = 0, frame = 0; i < packets; ++frame) {
+            p.sendUs = frame * everyUs;
+            for (int k = 0; k < frames[frame % frames.size()] && i < packets; ++k, ++i) {
+                linkFreeUs = std::max(linkFreeUs, p.sendUs) + kOnLinkUs;
+                p.arrivalUs = kBaseUs + linkFreeUs;
+                a.onPacket(p);
+            }
+        }
+        return a;
+    };
+    const AcknowledgedBitrate queued = through(5'000, {1}, 60);
+    EXPECT_TRUE(queued.backloggedBitrate().has_value());
+    EXPECT_TRUE(queued.keptBusy(kBaseUs + kOnLinkUs));
+    const AcknowledgedBitrate frames = through(40'000, {1, 1, 6}, 48);
+    const auto rate = frames.backloggedBitrate();
+    ASSERT_TRUE(rate.has_value());
+    EXPECT_NEAR(static_cast<double>(*rate), 733'333, 1'000);
+    EXPECT_FALSE(frames.keptBusy(kBaseUs + kOnLinkUs));
+    EXPECT_FALSE(AcknowledgedBitrate().keptBusy(kBaseUs));
+}
+
 // Sent at the rate they arrive (or slower): the sender set that rate, and it
 // says nothing of what the link could carry.
 TEST(AcknowledgedBitrate, NoBackloggedRateWhenTheSenderSetTheRate) {
@@ -276,6 +312,7 @@ TEST(AcknowledgedBitrate, NoBackloggedRateWhenTheSenderSetTheRate) {
 // The receiver's clock runs 5 s ahead and the path takes 20 ms: a packet
 // that waited 150 ms more than the quickest one shows 150 ms of queueing;
 // then the queue drains. Only received packets count, and the newest sent.
+// The quickest's offset, 5.02 s, is the base.
 TEST(QueueDelay, DelayOverTheQuickestPacket) {
     QueueDelay q;
     EXPECT_EQ(q.delayMs(), 0);
@@ -297,6 +334,7 @@ TEST(QueueDelay, DelayOverTheQuickestPacket) {
     p.received = true;
     packet(30'000, 2'000);
     EXPECT_EQ(q.delayMs(), 2);
+    EXPECT_EQ(q.baseOffsetUs(), 5'020'000);
 }
 
 // The quickest packet is forgotten after two windows: the clocks' drift

@@ -85,6 +85,9 @@ public:
     // When set, the media leaves in bursts, one every frameMs (a video
     // frame's packets at once), rather than paced.
     int64_t frameMs = 0;
+    // With frameMs: each frame's size as a share of the average, in turn
+    // (temporal layers: a base layer frame is larger than the others).
+    std::vector<double> frameShares;
     // When set, the sender offers at most what may be allocated (the
     // consumers' layers follow the allocation).
     bool sendAllocatable = false;
@@ -268,6 +271,14 @@ private:
         const double frameBytes = static_cast<double>(rate) * static_cast<double>(frameMs) / 8000.0;
         budget_ = std::min(budget_, std::max(2.0 * kPacketSize, frameBytes + kPacketSize));
         const bool frameDue = frameMs <= 0 || nowMs_ % frameMs == 0;
+        if (frameDue && frameMs > 0 && !frameShares.empty()) {
+            frameCarry_ += frameBytes * frameShares[frameIndex_++ % frameShares.size()];
+            while (frameCarry_ >= kPacketSize) {
+                frameCarry_ -= kPacketSize;
+                send(kPacketSize, probing, PacketKind::Media);
+            }
+            budget_ = 0;
+        }
         // Media sent while a cluster is under way belongs to it (as
         // TransportBwe tags it).
         while (frameDue && budget_ >= kPacketSize) {
@@ -349,6 +360,8 @@ private:
     int64_t nowMs_ = 0;
     uint16_t seq_ = 65000; // wraps early in every run
     double budget_ = 0;
+    double frameCarry_ = 0;
+    size_t frameIndex_ = 0;
     int64_t linkFreeUs_ = 0;
     std::vector<InFlight> inFlight_;
     std::vector<Cluster> clusters_;
