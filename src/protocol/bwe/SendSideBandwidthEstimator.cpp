@@ -230,8 +230,8 @@ void SendSideBandwidthEstimator::onPacketResults(std::span<const PacketResult> r
         // (and a probe's burst behind its first), so they arrive slower
         // than they were sent although the queue between them has
         // drained, and their rate, taken over the gaps, is below the link's.
-        const bool linkBusy = acked_.keptBusy(queueDelay_.baseOffsetUs());
-        const bool draining = !overuseStarted && (!backloggedBps || !linkBusy);
+        const bool draining =
+            !overuseStarted && (!backloggedBps || !acked_.keptBusy(queueDelay_.baseOffsetUs()));
         if (!draining && aimd_.timeToReduceFurther(nowUs, cutFromBps)) {
             aimd_.update(usage_, cutFromBps, nowUs);
             lossFromUs_ = nowUs;
