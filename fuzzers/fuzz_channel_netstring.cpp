@@ -26,6 +26,8 @@ struct RequestSink : sfu::channel::NetstringDecoder::Listener {
             }
             request.accept(request.data());
         } catch (const sfu::channel::MalformedRequest&) {
+        } catch (const sfu::channel::MessageTooDeep& e) {
+            (void)e.response().dump(); // the worker answers it (ChannelSocket)
         }
     }
     void onNetstringError(const char*) override {}
