@@ -274,8 +274,11 @@ private:
     rtp::BasicRateCalculator<100> probationSendRate_;
     // A layer above the current one must fit with a fifth to spare: what
     // is forwarded is not paced, so its frames reach the bottleneck in
-    // bursts that a link run near its capacity queues and drops.
-    bwe::BitrateAllocator allocator_{bwe::BitrateAllocator::Config{.upMargin = 0.2}};
+    // bursts that a link run near its capacity queues and drops. One that
+    // would leave less than half its bitrate to spare has to fit for 10 s
+    // before it is tried.
+    bwe::BitrateAllocator allocator_{
+        bwe::BitrateAllocator::Config{.upMargin = 0.2, .tightHoldMs = 10000}};
     bool allocationDue_ = false;
     int64_t lastAllocationMs_ = 0;
     int64_t lastAllocatedBps_ = -1;

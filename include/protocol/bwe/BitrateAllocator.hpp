@@ -24,6 +24,12 @@
 //    bitrate of the wanted layer is kept for it meanwhile, so that others
 //    do not take it. Going down (the budget no longer covers the current
 //    layer) happens at once; the lowest layer needs no hold.
+//  - A tight fit holds longer: when the budget, less what the others are
+//    granted, does not cover (1 + looseMargin) times the layer to be
+//    granted, the hold is tightHoldMs (if set and longer). A layer that
+//    takes most of the link has to fit for longer before it is tried; one
+//    with room to spare is not slowed. Fitness is judged at each run, so
+//    a fit that loosens during the hold is granted once upHoldMs is over.
 //  - Back-off: a switch up that goes down again within failWindowMs
 //    failed (the link could not carry the layer, though the budget said
 //    so); that layer and those above it are then not granted again for
@@ -76,6 +82,11 @@ public:
         int64_t failWindowMs = 5000;
         int64_t backoffMs = 10000;
         int64_t maxBackoffMs = 60000;
+        // A tight fit: a switch up whose layer (1 + looseMargin) times its
+        // bitrate would not fit in the budget waits tightHoldMs instead of
+        // upHoldMs (when longer; 0: no such longer hold).
+        double looseMargin = 0.5;
+        int64_t tightHoldMs = 0;
     };
 
     BitrateAllocator() = default;

@@ -127,6 +127,19 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
         begin = end;
     }
 
+    // How long a switch up of request i to `floor` (while it wants `wanted`)
+    // is held: longer when what is left besides would not cover the layer
+    // with the larger margin.
+    const auto holdFor = [&](size_t i, int floor, int wanted) -> int64_t {
+        if (config_.tightHoldMs <= config_.upHoldMs || floor < 0) {
+            return config_.upHoldMs;
+        }
+        const int64_t slack = budget + need(i, wanted) - need(i, floor);
+        const auto bps = static_cast<double>(std::max<int64_t>(requests[i].layers[floor].bps, 0));
+        const auto extra = static_cast<int64_t>(bps * (config_.looseMargin - config_.upMargin));
+        return extra <= slack ? config_.upHoldMs : config_.tightHoldMs;
+    };
+
     // Hysteresis: down at once, up after the hold.
     for (const size_t i : order_) {
         const Request& request = requests[i];
@@ -151,8 +164,9 @@ void BitrateAllocator::allocate(int64_t availableBps, int64_t nowMs,
                 state.upFloor = std::min(state.upFloor, wantedLayer);
             }
             granted = held;
-            if (nowMs - state.upSinceMs >= config_.upHoldMs) {
-                granted = std::max(held, indexAtOrBelow(request.layers, state.upFloor));
+            const int floor = indexAtOrBelow(request.layers, state.upFloor);
+            if (nowMs - state.upSinceMs >= holdFor(i, floor, wanted)) {
+                granted = std::max(held, floor);
                 state.upSinceMs = -1;
             }
             if (wanted > granted && state.upSinceMs < 0) {
