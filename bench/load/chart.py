@@ -88,9 +88,11 @@ def draw(results, out):
         ax.set_axisbelow(True)
     axes[0].legend(fontsize=8)
     host = results.get("host", {})
-    fig.suptitle("Fan-out, one VP8 producer to N consumers: %d run(s) per bar, %s s each; "
+    burst = results["settings"].get("burstMs", 0)
+    fig.suptitle("Fan-out, one VP8 producer to N consumers%s: %d run(s) per bar, %s s each; "
                  "%s cores (%s); load average %.1f at start, %.1f at the end (%s)"
-                 % (results["settings"]["repeat"], results["settings"]["duration"],
+                 % (", sent in %d ms bursts" % burst if burst else "",
+                    results["settings"]["repeat"], results["settings"]["duration"],
                     host.get("cores", "?"), host.get("cpu", "unknown CPU"),
                     results["loadavg_start"][0], results["loadavg_end"][0],
                     results.get("date", "")), fontsize=9)

@@ -188,7 +188,7 @@ class Stream:
     audio stream of `rate` packets/s, one frame each (20 ms at 50 packets/s).
     Stream 0 has the SSRCs a single fan-out has always used."""
 
-    def __init__(self, kind, rate, size, fps=30, index=0):
+    def __init__(self, kind, rate, size, fps=30, index=0, burst_ms=0):
         if kind not in ("video", "audio"):
             raise ValueError("a stream is video or audio, not %r" % kind)
         self.kind, self.rate, self.size, self.index = kind, rate, size, index
@@ -200,6 +200,10 @@ class Stream:
         self.fps = fps if self.video else rate
         self.ssrc = PRODUCER_SSRC + index
         self.mapped_ssrc = MAPPED_SSRC + index
+        # 0: every packet leaves when it is due. N: what is due leaves in a
+        # burst every N ms, as a WebRTC pacer sends (libwebrtc's sends at
+        # most every 5 ms).
+        self.burst = burst_ms / 1000.0
 
     def mbps(self):
         return self.rate * self.size * 8 / 1e6
@@ -263,7 +267,11 @@ class StreamSender:
         self.k = k
 
     def next_due(self):
-        return self.start + self.k / self.stream.rate
+        due = self.start + self.k / self.stream.rate
+        burst = self.stream.burst
+        if burst > 0:
+            due = self.start + math.ceil((due - self.start) / burst) * burst
+        return due
 
 
 def run_sender(targets, shared):
@@ -547,7 +555,8 @@ class PeerSender(LoadPeer):
 
     def __init__(self, path, stream, options=()):
         super().__init__(path, ["--mode=send", "--rate=%d" % stream.rate,
-                                "--size=%d" % stream.size, "--fps=%d" % stream.fps] + list(options))
+                                "--size=%d" % stream.size, "--fps=%d" % stream.fps,
+                                "--burst-ms=%d" % round(stream.burst * 1000)] + list(options))
 
     def sent(self):
         return self.counters()["sent"]
@@ -1006,7 +1015,8 @@ def measure(n, rate, args, ctx, system):
     """One full run for N consumers of one VP8 producer at `rate` on a fresh
     worker (or raw forwarder): `system` is (label, "worker" or "floor",
     path). Returns the row for the table."""
-    return measure_layout([(Stream("video", rate, args.size, args.fps), n)], args, ctx, system)
+    stream = Stream("video", rate, args.size, args.fps, burst_ms=getattr(args, "burst_ms", 0))
+    return measure_layout([(stream, n)], args, ctx, system)
 
 
 def measure_layout(layout, args, ctx, system):
@@ -1363,10 +1373,12 @@ def run_compare(args, ctx):
     systems = compare_systems(args)
     loads = args.loads or [(n, args.rate) for n in args.counts]
     loadavg_start = os.getloadavg()
-    print("compare: %s; %d run(s) each, alternating; %s legs; input %d bytes, %d fps; load "
+    print("compare: %s; %d run(s) each, alternating; %s legs; input %d bytes, %d fps%s; load "
           "average at start %.2f %.2f %.2f"
           % (", ".join("%s=%s" % (label, path) for label, _, path in systems), args.repeat,
-             args.legs, args.size, args.fps, *os.getloadavg()))
+             args.legs, args.size, args.fps,
+             ", sent in bursts every %d ms" % args.burst_ms if args.burst_ms else "",
+             *os.getloadavg()))
     if args.shared_port:
         print("shared port: every WebRtcTransport of the workers but the reference on UDP port %d"
               % args.shared_port)
@@ -1386,7 +1398,8 @@ def run_compare(args, ctx):
     print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
     if args.json:
         write_json(args.json, {
-            "settings": {"size": args.size, "fps": args.fps, "duration": args.duration,
+            "settings": {"size": args.size, "fps": args.fps, "burstMs": args.burst_ms,
+                         "duration": args.duration,
                          "warmup": args.warmup, "repeat": args.repeat,
                          "loads": ["%dx%d" % load for load in loads], "legs": args.legs,
                          "sharedPort": args.shared_port},
@@ -1431,6 +1444,9 @@ def parse_args(argv):
     p.add_argument("--rate", type=int, default=1000, help="input packets/s (default 1000)")
     p.add_argument("--size", type=int, default=1100, help="RTP packet size in bytes")
     p.add_argument("--fps", type=int, default=30, help="video frames/s (key frame every fps)")
+    p.add_argument("--burst-ms", type=int, default=0, metavar="MS",
+                   help="the sender sends what is due every MS ms, as a WebRTC pacer does "
+                        "(libwebrtc's every 5 ms at most); default 0: each packet when due")
     p.add_argument("--duration", type=float, default=8.0, help="measured seconds per N")
     p.add_argument("--warmup", type=float, default=1.5, help="warm-up seconds per N")
     p.add_argument("--receivers", type=int, default=0,
@@ -1477,6 +1493,8 @@ def parse_args(argv):
         p.error("--shared-port takes webrtc legs")
     if min(rates) < args.fps or any(n < 1 for n in args.counts + [n for n, _ in args.loads]):
         p.error("need rate >= fps and N >= 1")
+    if not 0 <= args.burst_ms <= 1000:
+        p.error("--burst-ms takes 0 to 1000")
     return args
 
 

@@ -3,11 +3,12 @@
 // project's own SRTP, ICE (STUN) and DTLS units. One process holds any
 // number of legs, each one UDP socket, in one poll loop.
 //
-//   sfu-load_peer --mode=send [--rate=N] [--size=S] [--fps=F]
+//   sfu-load_peer --mode=send [--rate=N] [--size=S] [--fps=F] [--burst-ms=B]
 //     One leg. Once it is keyed, sends VP8-looking RTP at --rate packets/s
 //     of --size bytes (before protection), spread over --fps frames per
 //     second, a key frame every second and after a PLI or FIR from the
-//     worker, exactly as fanout.py's plain sender does.
+//     worker, exactly as fanout.py's plain sender does: each packet when it
+//     is due, or with --burst-ms what is due every B ms.
 //
 //   sfu-load_peer --mode=recv --legs=N
 //     N legs. Counts the RTP packets each one receives and follows its
@@ -113,7 +114,7 @@ constexpr size_t kDescriptorSize = 4;
     std::fprintf(stderr,
                  "sfu-load_peer: %s\n"
                  "usage: sfu-load_peer --mode=send [--rate=N] [--size=S] [--fps=F] "
-                 "[--srtp=PROFILE]\n"
+                 "[--burst-ms=B] [--srtp=PROFILE]\n"
                  "       sfu-load_peer --mode=recv --legs=N [--srtp=PROFILE]\n",
                  why.c_str());
     std::exit(2);
@@ -169,7 +170,8 @@ bool startsKeyFrame(uint8_t* data, size_t len) {
 // header and PictureID change per send.
 class Vp8Stream {
 public:
-    Vp8Stream(size_t size, uint32_t rate, uint32_t fps) : size_(size), rate_(rate), fps_(fps) {}
+    Vp8Stream(size_t size, uint32_t rate, uint32_t fps, uint32_t burstMs)
+        : size_(size), rate_(rate), fps_(fps), burstUs_(uint64_t{burstMs} * 1000) {}
 
     // Writes packet `k` into `out` (capacity for size() bytes); `forceKey`
     // makes the next frame a key frame and is cleared when one starts.
@@ -212,10 +214,18 @@ public:
     size_t size() const { return size_; }
     uint32_t rate() const { return rate_; }
 
+    // When packet `k` leaves, in µs from the stream's start: when it is
+    // due, or with bursts at the next burst after that.
+    uint64_t sendTimeUs(uint64_t k) const {
+        const uint64_t due = k * 1'000'000 / rate_;
+        return burstUs_ == 0 ? due : (due + burstUs_ - 1) / burstUs_ * burstUs_;
+    }
+
 private:
     size_t size_;
     uint32_t rate_;
     uint32_t fps_;
+    uint64_t burstUs_;
 };
 
 // One UDP socket towards one worker transport, with its ICE, DTLS and SRTP
@@ -526,8 +536,7 @@ private:
         if (startUs_ == 0) {
             startUs_ = now;
         }
-        const uint64_t due = (now - startUs_) * stream_->rate() / 1'000'000 + 1;
-        for (; sent_ < due; ++sent_) {
+        for (; startUs_ + stream_->sendTimeUs(sent_) <= now; ++sent_) {
             stream_->build(sent_, forceKey_, packet_.data());
             legs_[0]->sendRtp(packet_.data(), stream_->size(), packet_.size());
         }
@@ -536,7 +545,7 @@ private:
     uint64_t nextDeadline() const {
         uint64_t next = nowUs() + 1'000'000;
         if (stream_ && startUs_ != 0) {
-            next = std::min(next, startUs_ + sent_ * 1'000'000 / stream_->rate());
+            next = std::min(next, startUs_ + stream_->sendTimeUs(sent_));
         }
         for (const auto& leg : legs_) {
             const uint64_t deadline = leg->nextDeadline();
@@ -658,7 +667,9 @@ int main(int argc, char** argv) {
         const auto size = numberOption(options, "size", 1100, 32, kMaxDatagram - 64);
         const auto rate = numberOption(options, "rate", 1000, 1, 1'000'000);
         const auto fps = numberOption(options, "fps", 30, 1, rate);
-        stream.emplace(size, static_cast<uint32_t>(rate), static_cast<uint32_t>(fps));
+        const auto burstMs = numberOption(options, "burst-ms", 0, 0, 1000);
+        stream.emplace(size, static_cast<uint32_t>(rate), static_cast<uint32_t>(fps),
+                       static_cast<uint32_t>(burstMs));
     } else if (mode == "recv") {
         legs = numberOption(options, "legs", 1, 1, 10000);
     } else {
@@ -667,7 +678,8 @@ int main(int argc, char** argv) {
     for (const auto& [key, value] : options) {
         const bool known =
             key == "mode" || key == "srtp" ||
-            (mode == "send" ? key == "size" || key == "rate" || key == "fps" : key == "legs");
+            (mode == "send" ? key == "size" || key == "rate" || key == "fps" || key == "burst-ms"
+                            : key == "legs");
         if (!known) {
             usage("--" + key + " is not an option of --mode=" + mode);
         }
