@@ -15,6 +15,8 @@ import unittest
 import harness
 
 LOAD_DIR = os.path.join(harness.REPO_ROOT, "bench", "load")
+sys.path.insert(0, LOAD_DIR)
+import fanout  # noqa: E402
 PYTHON = sys.executable or "/usr/bin/python3"
 # Generous: the runs take 10-40 s on a loaded 2-core machine.
 RUN_TIMEOUT = 300
@@ -119,10 +121,12 @@ class FanoutChartTest(unittest.TestCase):
             path = os.path.join(tmp, "fanout.json")
             run_script("fanout.py", "--compare", "--no-reference", "--no-floor",
                        "--worker", "again=" + harness.worker_bin(), "--loads", "2x300",
-                       "--repeat", "2", "--duration", "1", "--warmup", "0.5", "--json", path)
+                       "--repeat", "2", "--duration", "1", "--warmup", "0.5", "--burst-ms", "5",
+                       "--json", path)
             with open(path) as f:
                 results = json.load(f)
             self.assertEqual(results["settings"]["loads"], ["2x300"])
+            self.assertEqual(results["settings"]["burstMs"], 5)
             self.assertEqual([s["label"] for s in results["systems"]], ["ours", "again"])
             self.assertEqual(len(results["runs"]), 4)
             self.assertEqual(sorted(m["label"] for m in results["medians"]), ["again", "ours"])
@@ -144,6 +148,29 @@ class FanoutChartTest(unittest.TestCase):
                 data = f.read()
             self.assertTrue(data.startswith(b"\x89PNG\r\n\x1a\n"), data[:8])
             self.assertGreater(len(data), 10000)
+
+
+class PacedSenderTest(unittest.TestCase):
+    """When fanout.py's sender sends: each packet when it is due, or with
+    --burst-ms what is due at the next burst."""
+
+    def next_due(self, burst_ms, sent):
+        stream = fanout.Stream("video", 10000, 1100, 30, burst_ms=burst_ms)
+        sender = fanout.StreamSender(9, stream, 100.0)
+        self.addCleanup(sender.sock.close)
+        sender.k = sent
+        return sender.next_due()
+
+    def test_each_packet_when_due(self):
+        self.assertAlmostEqual(self.next_due(0, 1), 100.0001)
+        self.assertAlmostEqual(self.next_due(0, 51), 100.0051)
+
+    def test_in_bursts_what_is_due_by_the_next_one(self):
+        self.assertAlmostEqual(self.next_due(5, 0), 100.0)
+        # Packets 1-50 are due within the first 5 ms: they leave together.
+        self.assertAlmostEqual(self.next_due(5, 1), 100.005)
+        self.assertAlmostEqual(self.next_due(5, 49), 100.005)
+        self.assertAlmostEqual(self.next_due(5, 51), 100.010)
 
 
 if __name__ == "__main__":
